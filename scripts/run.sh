@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs the main job: describe the default model and run it on ML-zoo's own
+# test vector, checking the output against ML-zoo's expected output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
+bash scripts/setup-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" >/dev/null
+cmake --build build -j"$(nproc)" --target micronet-ad
+
+./build/micronet-ad inspect medium
+echo
+./build/micronet-ad infer --model medium --input "$MICRONET_AD_SHARED/golden/engine/ad_medium_mlzoo_ifm0.npy" \
+                          --output build/ad_medium_ofm0.npy
+if cmp -s <(tail -c 8 build/ad_medium_ofm0.npy) <(tail -c 8 "$MICRONET_AD_SHARED/golden/engine/ad_medium_mlzoo_ofm0.npy"); then
+  echo "ML-zoo test vector: output equals ML-zoo's expected output (bit-exact)"
+else
+  echo "ML-zoo test vector: output DIFFERS from ML-zoo's expected output" >&2
+  exit 1
+fi

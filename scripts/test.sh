@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs every test: the Release build, the same tests under AddressSanitizer
+# and UBSan, and a short libFuzzer run of the model loader. Shared data: $MICRONET_AD_SHARED or
+# ../shared beside the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
+[ -f "$MICRONET_AD_SHARED/SPEC.md" ] || { echo "shared data not found at $MICRONET_AD_SHARED" >&2; exit 1; }
+jobs=$(nproc)
+
+bash scripts/setup-deps.sh
+
+echo "== Release build and tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs"
+
+echo "== AddressSanitizer + UBSan build and tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMICRONET_AD_SANITIZE=ON \
+      -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+if [ -f scripts/fuzz.sh ]; then
+  echo "== libFuzzer: model loader (${FUZZ_SECONDS:-60} s)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh
+fi
+echo "all tests passed"

@@ -1,0 +1,80 @@
+// Slaney mel filterbank (SPEC §3), computed in double once at setup.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+
+#include "micronet_ad/frontend.h"
+
+namespace micronet_ad {
+namespace {
+
+// Slaney scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above.
+constexpr double kHzPerMel = 200.0 / 3.0;
+constexpr double kLogStartHz = 1000.0;
+constexpr double kLogStartMel = kLogStartHz / kHzPerMel;  // 15
+
+double log_step() { return std::log(6.4) / 27.0; }
+
+double hz_to_mel(double hz) {
+  if (hz < kLogStartHz) return hz / kHzPerMel;
+  return kLogStartMel + std::log(hz / kLogStartHz) / log_step();
+}
+
+double mel_to_hz(double mel) {
+  if (mel < kLogStartMel) return mel * kHzPerMel;
+  return kLogStartHz * std::exp((mel - kLogStartMel) * log_step());
+}
+
+// Band m's triangle has corners at mel points m, m+1, m+2 of 66 points evenly spaced in mel.
+double mel_point(int i) { return hz_to_mel(kMelMaxHz) * i / (kMelBands + 1); }
+
+}  // namespace
+
+double MelFilterbank::reference_weight(int band, int bin) {
+  const double left = mel_point(band), centre = mel_point(band + 1), right = mel_point(band + 2);
+  const double mel = hz_to_mel(static_cast<double>(bin) * kSampleRateHz / kFrameLength);
+  const double rising = (mel - left) / (centre - left);
+  const double falling = (right - mel) / (right - centre);
+  const double area_norm = 2.0 / (mel_to_hz(right) - mel_to_hz(left));
+  return std::max(0.0, std::min(rising, falling)) * area_norm;
+}
+
+MelFilterbank::MelFilterbank() {
+  int stored = 0;
+  for (int band = 0; band < kMelBands; ++band) {
+    int first = -1, last = -1;
+    for (int bin = 0; bin < kPowerBins; ++bin) {
+      if (reference_weight(band, bin) > 0.0) {
+        if (first < 0) first = bin;
+        last = bin;
+      }
+    }
+    const int count = first < 0 ? 0 : last - first + 1;  // triangles are convex: no gaps
+    first_bin_[band] = static_cast<std::int16_t>(first < 0 ? 0 : first);
+    bin_count_[band] = static_cast<std::int16_t>(std::min(count, kMaxWeights - stored));
+    offset_[band] = static_cast<std::int16_t>(stored);
+    for (int i = 0; i < bin_count_[band]; ++i) {
+      weights_[stored + i] = static_cast<float>(reference_weight(band, first + i));
+    }
+    stored += bin_count_[band];
+  }
+}
+
+void MelFilterbank::apply(const double* power, double* energy) const {
+  for (int band = 0; band < kMelBands; ++band) {
+    const float* w = weights_ + offset_[band];
+    const double* p = power + first_bin_[band];
+    double sum = FLT_MIN;  // the kit's floor: silence gives 10·log10(FLT_MIN) ≈ −376 dB
+    for (int i = 0; i < bin_count_[band]; ++i) sum += static_cast<double>(w[i]) * p[i];
+    energy[band] = sum;
+  }
+}
+
+double MelFilterbank::weight(int band, int bin) const {
+  if (band < 0 || band >= kMelBands) return 0.0;
+  const int i = bin - first_bin_[band];
+  if (i < 0 || i >= bin_count_[band]) return 0.0;
+  return weights_[offset_[band] + i];
+}
+
+}  // namespace micronet_ad

@@ -1,0 +1,65 @@
+// Per-machine-ID evaluation (DCASE 2020 Task 2, SPEC §5): AUC and pAUC from labelled scores,
+// the `id,AUC,pAUC` result table with its `Average` row, and precision/recall/F1 of decisions.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/eval/dcase_csv.h"
+
+namespace micronet_ad::host {
+
+// AUC and pAUC of one machine ID. Either is std::nullopt ("undefined") when the ID's clips are
+// all normal or all anomalous.
+struct IdMetrics {
+  std::string machine_id;  // as shown in the table's id column, e.g. "id_00"
+  std::size_t n_normal = 0;
+  std::size_t n_anomaly = 0;
+  std::optional<double> auc;
+  std::optional<double> pauc;
+};
+
+// Labels every row from its file name and computes AUC and pAUC (max FPR 0.1). Throws
+// std::runtime_error naming the file when a row's name carries no normal_/anomaly_ label.
+IdMetrics evaluate_id(const std::string& machine_id, const std::vector<ScoreRow>& rows);
+
+// Splits rows by the machine ID in their file names (order of first appearance) and evaluates
+// each ID. Throws std::runtime_error naming the file when a row's name carries no label.
+std::vector<IdMetrics> evaluate_by_id(const std::vector<ScoreRow>& rows);
+
+// Arithmetic mean over the IDs whose value is defined, each metric on its own; an ID with an
+// undefined AUC does not count toward the AUC mean. std::nullopt when no ID has a value.
+struct AverageMetrics {
+  std::optional<double> auc;
+  std::optional<double> pauc;
+  std::size_t ids_with_auc = 0;
+  std::size_t ids_with_pauc = 0;
+};
+AverageMetrics average_metrics(const std::vector<IdMetrics>& ids);
+
+// The DCASE result table: header `id,AUC,pAUC`, one row per ID, then an `Average` row. Values
+// are printed in shortest round-trip form (lossless); an undefined value is an empty field.
+std::string format_result_csv(const std::vector<IdMetrics>& ids);
+
+// Counts of decisions (predicted anomalous) against labels (anomalous).
+struct Confusion {
+  std::size_t true_positives = 0;
+  std::size_t false_positives = 0;
+  std::size_t true_negatives = 0;
+  std::size_t false_negatives = 0;
+};
+// Throws std::invalid_argument when the sizes differ.
+Confusion count_decisions(const std::vector<bool>& anomalous, const std::vector<bool>& decided_anomalous);
+
+// Precision tp/(tp+fp), recall tp/(tp+fn), F1 2tp/(2tp+fp+fn): each std::nullopt when its
+// denominator is 0 (scikit-learn warns and reports 0 there; we keep "undefined" distinct).
+struct DecisionMetrics {
+  std::optional<double> precision;
+  std::optional<double> recall;
+  std::optional<double> f1;
+};
+DecisionMetrics decision_metrics(const Confusion& counts);
+
+}  // namespace micronet_ad::host

@@ -1,0 +1,1 @@
+int placeholder_model_validation_test;
