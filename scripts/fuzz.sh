@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh                 # model loader, FUZZ_SECONDS (default 60)
 #   FUZZ_SECONDS=600 scripts/fuzz.sh
 #   FUZZ_TARGETS="model npy" scripts/fuzz.sh   # also the .npy parser
+#   MICRONET_AD_FUZZ_MAX_MACS=100000000 scripts/fuzz.sh   # also invoke (mutated) real models
 #
 # Environment: FUZZ_SECONDS, FUZZ_TARGETS (model, npy), BUILD_DIR (default <repo>/build-fuzz),
 # MICRONET_AD_SHARED (default <repo>/../shared), FUZZ_JOBS (parallel build jobs).
@@ -25,7 +26,7 @@ CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja \
 build_targets=()
 for t in $TARGETS; do
   case "$t" in
-    model) build_targets+=(fuzz_model_loader) ;;
+    model) build_targets+=(fuzz_model_loader make_fuzz_seeds) ;;
     npy) build_targets+=(fuzz_npy_parser) ;;
     *) echo "fuzz.sh: unknown target '$t' (expected model or npy)" >&2; exit 2 ;;
   esac
@@ -37,6 +38,9 @@ mkdir -p "$BUILD/artifacts"
 seed_model_corpus() {
   local dir="$BUILD/corpus/model_loader"
   mkdir -p "$dir"
+  # Small valid models that run in microseconds, so mutants reach the kernels quickly.
+  "$BUILD/fuzz/make_fuzz_seeds" "$dir"
+  # The real models, whole and truncated (validated on every run; too slow to invoke by default).
   local m size
   for m in small medium large; do
     local src="$SHARED/models/ad_${m}_int8.tflite"

@@ -9,5 +9,6 @@ namespace micronet_ad::cli {
 
 void add_inspect_command(CLI::App& app, int* exit_code);
 void add_infer_command(CLI::App& app, int* exit_code);
+void add_metrics_command(CLI::App& app, int* exit_code);
 
 }  // namespace micronet_ad::cli

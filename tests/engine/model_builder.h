@@ -39,6 +39,7 @@ struct TensorSpec {
   int quantized_dim = 0;
   std::vector<std::uint8_t> data;  // constant bytes; empty for an activation
   int buffer = -1;                 // -1: automatic (a buffer of its own if it has data, else buffer 0)
+  bool misaligned_zero_points = false;  // int64 elements 4 bytes off their natural alignment
 };
 
 // Which builtin_options an operator carries.
@@ -83,6 +84,22 @@ class ModelBytes {
   std::size_t size_;
 };
 
+// A vector of int64 whose elements start at 4 mod 8, which flatbuffers' builder never produces
+// but its verifier accepts (it checks only the 4-byte length field's alignment).
+inline flatbuffers::Offset<flatbuffers::Vector<std::int64_t>> misaligned_int64_vector(
+    flatbuffers::FlatBufferBuilder& b, const std::vector<std::int64_t>& values) {
+  // The finished buffer's size is a multiple of 8, so an element written when GetSize() % 8 == 4
+  // (counted from the end) lands at 4 mod 8 from the start.
+  while (b.GetSize() % 8 != 4) b.PushElement<std::uint32_t>(0);
+  b.StartVector(values.size(), sizeof(std::uint32_t));
+  for (std::size_t i = values.size(); i-- > 0;) {  // back to front; little-endian halves
+    const auto v = static_cast<std::uint64_t>(values[i]);
+    b.PushElement<std::uint32_t>(static_cast<std::uint32_t>(v >> 32));
+    b.PushElement<std::uint32_t>(static_cast<std::uint32_t>(v));
+  }
+  return flatbuffers::Offset<flatbuffers::Vector<std::int64_t>>(b.EndVector(values.size()));
+}
+
 inline ModelBytes build_model(const ModelSpec& spec) {
   flatbuffers::FlatBufferBuilder b(4096);
 
@@ -103,8 +120,12 @@ inline ModelBytes build_model(const ModelSpec& spec) {
   for (std::size_t t = 0; t < spec.tensors.size(); ++t) {
     const TensorSpec& x = spec.tensors[t];
     flatbuffers::Offset<fb::QuantizationParameters> q = 0;
-    if (x.has_quantization)
-      q = fb::CreateQuantizationParameters(b, b.CreateVector(x.scales), b.CreateVector(x.zero_points), x.quantized_dim);
+    if (x.has_quantization) {
+      const auto scales = b.CreateVector(x.scales);
+      const auto zero_points =
+          x.misaligned_zero_points ? misaligned_int64_vector(b, x.zero_points) : b.CreateVector(x.zero_points);
+      q = fb::CreateQuantizationParameters(b, scales, zero_points, x.quantized_dim);
+    }
     tensors.push_back(fb::CreateTensor(b, b.CreateVector(x.shape), x.type, tensor_buffer[t], b.CreateString(x.name), q));
   }
 

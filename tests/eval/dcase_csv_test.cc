@@ -44,6 +44,7 @@ TEST(ScoreCsv, ParsesRowsWithCrlfAndNoFinalNewline) {
   EXPECT_EQ(rows[0].file, "normal_id_00_00000000.wav");
   EXPECT_EQ(rows[0].score, 9.5);
   EXPECT_EQ(rows[1].score, -1e-3);
+  EXPECT_EQ(rows[1].line, 2u);
 }
 
 TEST(ScoreCsv, ToleratesBomBlankLinesSpacesAndPlusSign) {
@@ -51,6 +52,7 @@ TEST(ScoreCsv, ToleratesBomBlankLinesSpacesAndPlusSign) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].score, 2.5);
   EXPECT_EQ(rows[1].file, "b.wav");
+  EXPECT_EQ(rows[1].line, 4u);
 }
 
 TEST(ScoreCsv, ErrorsNameSourceAndLine) {

@@ -127,7 +127,7 @@ TEST(QuantizeInput, RoundsHalfAwayFromZeroAndClamps) {
   EXPECT_EQ(quantize_input(0.25, offset), -3);  // 0.25/0.5 − 3 = −2.5 → −3 (away from zero)
 }
 
-TEST(Counts, FramesWindowsAndMinimumLength) {
+TEST(FrontendCounts, FramesWindowsAndMinimumLength) {
   EXPECT_EQ(frame_count(Framing::kCentered, 160000), 313);
   EXPECT_EQ(frame_count(Framing::kKit, 160000), 311);
   EXPECT_EQ(window_count(313), 13);
@@ -146,7 +146,7 @@ TEST(Counts, FramesWindowsAndMinimumLength) {
   }
 }
 
-TEST(Config, ParseAndValidate) {
+TEST(FrontendConfig, ParseAndValidate) {
   Framing framing;
   Resize resize;
   EXPECT_TRUE(parse_framing("kit", &framing));
@@ -242,7 +242,7 @@ void expect_matches_reference(const std::vector<float>& x, const FrontendConfig&
   }
 }
 
-TEST(Framing, MatchesExplicitPaddingAllModes) {
+TEST(FrontendFraming, MatchesExplicitPaddingAllModes) {
   // Lengths: not a multiple of the hop; exactly the minimum; one sample over a frame boundary.
   for (std::size_t n : {50001u, 32256u, 33280u, 42497u}) {
     const auto x = test::noise(n, 0.3f);
@@ -269,7 +269,7 @@ void expect_identical(const ClipFeatures& a, const ClipFeatures& b) {
   }
 }
 
-TEST(Streaming, OddChunkSizesGiveByteIdenticalWindows) {
+TEST(FrontendStreaming, OddChunkSizesGiveByteIdenticalWindows) {
   const auto clip = test::load_clip("normal");
   for (const auto& config : {config_for(Framing::kCentered, Resize::kAverage),
                              config_for(Framing::kKit, Resize::kDecimate)}) {
@@ -282,7 +282,7 @@ TEST(Streaming, OddChunkSizesGiveByteIdenticalWindows) {
   }
 }
 
-TEST(Streaming, TenSecondsGiveThirteenWindowsBothFramings) {
+TEST(FrontendStreaming, TenSecondsGiveThirteenWindowsBothFramings) {
   const auto clip = test::load_clip("anomaly");
   ASSERT_EQ(clip.size(), 160000u);
   for (Framing framing : {Framing::kCentered, Framing::kKit}) {
@@ -292,7 +292,7 @@ TEST(Streaming, TenSecondsGiveThirteenWindowsBothFramings) {
   }
 }
 
-TEST(Streaming, ShortClipIsZeroPaddedToOneWindowAtSampleLevel) {
+TEST(FrontendStreaming, ShortClipIsZeroPaddedToOneWindowAtSampleLevel) {
   const auto x = test::noise(1000, 0.5f, 99);
   for (Framing framing : {Framing::kCentered, Framing::kKit}) {
     const auto config = config_for(framing, Resize::kAverage);
@@ -311,14 +311,14 @@ TEST(Streaming, ShortClipIsZeroPaddedToOneWindowAtSampleLevel) {
   }
 }
 
-TEST(Streaming, ClipOfOneSampleStillGivesOneWindow) {
+TEST(FrontendStreaming, ClipOfOneSampleStillGivesOneWindow) {
   const std::vector<float> x{0.25f};
   for (Framing framing : {Framing::kCentered, Framing::kKit}) {
     EXPECT_EQ(compute_clip_features(x, config_for(framing, Resize::kDecimate)).windows.size(), 1u);
   }
 }
 
-TEST(Streaming, EmptyStreamIsAnErrorWithNoWindow) {
+TEST(FrontendStreaming, EmptyStreamIsAnErrorWithNoWindow) {
   host::KissRealFft fft;
   auto fe = std::make_unique<Frontend>();
   ASSERT_TRUE(fe->init(config_for(Framing::kCentered, Resize::kAverage), &fft).ok());
@@ -338,7 +338,7 @@ TEST(Streaming, EmptyStreamIsAnErrorWithNoWindow) {
   EXPECT_EQ(fe->windows_completed(), 1);
 }
 
-TEST(Streaming, BoundedQueueStopsPushUntilWindowsArePopped) {
+TEST(FrontendStreaming, BoundedQueueStopsPushUntilWindowsArePopped) {
   const auto clip = test::load_clip("normal");
   host::KissRealFft fft;
   auto fe = std::make_unique<Frontend>();
@@ -365,7 +365,7 @@ TEST(Streaming, BoundedQueueStopsPushUntilWindowsArePopped) {
   EXPECT_EQ(fe->frames_computed(), 311);
 }
 
-TEST(Streaming, WindowIsPoppableAsSoonAsItsLastFrameArrives) {
+TEST(FrontendStreaming, WindowIsPoppableAsSoonAsItsLastFrameArrives) {
   // Kit framing: window 0 needs frames 0..63, i.e. samples 0..33,279.
   const auto clip = test::load_clip("normal");
   host::KissRealFft fft;

@@ -7,6 +7,7 @@
 
 #include "kernels/geometry.h"
 #include "plan/arena_planner.h"
+#include "quant/quantization.h"
 #include "tflite_subset_generated.h"
 
 namespace micronet_ad {
@@ -127,6 +128,24 @@ class OpChecker {
                     static_cast<double>(s));
       if (q->zero_point()->Get(static_cast<flatbuffers::uoffset_t>(c)) != 0)
         return fail("weights tensor %d channel %d has a non-zero zero point", t, c);
+    }
+    return Status::Ok();
+  }
+
+  // Each channel's requantization multiplier in_scale · w_scale / out_scale must encode with a
+  // shift of at most 30: TFLite's kernels shift the accumulator left by it, and more overflows.
+  Status multipliers(int x, int w, int y) const {
+    const double in_scale = tensor(x)->quantization()->scale()->Get(0);
+    const double out_scale = tensor(y)->quantization()->scale()->Get(0);
+    const auto* scales = tensor(w)->quantization()->scale();
+    for (flatbuffers::uoffset_t c = 0; c < scales->size(); ++c) {
+      const double real = in_scale * static_cast<double>(scales->Get(c)) / out_scale;
+      std::int32_t significand = 0;
+      int shift = 0;
+      quant::quantize_multiplier(real, &significand, &shift);
+      if (!std::isfinite(real) || shift > 30)
+        return fail("channel %u requantization multiplier %g (input scale x weight scale / output scale) is too large",
+                    c, real);
     }
     return Status::Ok();
   }
@@ -268,6 +287,11 @@ Status Model::validate() {
     if (rank > kMaxRank) return Status::Error("tensor %d has rank %d, at most %d is supported", t, rank, kMaxRank);
     const int esize = element_size(x->type());
     if (esize == 0) return Status::Error("tensor %d has unsupported type %d", t, static_cast<int>(x->type()));
+    // The verifier checks a vector's alignment only to 4 bytes (its length field), but the int64
+    // zero points are read as int64: a misaligned load is undefined (and faults on Cortex-M).
+    if (x->quantization() != nullptr && x->quantization()->zero_point() != nullptr &&
+        reinterpret_cast<std::uintptr_t>(x->quantization()->zero_point()->data()) % alignof(std::int64_t) != 0)
+      return Status::Error("tensor %d has a misaligned zero_point vector (corrupt flatbuffer)", t);
     std::int64_t bytes = esize;
     for (int i = 0; i < rank; ++i) {
       const std::int64_t d = x->shape()->Get(static_cast<flatbuffers::uoffset_t>(i));
@@ -440,6 +464,8 @@ Status Model::validate() {
           s = check.bias(info.inputs[2], out_c, is_const[info.inputs[2]]);
           if (!s) return s;
         }
+        s = check.multipliers(x, w, y);
+        if (!s) return s;
       }
       if (info.stride_h < 1 || info.stride_w < 1) return check.fail("stride %dx%d is invalid", info.stride_h, info.stride_w);
       if (info.dilation_h < 1 || info.dilation_w < 1) return check.fail("dilation %dx%d is invalid", info.dilation_h, info.dilation_w);

@@ -64,7 +64,7 @@ ScoreRow parse_row(std::string_view text, const std::string& source, std::size_t
   }
   std::string_view file = trim_spaces(text.substr(0, comma));
   if (file.empty()) row_error(source, line, "empty file name");
-  return ScoreRow{std::string(file), parse_score(text.substr(comma + 1), source, line)};
+  return ScoreRow{std::string(file), parse_score(text.substr(comma + 1), source, line), line};
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // score files are `file,score` rows without a header, one file per machine type and ID.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@ bool is_machine_id(std::string_view text);
 struct ScoreRow {
   std::string file;
   double score = 0.0;
+  std::size_t line = 0;  // 1-based line in the CSV it was read from; 0 when not read from one
 };
 
 // Parses score CSV text. `source` names the text in errors ("<source>:<line>: ..."). Accepts LF

@@ -38,7 +38,7 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_byt
 void write_file(const std::string& path, const void* data, std::size_t size) {
   File f(std::fopen(path.c_str(), "wb"));
   if (!f) throw std::runtime_error(path + ": cannot create: " + std::strerror(errno));
-  if (std::fwrite(data, 1, size, f.get()) != size || std::fflush(f.get()) != 0) {
+  if ((size > 0 && std::fwrite(data, 1, size, f.get()) != size) || std::fflush(f.get()) != 0) {
     throw std::runtime_error(path + ": write error");
   }
 }

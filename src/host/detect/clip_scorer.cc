@@ -1,0 +1,60 @@
+#include "host/detect/clip_scorer.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace micronet_ad::host {
+namespace {
+
+void check(const Status& status, const char* what) {
+  if (!status) throw std::runtime_error(std::string(what) + ": " + status.message());
+}
+
+}  // namespace
+
+ClipScorer::ClipScorer(const Model& model, Framing framing, Resize resize)
+    : engine_(model), frontend_(std::make_unique<Frontend>()), detector_(std::make_unique<Detector>()) {
+  DetectorConfig config;
+  config.framing = framing;
+  config.resize = resize;
+  check(detector_->init(config, model, &engine_.interpreter(), frontend_.get(), &fft_), "detector");
+  detector_->set_window_observer(&ClipScorer::on_window, this);
+}
+
+void ClipScorer::on_window(void* context, const Window&, const std::int8_t* logits, const WindowScore& score) {
+  ClipResult* result = static_cast<ClipScorer*>(context)->current_;
+  result->window_scores.push_back(score.score);
+  result->outputs.emplace_back();
+  std::copy_n(logits, kNumOutputs, result->outputs.back().begin());
+}
+
+ClipResult ClipScorer::score(const float* samples, std::size_t count, int output_index, std::size_t chunk) {
+  ClipResult result;
+  current_ = &result;
+  detector_->reset();
+  check(detector_->set_output_index(output_index), "detector");
+  const std::size_t step = chunk == 0 ? std::max<std::size_t>(count, 1) : chunk;
+  for (std::size_t begin = 0; begin < count; begin += step) {
+    check(detector_->push(samples + begin, std::min(step, count - begin)), "detector");
+  }
+  check(detector_->finish(), "detector");
+  current_ = nullptr;
+  result.clip = detector_->result();
+  return result;
+}
+
+int clip_output_index(const std::string& path, const std::string& machine_id) {
+  std::string id = machine_id;
+  if (id.empty()) {
+    char parsed[16];
+    const Status s = machine_id_from_file_name(path.c_str(), parsed, sizeof parsed);
+    if (!s) throw std::runtime_error(path + ": " + s.message() + " (--machine-id)");
+    id = parsed;
+  }
+  int index = -1;
+  const Status s = output_of_machine_id(id.c_str(), &index);
+  if (!s) throw std::runtime_error(path + ": " + s.message());
+  return index;
+}
+
+}  // namespace micronet_ad::host

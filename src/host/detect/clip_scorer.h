@@ -1,0 +1,50 @@
+// Host wrapper around the core Detector: one model, one front-end config, many clips.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/audio/kiss_real_fft.h"
+#include "host/io/model_file.h"
+#include "micronet_ad/detector.h"
+
+namespace micronet_ad::host {
+
+struct ClipResult {
+  ClipScore clip;
+  std::vector<double> window_scores;                           // −p[id] of each window
+  std::vector<std::array<std::int8_t, kNumOutputs>> outputs;  // raw int8 outputs of each window
+};
+
+// Owns what the Detector wires together (Engine, Frontend, FFT). Not thread-safe: use one per
+// thread. `model` must outlive it.
+class ClipScorer {
+ public:
+  ClipScorer(const Model& model, Framing framing, Resize resize);
+  // Scores 16 kHz mono samples (int16 scale) as the clip of machine output `output_index`,
+  // pushing `chunk` samples at a time (0: all at once). Throws std::runtime_error on failure.
+  ClipResult score(const float* samples, std::size_t count, int output_index, std::size_t chunk = 0);
+  ClipResult score(const std::vector<float>& samples, int output_index) {
+    return score(samples.data(), samples.size(), output_index);
+  }
+  Interpreter& interpreter() { return engine_.interpreter(); }  // e.g. for an op observer
+
+ private:
+  static void on_window(void* context, const Window& window, const std::int8_t* logits, const WindowScore& score);
+
+  Engine engine_;
+  KissRealFft fft_;
+  std::unique_ptr<Frontend> frontend_;  // ~60 KB: off the stack
+  std::unique_ptr<Detector> detector_;  // holds a ~5 KB window
+  ClipResult* current_ = nullptr;
+};
+
+// Output index of the clip's machine ID: `machine_id` when not empty, else the DCASE file name.
+// Throws std::runtime_error "<path>: <what is wrong>".
+int clip_output_index(const std::string& path, const std::string& machine_id);
+
+}  // namespace micronet_ad::host

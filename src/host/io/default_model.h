@@ -1,0 +1,22 @@
+// Which model a command runs: --model, else $MICRONET_AD_MODEL, else the ad_medium copy embedded
+// at build time (SPEC §4: ad_small and ad_large barely respond to their input).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "host/io/model_file.h"
+
+namespace micronet_ad::host {
+
+inline constexpr const char* kModelEnvironmentVariable = "MICRONET_AD_MODEL";
+
+// True when the build embedded ../shared/models/ad_medium_int8.tflite (SHA-1 checked).
+bool has_embedded_model();
+
+// `option` is the --model value ("" when not given): a path or small|medium|large. Throws
+// std::runtime_error when no model is given, none is set in the environment and none was
+// embedded, telling the user to pass --model. The ModelFile's path says where it came from.
+std::unique_ptr<ModelFile> load_default_model(const std::string& option);
+
+}  // namespace micronet_ad::host
