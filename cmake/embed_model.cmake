@@ -35,6 +35,5 @@ extern const char* const kDefaultModelName = \"${name}\";
     configure_file("${out}.tmp" "${out}" COPYONLY)  # rewrites only when the bytes changed
     target_sources(${target} PRIVATE "${out}")
   endif()
-  set_property(SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/default_model.cc APPEND PROPERTY
-               COMPILE_DEFINITIONS MICRONET_AD_EMBEDDED_MODEL=${embedded})
+  target_compile_definitions(${target} PRIVATE MICRONET_AD_EMBEDDED_MODEL=${embedded})
 endfunction()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs the main job: describe the default model and run it on ML-zoo's own
-# test vector, checking the output against ML-zoo's expected output.
+# Sets up, builds and runs the main job: describe the default model, run it on ML-zoo's own
+# test vector (checking the output against ML-zoo's expected output), then score the shared
+# slider recordings with the default model (ad_medium, embedded in the binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
@@ -18,3 +19,8 @@ else
   echo "ML-zoo test vector: output DIFFERS from ML-zoo's expected output" >&2
   exit 1
 fi
+
+echo
+slider="$MICRONET_AD_SHARED/data/dcase2020_task2/slider"
+echo "Scoring the shared slider clips (default model; higher score = more anomalous):"
+./build/micronet-ad score "$slider/test" "$slider/train"

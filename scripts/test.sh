@@ -26,4 +26,5 @@ if [ -f scripts/fuzz.sh ]; then
   echo "== libFuzzer: model loader (${FUZZ_SECONDS:-60} s)"
   FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh
 fi
+bash scripts/embedded.sh  # the core on Cortex-M4F/M55 under QEMU, byte-equal to the golden data
 echo "all tests passed"

@@ -51,13 +51,17 @@ std::vector<std::int8_t> read_inputs(const std::string& path, const Shape& in, s
 
 void add_infer_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("infer", "Run the model on int8 input tensors (.npy or raw bytes)");
-  static std::string model, input, output;
+  static std::string model, input, output, kernels = "auto";
   cmd->add_option("--model", model, "Model file (.tflite) or small|medium|large")->required();
   cmd->add_option("--input", input, "Input tensors: .npy int8 [N,32,32,1], [1,32,32,1], [32,32], or raw N x 1024 bytes")->required();
   cmd->add_option("--output", output, "Output file: .npy int8 [N,8], or raw N x 8 bytes")->required();
+  cmd->add_option("--kernels", kernels, "Kernels: auto (fastest this CPU runs) or reference; avx2|avx512vnni force one")
+      ->check(CLI::IsMember({"reference", "auto", "avx2", "avx512vnni"}));
   cmd->callback([exit_code] {
     const auto file = host::load_model_file(model);
-    host::Engine engine(file->model);
+    KernelSet set = KernelSet::kAuto;
+    parse_kernel_set(kernels.c_str(), &set);
+    host::Engine engine(file->model, set);
     const std::size_t in_bytes = engine.input_bytes(), out_bytes = engine.output_bytes();
     const std::vector<std::int8_t> inputs = read_inputs(input, file->model.tensor(file->model.input_tensor()).shape, in_bytes);
     const std::size_t n = inputs.size() / in_bytes;
@@ -77,8 +81,9 @@ void add_infer_command(CLI::App& app, int* exit_code) {
       host::write_file(output, outputs.data(), outputs.size());
     }
     std::nth_element(micros.begin(), micros.begin() + micros.size() / 2, micros.end());
-    std::fprintf(stderr, "%zu inference%s -> %s (median %.1f us per inference, one thread)\n", n, n == 1 ? "" : "s",
-                 output.c_str(), micros[micros.size() / 2]);
+    std::fprintf(stderr, "%zu inference%s -> %s (median %.1f us per inference, one thread, %s kernels)\n", n,
+                 n == 1 ? "" : "s", output.c_str(), micros[micros.size() / 2],
+                 kernel_set_name(engine.interpreter().kernel_set()));
     *exit_code = 0;
   });
 }

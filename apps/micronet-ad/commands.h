@@ -9,6 +9,9 @@ namespace micronet_ad::cli {
 
 void add_inspect_command(CLI::App& app, int* exit_code);
 void add_infer_command(CLI::App& app, int* exit_code);
+void add_score_command(CLI::App& app, int* exit_code);
+void add_features_command(CLI::App& app, int* exit_code);
 void add_metrics_command(CLI::App& app, int* exit_code);
+void add_bench_command(CLI::App& app, int* exit_code);
 
 }  // namespace micronet_ad::cli

@@ -30,7 +30,8 @@ const char* machine_id_of_output(int output_index);
 // Output index of a machine ID ("00" or "id_00"). An unknown ID is an error listing the known ones.
 Status output_of_machine_id(const char* machine_id, int* output_index);
 // The machine ID in a DCASE clip name `{normal,anomaly}_id_XX_NNNNNNNN.wav` (directories are
-// ignored): the third `_` field, copied into `out` (capacity `out_size`, NUL-terminated).
+// ignored): the third `_` field — generally, the digits after the first `id_` field (the kit's
+// kit_random_id_00_000000.wav too). Copied into `out` (capacity `out_size`, NUL-terminated).
 Status machine_id_from_file_name(const char* path, char* out, std::size_t out_size);
 
 // ---- scoring ---------------------------------------------------------------------------------

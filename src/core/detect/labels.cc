@@ -31,26 +31,26 @@ Status output_of_machine_id(const char* machine_id, int* output_index) {
 Status machine_id_from_file_name(const char* path, char* out, std::size_t out_size) {
   const char* slash = std::strrchr(path, '/');
   const char* name = slash != nullptr ? slash + 1 : path;
-  // Fields: {normal,anomaly} _ id _ XX _ NNNNNNNN.wav
-  const char* field = name;
-  for (int underscores = 0; underscores < 2; ++field) {
-    if (*field == '\0') break;
-    if (*field == '_') ++underscores;
+  // DCASE: {normal,anomaly}_id_XX_NNNNNNNN.wav, the ID being the third `_` field. Other tools
+  // keep the same `id_XX` token elsewhere (the kit's own sample: kit_random_id_00_000000.wav),
+  // so take the first `_`-delimited field "id" followed by a field of digits.
+  for (const char* field = name; *field != '\0';) {
+    const char* digits = field + 3;
+    const char* end = digits;
+    while (*end >= '0' && *end <= '9') ++end;
+    if (std::strncmp(field, "id_", 3) == 0 && end > digits && (*end == '_' || *end == '.' || *end == '\0')) {
+      const std::size_t length = static_cast<std::size_t>(end - digits);
+      if (length + 1 > out_size) return Status::Error("machine ID in '%.120s' is too long", name);
+      std::memcpy(out, digits, length);
+      out[length] = '\0';
+      return Status::Ok();
+    }
+    const char* next = std::strchr(field, '_');
+    if (next == nullptr) break;
+    field = next + 1;
   }
-  const char* end = field;
-  while (*end != '\0' && *end != '_' && *end != '.') ++end;
-  const std::size_t length = static_cast<std::size_t>(end - field);
-  const bool dcase_prefix = std::strncmp(name, "normal_id_", 10) == 0 || std::strncmp(name, "anomaly_id_", 11) == 0;
-  bool digits = length > 0;
-  for (const char* c = field; c < end; ++c) digits = digits && *c >= '0' && *c <= '9';
-  if (!dcase_prefix || !digits || *end != '_') {
-    return Status::Error("cannot read a machine ID from the file name '%.120s' (expected "
-                         "{normal,anomaly}_id_XX_NNNNNNNN.wav); pass the machine ID explicitly", name);
-  }
-  if (length + 1 > out_size) return Status::Error("machine ID in '%.120s' is too long", name);
-  std::memcpy(out, field, length);
-  out[length] = '\0';
-  return Status::Ok();
+  return Status::Error("cannot read a machine ID from the file name '%.120s' (expected "
+                       "{normal,anomaly}_id_XX_NNNNNNNN.wav)", name);
 }
 
 }  // namespace micronet_ad

@@ -25,7 +25,7 @@ WindowScore score_window(const std::int8_t* logits, OutputQuantization quantizat
   softmax(logits, quantization, s.probabilities);
   const double p = s.probabilities[output_index];
   s.score = -p;
-  s.nll = -std::log(p);  // p > 0: the max logit contributes 1 to the sum, others ≥ exp(−255·scale)
+  s.nll = -std::log(p);  // +inf only if p underflows (output scales far beyond any real model's)
   return s;
 }
 

@@ -1,74 +1,213 @@
 #include "micronet_ad/interpreter.h"
 
 #include <cstring>
+#include <initializer_list>
 
 #include "kernels/geometry.h"
+#include "kernels/optimized/optimized.h"
 #include "kernels/reference/reference.h"
 #include "quant/quantization.h"
 
 namespace micronet_ad {
 namespace {
 
-std::size_t align_up(std::size_t n) { return (n + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment; }
+using Path = Interpreter::PreparedOp::Path;
+namespace opt = kernels::opt;
 
-int out_channels(const Model& model, const OperatorInfo& op) {
-  return model.tensor(op.output).shape.dims[3];
-}
+constexpr std::size_t kOptimizedAlignment = 64;
+constexpr std::size_t kMaxIm2colBytes = 64 * 1024;  // larger im2col convolutions stay reference
+
+std::size_t align_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 
 bool has_channel_params(const OperatorInfo& op) {
   return op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D;
 }
 
-}  // namespace
-
-std::size_t Interpreter::required_memory(const Model& model) {
-  std::size_t bytes = kArenaAlignment + align_up(model.arena_bytes());  // slack to align the start
-  for (int i = 0; i < model.num_operators(); ++i) {
-    const OperatorInfo& op = model.op(i);
-    if (has_channel_params(op)) bytes += align_up(2 * sizeof(std::int32_t) * static_cast<std::size_t>(out_channels(model, op)));
+opt::Level level_of(KernelSet set) {
+  switch (set) {
+    case KernelSet::kAvx2: return opt::Level::kAvx2;
+    case KernelSet::kAvx512Vnni: return opt::Level::kAvx512Vnni;
+    default: return opt::Level::kReference;
   }
-  return bytes;
 }
 
-Status Interpreter::init(const Model& model, void* memory, std::size_t memory_bytes) {
-  model_ = nullptr;
-  const std::size_t needed = required_memory(model);
-  if (memory == nullptr || memory_bytes < needed)
-    return Status::Error("interpreter needs %zu bytes of memory, got %zu", needed, memory_bytes);
-  auto base = reinterpret_cast<std::uintptr_t>(memory);
-  auto* cursor = static_cast<std::uint8_t*>(memory) + (align_up(base) - base);
-  arena_ = cursor;
-  cursor += align_up(model.arena_bytes());
+KernelSet resolve(KernelSet set) {
+  if (set != KernelSet::kAuto) return set;
+  switch (opt::best_level()) {
+    case opt::Level::kAvx512Vnni: return KernelSet::kAvx512Vnni;
+    case opt::Level::kAvx2: return KernelSet::kAvx2;
+    default: return KernelSet::kReference;
+  }
+}
 
+kernels::ConvGeometry conv_geometry(const Model& model, const OperatorInfo& op, int pad_top, int pad_left) {
+  const TensorInfo in = model.tensor(op.inputs[0]);
+  const TensorInfo out = model.tensor(op.output);
+  kernels::ConvGeometry g;
+  g.batches = in.shape.dims[0];
+  g.in_h = in.shape.dims[1]; g.in_w = in.shape.dims[2]; g.in_c = in.shape.dims[3];
+  g.out_h = out.shape.dims[1]; g.out_w = out.shape.dims[2]; g.out_c = out.shape.dims[3];
+  g.filter_h = op.filter_h; g.filter_w = op.filter_w;
+  g.stride_h = op.stride_h; g.stride_w = op.stride_w;
+  g.dilation_h = op.dilation_h; g.dilation_w = op.dilation_w;
+  g.pad_top = pad_top; g.pad_left = pad_left;
+  g.depth_multiplier = op.depth_multiplier;
+  return g;
+}
+
+std::size_t gemm_rows(const kernels::ConvGeometry& g) {
+  return static_cast<std::size_t>(g.batches) * g.out_h * g.out_w;
+}
+int gemm_depth(const kernels::ConvGeometry& g) { return g.filter_h * g.filter_w * g.in_c; }
+
+Path choose_path(opt::Level level, const OperatorInfo& op, const kernels::ConvGeometry& g) {
+  if (level == opt::Level::kReference) return Path::kRef;
+  if (op.type == OpType::kConv2D) {
+    if (g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.out_h == g.in_h &&
+        g.out_w == g.in_w)
+      return Path::kGemm;
+    if (gemm_rows(g) * static_cast<std::size_t>(gemm_depth(g)) <= kMaxIm2colBytes) return Path::kIm2colGemm;
+    return Path::kRef;
+  }
+  if (op.type == OpType::kDepthwiseConv2D && g.depth_multiplier == 1) return Path::kDepthwise;
+  return Path::kRef;
+}
+
+// Lays out the caller's memory for `set` (already resolved). With base == nullptr only counts;
+// otherwise also fills `ops` and the scratch pointers. Returns the bytes used.
+std::size_t layout(const Model& model, KernelSet set, std::uint8_t* base, Interpreter::PreparedOp* ops,
+                   std::uint8_t** arena, std::int8_t** im2col, void** gemm_scratch) {
+  const opt::Level level = level_of(set);
+  const std::size_t align = level == opt::Level::kReference ? kArenaAlignment : kOptimizedAlignment;
+  std::size_t offset = 0;
+  auto take = [&](std::size_t bytes) -> std::uint8_t* {
+    std::uint8_t* p = base != nullptr ? base + offset : nullptr;
+    offset += align_up(bytes, align);
+    return p;
+  };
+  if (arena != nullptr) *arena = take(model.arena_bytes());
+  else take(model.arena_bytes());
+  std::size_t im2col_bytes = 0, scratch_bytes = 0;
   for (int i = 0; i < model.num_operators(); ++i) {
     const OperatorInfo& op = model.op(i);
-    PreparedOp& p = prepared_[i];
-    p = PreparedOp();
-    if (op.type == OpType::kReshape) continue;
-    const TensorInfo in = model.tensor(op.inputs[0]);
-    const TensorInfo out = model.tensor(op.output);
-    p.input_offset = -in.zero_point;
-    p.output_offset = out.zero_point;
-    quant::activation_range(op.activation, out.scale(), out.zero_point, &p.act_min, &p.act_max);
-    p.pad_top = kernels::padding_before(op.padding, in.shape.dims[1], out.shape.dims[1], op.filter_h, op.stride_h, op.dilation_h);
-    p.pad_left = kernels::padding_before(op.padding, in.shape.dims[2], out.shape.dims[2], op.filter_w, op.stride_w, op.dilation_w);
-    if (!has_channel_params(op)) continue;
-    // Per-channel multipliers: in_scale · w_scale[c] / out_scale, combined in double (SPEC §2).
-    const TensorInfo w = model.tensor(op.inputs[1]);
-    const int channels = out.shape.dims[3];
-    auto* multipliers = reinterpret_cast<std::int32_t*>(cursor);
-    auto* shifts = multipliers + channels;
-    for (int c = 0; c < channels; ++c) {
-      const float w_scale = w.scales[w.num_scales == 1 ? 0 : c];
-      const double real = static_cast<double>(in.scale()) * static_cast<double>(w_scale) / static_cast<double>(out.scale());
-      int shift = 0;
-      quant::quantize_multiplier(real, &multipliers[c], &shift);
-      shifts[c] = shift;
+    Interpreter::PreparedOp p;
+    if (op.type != OpType::kReshape) {
+      const TensorInfo in = model.tensor(op.inputs[0]);
+      const TensorInfo out = model.tensor(op.output);
+      p.input_offset = -in.zero_point;
+      p.output_offset = out.zero_point;
+      quant::activation_range(op.activation, out.scale(), out.zero_point, &p.act_min, &p.act_max);
+      p.pad_top = kernels::padding_before(op.padding, in.shape.dims[1], out.shape.dims[1], op.filter_h, op.stride_h, op.dilation_h);
+      p.pad_left = kernels::padding_before(op.padding, in.shape.dims[2], out.shape.dims[2], op.filter_w, op.stride_w, op.dilation_w);
     }
-    p.multipliers = multipliers;
-    p.shifts = shifts;
-    cursor += align_up(2 * sizeof(std::int32_t) * static_cast<std::size_t>(channels));
+    if (has_channel_params(op)) {
+      const kernels::ConvGeometry g = conv_geometry(model, op, p.pad_top, p.pad_left);
+      p.path = choose_path(level, op, g);
+      const int channels = g.out_c;
+      // Per-channel multipliers: in_scale · w_scale[c] / out_scale, combined in double (SPEC §2).
+      // Optimized kernels load whole vectors, so their arrays are padded.
+      const int stride = p.path == Path::kRef ? channels : opt::padded_channels(channels);
+      auto* multipliers = reinterpret_cast<std::int32_t*>(take(2 * sizeof(std::int32_t) * static_cast<std::size_t>(stride)));
+      const TensorInfo w = model.tensor(op.inputs[1]);
+      const auto* weights = reinterpret_cast<const std::int8_t*>(w.data);
+      const auto* bias = (op.num_inputs > 2 && op.inputs[2] >= 0)
+                             ? reinterpret_cast<const std::int32_t*>(model.tensor(op.inputs[2]).data) : nullptr;
+      if (base != nullptr) {
+        const TensorInfo in = model.tensor(op.inputs[0]);
+        const TensorInfo out = model.tensor(op.output);
+        auto* shifts = multipliers + stride;
+        for (int c = 0; c < stride; ++c) {
+          multipliers[c] = 0;
+          shifts[c] = 0;
+          if (c >= channels) continue;
+          const float w_scale = w.scales[w.num_scales == 1 ? 0 : c];
+          const double real = static_cast<double>(in.scale()) * static_cast<double>(w_scale) / static_cast<double>(out.scale());
+          int shift = 0;
+          quant::quantize_multiplier(real, &multipliers[c], &shift);
+          shifts[c] = shift;
+        }
+        p.multipliers = multipliers;
+        p.shifts = shifts;
+      }
+      if (p.path == Path::kGemm || p.path == Path::kIm2colGemm) {
+        const int k = gemm_depth(g);
+        auto* packed = reinterpret_cast<std::int8_t*>(take(opt::gemm_packed_bytes(level, k, channels)));
+        auto* corr = reinterpret_cast<std::int32_t*>(take(sizeof(std::int32_t) * static_cast<std::size_t>(stride)));
+        if (base != nullptr) {
+          opt::pack_gemm(level, weights, k, channels, bias, p.input_offset, packed, corr);
+          p.packed = packed;
+          p.corr = corr;
+        }
+        const std::size_t s = opt::gemm_scratch_bytes(level, k);
+        if (s > scratch_bytes) scratch_bytes = s;
+        if (p.path == Path::kIm2colGemm && gemm_rows(g) * static_cast<std::size_t>(k) > im2col_bytes)
+          im2col_bytes = gemm_rows(g) * static_cast<std::size_t>(k);
+      } else if (p.path == Path::kDepthwise) {
+        const int taps = g.filter_h * g.filter_w;
+        auto* w32 = reinterpret_cast<std::int32_t*>(take(sizeof(std::int32_t) * static_cast<std::size_t>(taps + 1) * stride));
+        if (base != nullptr) {
+          opt::pack_depthwise(weights, taps, channels, bias, w32, w32 + static_cast<std::size_t>(taps) * stride);
+          p.dw_weights = w32;
+          p.dw_bias = w32 + static_cast<std::size_t>(taps) * stride;
+        }
+      }
+    }
+    if (ops != nullptr) ops[i] = p;
   }
+  std::int8_t* cols = reinterpret_cast<std::int8_t*>(im2col_bytes > 0 ? take(im2col_bytes) : nullptr);
+  void* scratch = scratch_bytes > 0 ? take(scratch_bytes) : nullptr;
+  if (im2col != nullptr) *im2col = cols;
+  if (gemm_scratch != nullptr) *gemm_scratch = scratch;
+  return offset;
+}
+
+}  // namespace
+
+const char* kernel_set_name(KernelSet set) {
+  switch (set) {
+    case KernelSet::kReference: return "reference";
+    case KernelSet::kAuto: return "auto";
+    case KernelSet::kAvx2: return "avx2";
+    case KernelSet::kAvx512Vnni: return "avx512vnni";
+  }
+  return "?";
+}
+
+bool parse_kernel_set(const char* name, KernelSet* set) {
+  for (KernelSet s : {KernelSet::kReference, KernelSet::kAuto, KernelSet::kAvx2, KernelSet::kAvx512Vnni}) {
+    if (std::strcmp(name, kernel_set_name(s)) == 0) {
+      *set = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Interpreter::kernel_set_supported(KernelSet set) {
+  if (set == KernelSet::kAuto || set == KernelSet::kReference) return true;
+  const opt::Level level = level_of(set);
+  return opt::compiled(level) && opt::cpu_supports(level);
+}
+
+std::size_t Interpreter::required_memory(const Model& model, KernelSet kernels) {
+  const KernelSet set = resolve(kernels);
+  const std::size_t align = set == KernelSet::kReference ? kArenaAlignment : kOptimizedAlignment;
+  return align + layout(model, set, nullptr, nullptr, nullptr, nullptr, nullptr);  // slack to align the start
+}
+
+Status Interpreter::init(const Model& model, void* memory, std::size_t memory_bytes, KernelSet kernels) {
+  model_ = nullptr;
+  const KernelSet set = resolve(kernels);
+  if (!kernel_set_supported(set))
+    return Status::Error("kernel set %s is not supported by this CPU or build", kernel_set_name(set));
+  const std::size_t needed = required_memory(model, set);
+  if (memory == nullptr || memory_bytes < needed)
+    return Status::Error("interpreter needs %zu bytes of memory, got %zu", needed, memory_bytes);
+  const std::size_t align = set == KernelSet::kReference ? kArenaAlignment : kOptimizedAlignment;
+  auto base = reinterpret_cast<std::uintptr_t>(memory);
+  auto* start = static_cast<std::uint8_t*>(memory) + (align_up(base, align) - base);
+  layout(model, set, start, prepared_, &arena_, &im2col_, &gemm_scratch_);
+  kernel_set_ = set;
   model_ = &model;
   return Status::Ok();
 }
@@ -85,6 +224,9 @@ std::size_t Interpreter::output_bytes() const { return model_ ? static_cast<std:
 Status Interpreter::invoke() {
   if (model_ == nullptr) return Status::Error("interpreter is not initialised");
   const Model& model = *model_;
+#if defined(__x86_64__)
+  const bool avx512 = kernel_set_ == KernelSet::kAvx512Vnni;
+#endif
   for (int i = 0; i < model.num_operators(); ++i) {
     const OperatorInfo& op = model.op(i);
     const PreparedOp& p = prepared_[i];
@@ -95,19 +237,35 @@ Status Interpreter::invoke() {
     switch (op.type) {
       case OpType::kConv2D:
       case OpType::kDepthwiseConv2D: {
-        kernels::ConvGeometry g;
-        g.batches = in.shape.dims[0];
-        g.in_h = in.shape.dims[1]; g.in_w = in.shape.dims[2]; g.in_c = in.shape.dims[3];
-        g.out_h = out.shape.dims[1]; g.out_w = out.shape.dims[2]; g.out_c = out.shape.dims[3];
-        g.filter_h = op.filter_h; g.filter_w = op.filter_w;
-        g.stride_h = op.stride_h; g.stride_w = op.stride_w;
-        g.dilation_h = op.dilation_h; g.dilation_w = op.dilation_w;
-        g.pad_top = p.pad_top; g.pad_left = p.pad_left;
-        g.depth_multiplier = op.depth_multiplier;
+        const kernels::ConvGeometry g = conv_geometry(model, op, p.pad_top, p.pad_left);
         kernels::Requantization rq;
         rq.input_offset = p.input_offset; rq.output_offset = p.output_offset;
         rq.act_min = p.act_min; rq.act_max = p.act_max;
         rq.multipliers = p.multipliers; rq.shifts = p.shifts;
+#if defined(__x86_64__)
+        if (p.path == Path::kGemm || p.path == Path::kIm2colGemm) {
+          opt::GemmArgs a;
+          a.m = static_cast<int>(gemm_rows(g)); a.k = gemm_depth(g); a.n = g.out_c;
+          if (p.path == Path::kIm2colGemm) {
+            opt::im2col(g, p.input_offset, x, im2col_);
+            a.x = im2col_;
+          } else {
+            a.x = x;
+          }
+          a.packed = p.packed; a.corr = p.corr; a.multipliers = p.multipliers; a.shifts = p.shifts;
+          a.input_offset = p.input_offset; a.output_offset = p.output_offset;
+          a.act_min = p.act_min; a.act_max = p.act_max;
+          a.y = y; a.scratch = gemm_scratch_;
+          if (avx512) opt::gemm_avx512vnni(a);
+          else opt::gemm_avx2(a);
+          break;
+        }
+        if (p.path == Path::kDepthwise) {
+          if (avx512) opt::depthwise_avx512(g, rq, x, p.dw_weights, p.dw_bias, y);
+          else opt::depthwise_avx2(g, rq, x, p.dw_weights, p.dw_bias, y);
+          break;
+        }
+#endif
         const auto* w = reinterpret_cast<const std::int8_t*>(model.tensor(op.inputs[1]).data);
         const auto* bias = (op.num_inputs > 2 && op.inputs[2] >= 0)
                                ? reinterpret_cast<const std::int32_t*>(model.tensor(op.inputs[2]).data) : nullptr;

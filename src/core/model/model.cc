@@ -3,7 +3,10 @@
 #include "micronet_ad/model.h"
 
 #include <cmath>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "kernels/geometry.h"
 #include "plan/arena_planner.h"
@@ -68,13 +71,19 @@ int element_size(fb::TensorType t) {
 // Everything needed to check one operator, with the operator named in every message.
 class OpChecker {
  public:
-  OpChecker(const fb::SubGraph* graph, const fb::Model* model, int op_index, const char* op)
-      : graph_(graph), model_(model), index_(op_index), op_(op) {}
+  OpChecker(const fb::SubGraph* graph, int op_index, const char* op)
+      : graph_(graph), index_(op_index), op_(op) {}
 
-  template <typename... Args>
-  Status fail(const char* fmt, Args... args) const {
+  Status fail(const char* fmt, ...) const
+#if defined(__GNUC__)
+      __attribute__((format(printf, 2, 3)))
+#endif
+  {
     char what[160];
-    std::snprintf(what, sizeof(what), fmt, args...);
+    std::va_list args;
+    va_start(args, fmt);
+    std::vsnprintf(what, sizeof(what), fmt, args);
+    va_end(args);
     return Status::Error("operator %d (%s): %s", index_, op_, what);
   }
 
@@ -117,9 +126,9 @@ class OpChecker {
     if (n != 1 && n != channels)
       return fail("weights tensor %d has %d scales, expected 1 or %d", t, n, channels);
     if (q->zero_point()->size() != static_cast<flatbuffers::uoffset_t>(n))
-      return fail("weights tensor %d has %u zero points for %d scales", t, q->zero_point()->size(), n);
+      return fail("weights tensor %d has %u zero points for %d scales", t, static_cast<unsigned>(q->zero_point()->size()), n);
     if (n > 1 && q->quantized_dimension() != quantized_dim)
-      return fail("weights tensor %d is quantized along dimension %d, expected %d", t, q->quantized_dimension(),
+      return fail("weights tensor %d is quantized along dimension %d, expected %d", t, static_cast<int>(q->quantized_dimension()),
                   quantized_dim);
     for (int c = 0; c < n; ++c) {
       const float s = q->scale()->Get(static_cast<flatbuffers::uoffset_t>(c));
@@ -145,7 +154,7 @@ class OpChecker {
       quant::quantize_multiplier(real, &significand, &shift);
       if (!std::isfinite(real) || shift > 30)
         return fail("channel %u requantization multiplier %g (input scale x weight scale / output scale) is too large",
-                    c, real);
+                    static_cast<unsigned>(c), real);
     }
     return Status::Ok();
   }
@@ -165,7 +174,6 @@ class OpChecker {
 
  private:
   const fb::SubGraph* graph_;
-  const fb::Model* model_;
   int index_;
   const char* op_;
 };
@@ -235,7 +243,9 @@ TensorInfo Model::tensor(int index) const {
 }
 
 Status Model::load(const std::uint8_t* data, std::size_t size, Model* out) {
-  *out = Model();
+  // Reset in place: `*out = Model()` would build a ~12 KB temporary on the stack (an MCU's stack).
+  out->~Model();
+  ::new (static_cast<void*>(out)) Model();
   if (data == nullptr || size == 0) return Status::Error("model is empty (0 bytes)");
   if (size < 16) return Status::Error("model has %zu bytes, too small to be a TFLite flatbuffer", size);
   if (size >= FLATBUFFERS_MAX_BUFFER_SIZE) return Status::Error("model has %zu bytes, more than a flatbuffer can hold", size);
@@ -261,9 +271,10 @@ Status Model::validate() {
   const fb::Model* model = fb::GetModel(data_);
   schema_version_ = model->version();
   if (schema_version_ != kSchemaVersion)
-    return Status::Error("model has schema version %u, expected %u", schema_version_, kSchemaVersion);
+    return Status::Error("model has schema version %u, expected %u", static_cast<unsigned>(schema_version_),
+                         static_cast<unsigned>(kSchemaVersion));
   if (model->subgraphs() == nullptr || model->subgraphs()->size() != 1)
-    return Status::Error("model has %u subgraphs, expected exactly 1", model->subgraphs() ? model->subgraphs()->size() : 0);
+    return Status::Error("model has %u subgraphs, expected exactly 1", static_cast<unsigned>(model->subgraphs() ? model->subgraphs()->size() : 0));
   const fb::SubGraph* graph = model->subgraphs()->Get(0);
   subgraph_ = graph;
   buffers_ = model->buffers();
@@ -272,9 +283,9 @@ Status Model::validate() {
   if (graph->tensors() == nullptr || graph->tensors()->size() == 0) return Status::Error("subgraph has no tensors");
   if (graph->operators() == nullptr || graph->operators()->size() == 0) return Status::Error("subgraph has no operators");
   if (graph->tensors()->size() > static_cast<flatbuffers::uoffset_t>(kMaxTensors))
-    return Status::Error("subgraph has %u tensors, at most %d are supported", graph->tensors()->size(), kMaxTensors);
+    return Status::Error("subgraph has %u tensors, at most %d are supported", static_cast<unsigned>(graph->tensors()->size()), kMaxTensors);
   if (graph->operators()->size() > static_cast<flatbuffers::uoffset_t>(kMaxOperators))
-    return Status::Error("subgraph has %u operators, at most %d are supported", graph->operators()->size(), kMaxOperators);
+    return Status::Error("subgraph has %u operators, at most %d are supported", static_cast<unsigned>(graph->operators()->size()), kMaxOperators);
   num_tensors_ = static_cast<int>(graph->tensors()->size());
   num_operators_ = static_cast<int>(graph->operators()->size());
 
@@ -303,7 +314,8 @@ Status Model::validate() {
     }
     const std::uint32_t b = x->buffer();
     const std::uint32_t num_buffers = buffers ? buffers->size() : 0;
-    if (b != 0 && b >= num_buffers) return Status::Error("tensor %d refers to buffer %u, but the model has %u buffers", t, b, num_buffers);
+    if (b != 0 && b >= num_buffers) return Status::Error("tensor %d refers to buffer %u, but the model has %u buffers", t,
+                                                  static_cast<unsigned>(b), static_cast<unsigned>(num_buffers));
     const fb::Buffer* buf = (b < num_buffers) ? buffers->Get(b) : nullptr;
     if (buf != nullptr && (buf->offset() > 1 || buf->size() > 0))
       return Status::Error("tensor %d uses an external buffer (offset %llu); such models are not supported", t,
@@ -311,16 +323,17 @@ Status Model::validate() {
     if (buf != nullptr && buf->data() != nullptr && buf->data()->size() > 0) {
       if (static_cast<std::int64_t>(buf->data()->size()) != bytes)
         return Status::Error("tensor %d (%s) has %u bytes of data in buffer %u, expected %lld for its shape and type", t,
-                             x->name() ? x->name()->c_str() : "", buf->data()->size(), b, static_cast<long long>(bytes));
+                             x->name() ? x->name()->c_str() : "", static_cast<unsigned>(buf->data()->size()),
+                             static_cast<unsigned>(b), static_cast<long long>(bytes));
       is_const[t] = true;
     }
   }
 
   // Graph inputs and outputs.
   if (graph->inputs() == nullptr || graph->inputs()->size() != 1)
-    return Status::Error("subgraph has %u inputs, expected 1", graph->inputs() ? graph->inputs()->size() : 0);
+    return Status::Error("subgraph has %u inputs, expected 1", static_cast<unsigned>(graph->inputs() ? graph->inputs()->size() : 0));
   if (graph->outputs() == nullptr || graph->outputs()->size() != 1)
-    return Status::Error("subgraph has %u outputs, expected 1", graph->outputs() ? graph->outputs()->size() : 0);
+    return Status::Error("subgraph has %u outputs, expected 1", static_cast<unsigned>(graph->outputs() ? graph->outputs()->size() : 0));
   input_ = graph->inputs()->Get(0);
   output_ = graph->outputs()->Get(0);
   if (input_ < 0 || input_ >= num_tensors_) return Status::Error("subgraph input refers to tensor %d of %d", input_, num_tensors_);
@@ -346,8 +359,8 @@ Status Model::validate() {
     const fb::Operator* op = graph->operators()->Get(static_cast<flatbuffers::uoffset_t>(i));
     if (op == nullptr) return Status::Error("operator %d is missing", i);
     if (codes == nullptr || op->opcode_index() >= codes->size())
-      return Status::Error("operator %d refers to operator code %u, but the model has %u", i, op->opcode_index(),
-                           codes ? codes->size() : 0);
+      return Status::Error("operator %d refers to operator code %u, but the model has %u", i,
+                           static_cast<unsigned>(op->opcode_index()), static_cast<unsigned>(codes ? codes->size() : 0));
     const fb::OperatorCode* code = codes->Get(op->opcode_index());
     const int builtin = code->builtin_code() > code->deprecated_builtin_code() ? code->builtin_code()
                                                                                 : code->deprecated_builtin_code();
@@ -364,7 +377,7 @@ Status Model::validate() {
         return Status::Error("operator %d: unsupported operator %s (builtin code %d); micronet-ad runs CONV_2D, "
                              "DEPTHWISE_CONV_2D, AVERAGE_POOL_2D and RESHAPE", i, builtin_name(builtin), builtin);
     }
-    OpChecker check(graph, model, i, op_name(info.type));
+    OpChecker check(graph, i, op_name(info.type));
 
     // Tensor indices.
     if (op->inputs() == nullptr || op->outputs() == nullptr) return check.fail("inputs or outputs are missing");
@@ -389,7 +402,7 @@ Status Model::validate() {
 
     const fb::Tensor* tx = check.tensor(x);
     const fb::Tensor* ty = check.tensor(y);
-    auto dim = [](const fb::Tensor* t, int d) { return t->shape()->Get(static_cast<flatbuffers::uoffset_t>(d)); };
+    auto dim = [](const fb::Tensor* t, int d) { return static_cast<int>(t->shape()->Get(static_cast<flatbuffers::uoffset_t>(d))); };
 
     if (info.type == OpType::kReshape) {
       if (tx->type() != ty->type()) return check.fail("input and output types differ");
@@ -428,7 +441,7 @@ Status Model::validate() {
         const int w = info.inputs[1];
         const fb::Tensor* tw = check.tensor(w);
         if (!tw->shape() || tw->shape()->size() != 4)
-          return check.fail("weights tensor %d has rank %u, expected 4", w, tw->shape() ? tw->shape()->size() : 0);
+          return check.fail("weights tensor %d has rank %u, expected 4", w, static_cast<unsigned>(tw->shape() ? tw->shape()->size() : 0));
         info.filter_h = dim(tw, 1);
         info.filter_w = dim(tw, 2);
         if (info.type == OpType::kConv2D) {
@@ -454,7 +467,7 @@ Status Model::validate() {
           if (out_c % in_c != 0) return check.fail("weights tensor %d has %d channels, not a multiple of the input's %d", w, out_c, in_c);
           info.depth_multiplier = out_c / in_c;
           if (o->depth_multiplier() > 0 && o->depth_multiplier() != info.depth_multiplier)
-            return check.fail("depth multiplier is %d but the weights imply %d", o->depth_multiplier(), info.depth_multiplier);
+            return check.fail("depth multiplier is %d but the weights imply %d", static_cast<int>(o->depth_multiplier()), info.depth_multiplier);
           s = check.weights(w, out_c, 3, is_const[w]);
           if (!s) return s;
           if (static_cast<std::int64_t>(info.filter_h) * info.filter_w > kMaxAccumulatedTerms)

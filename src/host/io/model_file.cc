@@ -31,8 +31,8 @@ std::unique_ptr<ModelFile> load_model_file(const std::string& name_or_path) {
   return load_model_bytes(bytes.data(), bytes.size(), path);
 }
 
-Engine::Engine(const Model& model) : memory_(Interpreter::required_memory(model)) {
-  const Status s = interpreter_.init(model, memory_.data(), memory_.size());
+Engine::Engine(const Model& model, KernelSet kernels) : memory_(Interpreter::required_memory(model, kernels)) {
+  const Status s = interpreter_.init(model, memory_.data(), memory_.size(), kernels);
   if (!s) throw std::runtime_error(s.message());
 }
 

@@ -32,7 +32,7 @@ std::unique_ptr<ModelFile> load_model_bytes(const std::uint8_t* data, std::size_
 // An Interpreter with its memory, for host code.
 class Engine {
  public:
-  explicit Engine(const Model& model);
+  explicit Engine(const Model& model, KernelSet kernels = KernelSet::kAuto);
   std::int8_t* input() { return interpreter_.input(); }
   const std::int8_t* output() const { return interpreter_.output(); }
   std::size_t input_bytes() const { return interpreter_.input_bytes(); }

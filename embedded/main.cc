@@ -1,0 +1,213 @@
+// micronet-ad firmware example: loads the embedded model with Model::load, runs the golden
+// engine inputs and one real clip's 13 windows through the Interpreter in a static arena, and
+// compares every output byte with the golden data. Output and exit code go over semihosting:
+// exit 0 when every output is byte-equal, 1 otherwise.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "micronet_ad/detector.h"
+#include "micronet_ad/interpreter.h"
+#include "micronet_ad/model.h"
+
+// Generated at build time from ../shared (embed_bin.cmake); never committed.
+extern const std::uint8_t kModel[];
+extern const std::size_t kModel_size;
+extern const std::uint8_t kEngineInputs[];    // N x 1024 int8, golden/engine/inputs_256x1024.i8
+extern const std::size_t kEngineInputs_size;
+extern const std::uint8_t kEngineExpected[];  // N x 8 int8, golden/engine/<model>_outputs_256x8.i8
+extern const std::size_t kEngineExpected_size;
+extern const std::uint8_t kClipInputs[];      // 13 x 1024 int8 windows of clip_slider_anomaly_id_00
+extern const std::size_t kClipInputs_size;
+extern const std::uint8_t kClipExpected[];    // 13 x 8 int8 TFLite Micro outputs
+extern const std::size_t kClipExpected_size;
+
+extern "C" {
+extern volatile std::uint32_t g_systick_wraps;
+extern std::uint32_t __StackLimit[];
+std::size_t heap_used(void);
+}
+
+namespace {
+
+using micronet_ad::Interpreter;
+using micronet_ad::Model;
+using micronet_ad::Status;
+
+// The interpreter's memory, sized at build time (MICRONET_AD_ARENA_BYTES) and checked at run time.
+alignas(16) std::uint8_t g_arena[MICRONET_AD_ARENA_BYTES];
+// Model (~12 KB of tables) and Interpreter are constructed at run time in zeroed storage: as
+// initialised globals their default member values would put a ~16 KB image into .data (flash).
+alignas(Model) std::uint8_t g_model_storage[sizeof(Model)];
+alignas(Interpreter) std::uint8_t g_interpreter_storage[sizeof(Interpreter)];
+Model& g_model = *::new (static_cast<void*>(g_model_storage)) Model();
+Interpreter& g_interpreter = *::new (static_cast<void*>(g_interpreter_storage)) Interpreter();
+
+// ---- time: SysTick (DWT CYCCNT is not modelled by QEMU) -------------------------------------
+volatile std::uint32_t& reg(std::uint32_t address) { return *reinterpret_cast<volatile std::uint32_t*>(address); }
+constexpr std::uint32_t kSystCsr = 0xE000E010, kSystRvr = 0xE000E014, kSystCvr = 0xE000E018;
+constexpr std::uint32_t kSysTickMax = 0xFFFFFF;
+
+void systick_start() {
+  reg(kSystRvr) = kSysTickMax;
+  reg(kSystCvr) = 0;
+  reg(kSystCsr) = 0x7;  // processor clock, interrupt on wrap (counts wraps), enable
+}
+
+// Ticks since systick_start(), 64-bit.
+std::uint64_t ticks() {
+  std::uint32_t wraps, value;
+  do {
+    wraps = g_systick_wraps;
+    value = reg(kSystCvr);
+  } while (wraps != g_systick_wraps);
+  return (static_cast<std::uint64_t>(wraps) << 24) + (kSysTickMax - value);
+}
+
+// Executes exactly 2·n instructions (subs + bne per iteration).
+__attribute__((noinline)) void spin(std::uint32_t n) {
+  __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
+}
+
+// Instructions per SysTick tick: exact under `qemu -icount shift=0` (virtual time advances
+// 1 ns per instruction), meaningless without it.
+double calibrate_instructions_per_tick() {
+  constexpr std::uint32_t kIterations = 1u << 21;
+  const std::uint64_t t0 = ticks();
+  spin(kIterations);
+  const std::uint64_t t1 = ticks();
+  return t1 > t0 ? 2.0 * kIterations / static_cast<double>(t1 - t0) : 0.0;
+}
+
+// ---- stack high-water mark -------------------------------------------------------------------
+constexpr std::uint32_t kPaint = 0x5AA5C33Cu;
+__attribute__((noinline)) void paint_stack() {
+  std::uintptr_t sp;
+  __asm volatile("mov %0, sp" : "=r"(sp));
+  const std::uintptr_t top = sp - 256;  // stay clear of this frame
+  for (std::uint32_t* p = __StackLimit; reinterpret_cast<std::uintptr_t>(p) < top; ++p) *p = kPaint;
+}
+std::size_t stack_used(std::size_t stack_bytes) {
+  const std::uint32_t* p = __StackLimit;
+  while (*p == kPaint) ++p;
+  return stack_bytes - static_cast<std::size_t>(reinterpret_cast<const std::uint8_t*>(p) -
+                                               reinterpret_cast<const std::uint8_t*>(__StackLimit));
+}
+
+void print_row(const char* label, int index, const std::int8_t* row, int n, bool equal) {
+  std::printf("%s %3d:", label, index);
+  for (int i = 0; i < n; ++i) std::printf(" %4d", row[i]);
+  std::printf("  %s\n", equal ? "ok" : "MISMATCH");
+}
+
+// Runs `count` inputs; prints each output row and returns the number of rows that differ.
+int run_set(const char* label, const std::uint8_t* inputs, const std::uint8_t* expected, int count,
+            double instructions_per_tick, std::uint64_t* total_ticks) {
+  const std::size_t in_bytes = g_interpreter.input_bytes();
+  const std::size_t out_bytes = g_interpreter.output_bytes();
+  int mismatches = 0;
+  std::uint64_t min_ticks = ~std::uint64_t{0}, max_ticks = 0;
+  for (int i = 0; i < count; ++i) {
+    std::memcpy(g_interpreter.input(), inputs + static_cast<std::size_t>(i) * in_bytes, in_bytes);
+    const std::uint64_t t0 = ticks();
+    const Status status = g_interpreter.invoke();
+    const std::uint64_t dt = ticks() - t0;
+    if (!status.ok()) {
+      std::printf("%s %d: invoke failed: %s\n", label, i, status.message());
+      return count;
+    }
+    *total_ticks += dt;
+    if (dt < min_ticks) min_ticks = dt;
+    if (dt > max_ticks) max_ticks = dt;
+    const std::uint8_t* want = expected + static_cast<std::size_t>(i) * out_bytes;
+    const bool equal = std::memcmp(g_interpreter.output(), want, out_bytes) == 0;
+    if (!equal) ++mismatches;
+    print_row(label, i, g_interpreter.output(), static_cast<int>(out_bytes), equal);
+  }
+  std::printf("%s: %d/%d outputs byte-equal; SysTick ticks per inference min %lu max %lu",
+              label, count - mismatches, count, static_cast<unsigned long>(min_ticks),
+              static_cast<unsigned long>(max_ticks));
+  if (instructions_per_tick > 0)
+    std::printf(" (~%.0f instructions)", static_cast<double>(max_ticks) * instructions_per_tick);
+  std::printf("\n");
+  return mismatches;
+}
+
+}  // namespace
+
+int main() {
+  paint_stack();
+  systick_start();
+  std::printf("micronet-ad firmware: %s on %s, model %s (%u bytes)\n", MICRONET_AD_CPU_NAME,
+              MICRONET_AD_MACHINE, MICRONET_AD_MODEL_NAME, static_cast<unsigned>(kModel_size));
+  const double ipt = calibrate_instructions_per_tick();
+  std::printf("timing: SysTick on the processor clock; %.3f instructions per tick measured "
+              "(QEMU -icount: instruction counts, not real cycles)\n", ipt);
+
+  std::uint64_t t0 = ticks();
+  Status status = Model::load(kModel, kModel_size, &g_model);
+  const std::uint64_t load_ticks = ticks() - t0;
+  if (!status.ok()) {
+    std::printf("FAIL: Model::load: %s\n", status.message());
+    return 1;
+  }
+  const std::size_t required = Interpreter::required_memory(g_model);
+  std::printf("model: %d tensors, %d operators, %lu MACs, arena %u bytes, interpreter memory %u of "
+              "%u bytes; Model::load %lu ticks\n", g_model.num_tensors(), g_model.num_operators(),
+              static_cast<unsigned long>(g_model.total_macs()), static_cast<unsigned>(g_model.arena_bytes()),
+              static_cast<unsigned>(required), static_cast<unsigned>(sizeof(g_arena)),
+              static_cast<unsigned long>(load_ticks));
+  if (required > sizeof(g_arena)) {
+    std::printf("FAIL: the interpreter needs %u bytes, the static arena has %u (raise "
+                "MICRONET_AD_ARENA_BYTES)\n", static_cast<unsigned>(required), static_cast<unsigned>(sizeof(g_arena)));
+    return 1;
+  }
+  status = g_interpreter.init(g_model, g_arena, sizeof(g_arena));
+  if (!status.ok()) {
+    std::printf("FAIL: Interpreter::init: %s\n", status.message());
+    return 1;
+  }
+  const std::size_t in_bytes = g_interpreter.input_bytes(), out_bytes = g_interpreter.output_bytes();
+  const int engine_count = static_cast<int>(kEngineInputs_size / in_bytes);
+  const int clip_count = static_cast<int>(kClipInputs_size / in_bytes);
+  if (in_bytes != 1024 || out_bytes != 8 || kEngineExpected_size != engine_count * out_bytes ||
+      kClipExpected_size != clip_count * out_bytes) {
+    std::printf("FAIL: embedded data sizes do not match the model (%u in, %u out)\n",
+                static_cast<unsigned>(in_bytes), static_cast<unsigned>(out_bytes));
+    return 1;
+  }
+
+  std::uint64_t total_ticks = 0;
+  int mismatches = run_set("golden", kEngineInputs, kEngineExpected, engine_count, ipt, &total_ticks);
+  mismatches += run_set("clip", kClipInputs, kClipExpected, clip_count, ipt, &total_ticks);
+
+  // Clip score with the core's scorer (SPEC §4), machine ID 00 = output 0.
+  const micronet_ad::TensorInfo out = g_model.tensor(g_model.output_tensor());
+  micronet_ad::ClipAccumulator clip;
+  for (int i = 0; i < clip_count; ++i) {
+    const auto* logits = reinterpret_cast<const std::int8_t*>(kClipExpected + i * out_bytes);
+    clip.add(logits, micronet_ad::score_window(logits, {out.scale(), out.zero_point}, 0));
+  }
+  const micronet_ad::ClipScore score = clip.result();
+  std::printf("clip slider anomaly_id_00 (machine ID 00): %d windows, score %.6f, nll %.6f\n",
+              static_cast<int>(score.windows), score.score, score.nll);
+
+  const int inferences = engine_count + clip_count;
+  std::printf("inference: %d runs, mean %lu SysTick ticks", inferences,
+              static_cast<unsigned long>(total_ticks / static_cast<std::uint64_t>(inferences)));
+  if (ipt > 0)
+    std::printf(" = ~%.0f instructions (QEMU count, not real timing)",
+                static_cast<double>(total_ticks) / inferences * ipt);
+  std::printf("\nmemory: arena %u bytes (interpreter needs %u), stack peak %u of %u bytes, libc heap %u bytes\n",
+              static_cast<unsigned>(sizeof(g_arena)), static_cast<unsigned>(required),
+              static_cast<unsigned>(stack_used(MICRONET_AD_STACK_BYTES)),
+              static_cast<unsigned>(MICRONET_AD_STACK_BYTES), static_cast<unsigned>(heap_used()));
+  if (mismatches != 0) {
+    std::printf("FAIL: %d of %d outputs differ from the golden data\n", mismatches, inferences);
+    return 1;
+  }
+  std::printf("PASS: %d of %d outputs byte-equal to the golden data\n", inferences, inferences);
+  return 0;
+}
