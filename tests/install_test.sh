@@ -7,8 +7,9 @@ prefix=$(mktemp -d); trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build_dir" --prefix "$prefix" >/dev/null
 test -x "$prefix/bin/micronet-ad" || { echo "CLI not installed"; exit 1; }
 test -f "$prefix/include/micronet_ad/model.h" || { echo "headers not installed"; exit 1; }
-cmake -S "$source_dir/examples/consumer" -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
-cmake --build "$prefix/consumer-build" >/dev/null
+cmake -S "$source_dir/examples/consumer" -B "$prefix/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >"$prefix/log" 2>&1 ||
+  { cat "$prefix/log"; exit 1; }
+cmake --build "$prefix/consumer-build" >"$prefix/log" 2>&1 || { cat "$prefix/log"; exit 1; }
 got=$("$prefix/consumer-build/consumer" "$model")
 echo "consumer: $got"
 # The same input through the installed CLI: 1024 bytes of the input zero point (11 = 0x0b).

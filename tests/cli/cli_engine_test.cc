@@ -81,7 +81,8 @@ TEST(CliInfer, BadInputsFailClearly) {
   host::write_file(dir + "/odd.i8", odd.data(), odd.size());
   const float f[1024] = {};
   host::write_npy(dir + "/float.npy", "f4", {32, 32}, f, sizeof(f));
-  host::write_npy(dir + "/shape.npy", "i1", {16, 64}, odd.data(), 1024);
+  const std::vector<std::uint8_t> one_input(1024, 1);
+  host::write_npy(dir + "/shape.npy", "i1", {16, 64}, one_input.data(), one_input.size());
   host::write_file(dir + "/fake.tflite", "hello, this is not a model at all", 33);
   struct Case { std::string args, message; int code; };
   const std::string model = " --model " + test::model_path("small");
