@@ -12,7 +12,7 @@ export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
 QEMU_TIMEOUT="${QEMU_TIMEOUT:-120}"
 MODEL="${MODEL:-ad_small}"
 
-bash scripts/setup-embedded-deps.sh
+bash scripts/setup-deps.sh --embedded
 
 passed=0; failed=0
 for cpu in ${CPUS:-cortex-m4 cortex-m55}; do

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages micronet-ad builds and tests with. Run as root (or with sudo).
+# `setup-deps.sh --embedded` installs the bare-metal Arm toolchain (newlib and its C++ library)
+# and QEMU's Arm system emulator for scripts/embedded.sh instead.
 set -euo pipefail
-pkgs=(
-  build-essential cmake ninja-build pkg-config
-  flatbuffers-compiler libflatbuffers-dev
-  libsndfile1-dev libsoxr-dev libkissfft-dev
-  libcli11-dev nlohmann-json3-dev libfmt-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
-)
+if [ "${1:-}" = "--embedded" ]; then
+  pkgs=(gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+else
+  pkgs=(
+    build-essential cmake ninja-build pkg-config
+    flatbuffers-compiler libflatbuffers-dev
+    libsndfile1-dev libsoxr-dev libkissfft-dev
+    libcli11-dev nlohmann-json3-dev libfmt-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+    clang libclang-rt-14-dev
+  )
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
