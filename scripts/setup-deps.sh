@@ -13,6 +13,8 @@ else
     libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev
+    libcpp-httplib-dev libasound2-dev alsa-utils
+    chromium fonts-dejavu-core
   )
 fi
 missing=()

@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "common_options.h"
 #include "host/audio/audio_file.h"
+#include "host/detect/clip_json.h"
 #include "host/detect/clip_scorer.h"
 #include "host/io/default_model.h"
 
@@ -165,26 +166,6 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
-std::string predicted_id(const ClipScore& clip) {
-  const char* id = machine_id_of_output(clip.predicted_output);
-  return id ? id : "-";
-}
-
-nlohmann::ordered_json clip_json(const std::string& path, int output_index, const host::ClipResult& r) {
-  nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
-  for (int i = 0; i < kNumOutputs; ++i) outputs.push_back({r.clip.output_min[i], r.clip.output_max[i]});
-  return {{"path", path},
-          {"machine_id", machine_id_of_output(output_index)},
-          {"score", r.clip.score},
-          {"nll", r.clip.nll},
-          {"windows", r.clip.windows},
-          {"predicted_machine_id", predicted_id(r.clip)},
-          {"window_scores", r.window_scores},
-          {"degenerate", r.clip.degenerate()},
-          {"max_output_range_steps", r.clip.max_output_range()},
-          {"output_ranges", outputs}};
-}
-
 }  // namespace
 
 void add_score_command(CLI::App& app, int* exit_code) {
@@ -228,12 +209,12 @@ void add_score_command(CLI::App& app, int* exit_code) {
       if (r.clip.degenerate()) ++degenerate;
       if (format == "table") {
         fmt::print("{:<60} {:>3} {:>10.6f} {:>8.4f} {:>7} {:>9}{}\n", inputs[i].path, id, r.clip.score, r.clip.nll,
-                   r.clip.windows, predicted_id(r.clip), r.clip.degenerate() ? "  degenerate" : "");
+                   r.clip.windows, host::predicted_machine_id(r.clip), r.clip.degenerate() ? "  degenerate" : "");
       } else if (format == "csv") {
         fmt::print("{},{},{:.8f},{:.8f},{},{},{}\n", csv_field(inputs[i].path), id, r.clip.score, r.clip.nll,
-                   r.clip.windows, predicted_id(r.clip), r.clip.degenerate() ? 1 : 0);
+                   r.clip.windows, host::predicted_machine_id(r.clip), r.clip.degenerate() ? 1 : 0);
       } else {
-        clips.push_back(clip_json(inputs[i].path, o.output_index, r));
+        clips.push_back(host::clip_json(inputs[i].path, o.output_index, r));
       }
       std::fflush(stdout);
     };
