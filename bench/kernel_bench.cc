@@ -17,7 +17,7 @@ struct Layer {
   ConvGeometry g;
   Requantization rq;
   std::vector<std::int8_t> x, w, y, packed, cols;
-  std::vector<std::int32_t> bias, mult, shift, corr, w32, bias32;
+  std::vector<std::int32_t> bias, mult, shift, corr;
   std::vector<std::uint8_t> scratch;
 };
 
@@ -96,17 +96,15 @@ void BM_Depthwise(benchmark::State& state) {
     return;
   }
   const ConvGeometry& g = l.g;
-  const int np = opt::padded_channels(g.out_c);
-  l.w32.resize(static_cast<std::size_t>(9) * np);
-  l.bias32.resize(static_cast<std::size_t>(np));
-  opt::pack_depthwise(l.w.data(), 9, g.out_c, l.bias.data(), l.w32.data(), l.bias32.data());
+  std::vector<std::uint8_t> packed(opt::depthwise_packed_bytes(level, 9, g.out_c));
+  opt::pack_depthwise(level, l.w.data(), 9, g.out_c, l.bias.data(), l.rq.input_offset, packed.data());
   for (auto _ : state) {
     if (level == opt::Level::kReference) {
       reference::depthwise_conv2d(g, l.rq, l.x.data(), l.w.data(), l.bias.data(), l.y.data());
     } else {
 #if defined(__x86_64__)
-      if (level == opt::Level::kAvx512Vnni) opt::depthwise_avx512(g, l.rq, l.x.data(), l.w32.data(), l.bias32.data(), l.y.data());
-      else opt::depthwise_avx2(g, l.rq, l.x.data(), l.w32.data(), l.bias32.data(), l.y.data());
+      if (level == opt::Level::kAvx512Vnni) opt::depthwise_avx512(g, l.rq, l.x.data(), packed.data(), l.y.data());
+      else opt::depthwise_avx2(g, l.rq, l.x.data(), packed.data(), l.y.data());
 #endif
     }
     benchmark::DoNotOptimize(l.y.data());

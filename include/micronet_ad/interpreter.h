@@ -62,8 +62,7 @@ class Interpreter {
     enum class Path : std::uint8_t { kRef, kGemm, kIm2colGemm, kDepthwise } path = Path::kRef;
     const std::int8_t* packed = nullptr;  // GEMM weights
     const std::int32_t* corr = nullptr;   // GEMM per-channel bias + offset correction
-    const std::int32_t* dw_weights = nullptr;  // depthwise weights widened to int32
-    const std::int32_t* dw_bias = nullptr;
+    const void* dw_packed = nullptr;      // depthwise weights and bias in the level's layout
   };
 
  private:

@@ -154,13 +154,13 @@ std::vector<std::int8_t> run_gemm(opt::Level level, const Problem& p) {
 
 std::vector<std::int8_t> run_depthwise(opt::Level level, const Problem& p) {
   const ConvGeometry& g = p.g;
-  const int taps = g.filter_h * g.filter_w, padded = opt::padded_channels(g.out_c);
-  std::vector<std::int32_t> w32(static_cast<std::size_t>(taps) * padded), bias32(static_cast<std::size_t>(padded));
-  opt::pack_depthwise(p.w.data(), taps, g.out_c, p.bias.data(), w32.data(), bias32.data());
+  const int taps = g.filter_h * g.filter_w;
+  std::vector<std::uint8_t> packed(opt::depthwise_packed_bytes(level, taps, g.out_c));
+  opt::pack_depthwise(level, p.w.data(), taps, g.out_c, p.bias.data(), p.rq.input_offset, packed.data());
   std::vector<std::int8_t> y(static_cast<std::size_t>(g.out_h) * g.out_w * g.out_c);
 #if defined(__x86_64__)
-  if (level == opt::Level::kAvx512Vnni) opt::depthwise_avx512(g, p.rq, p.x.data(), w32.data(), bias32.data(), y.data());
-  else opt::depthwise_avx2(g, p.rq, p.x.data(), w32.data(), bias32.data(), y.data());
+  if (level == opt::Level::kAvx512Vnni) opt::depthwise_avx512(g, p.rq, p.x.data(), packed.data(), y.data());
+  else opt::depthwise_avx2(g, p.rq, p.x.data(), packed.data(), y.data());
 #endif
   return y;
 }
@@ -239,6 +239,87 @@ TEST_P(OptimizedKernels, Im2colConvByteEqualOverShapeSweep) {
             ASSERT_EQ(run_gemm(GetParam(), p), run_reference(p, false)) << label(p, e);
             ++cases;
           }
+}
+
+// The vectorized requantization against quant.h for accumulators across the whole int32 range
+// (INT32_MIN, INT32_MAX, values either side of every rounding tie), every shift from −31 to 31
+// and multipliers at the edges (0.5 exactly, just below 1, INT32_MIN, negative, zero). A 1x1
+// convolution with weight 1 and input offset 0 makes the accumulator x + bias: x walks −128..127
+// over the 16x16 map, and the bias of each channel places that walk.
+Problem requantization_sweep(bool depthwise, std::int32_t output_offset) {
+  const std::int32_t multipliers[] = {1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MAX - 1, 1, 0, -1, INT32_MIN, 1518500250};
+  const std::int32_t biases[] = {INT32_MIN + 128, INT32_MAX - 127, 0, 1 << 30, -(1 << 30), (1 << 16) + 128, -(1 << 20) - 128, 77777};
+  Problem p;
+  ConvGeometry& g = p.g;
+  for (std::int32_t m : multipliers)
+    for (int shift = -31; shift <= 31; ++shift)
+      for (std::int32_t b : biases) {
+        p.multipliers.push_back(m);
+        p.shifts.push_back(shift);
+        p.bias.push_back(b);
+      }
+  const int channels = static_cast<int>(p.bias.size());  // 4536: not a multiple of 16 or 32
+  g.in_h = g.in_w = g.out_h = g.out_w = 16;
+  g.in_c = depthwise ? channels : 1;
+  g.out_c = channels;
+  p.multipliers.resize(static_cast<std::size_t>(opt::padded_channels(channels)), 0);
+  p.shifts.resize(p.multipliers.size(), 0);
+  for (int px = 0; px < 256; ++px)
+    for (int c = 0; c < g.in_c; ++c) p.x.push_back(static_cast<std::int8_t>(px - 128));
+  p.w.assign(static_cast<std::size_t>(channels), 1);
+  p.rq.input_offset = 0;
+  p.rq.output_offset = output_offset;
+  p.rq.multipliers = p.multipliers.data();
+  p.rq.shifts = p.shifts.data();
+  return p;
+}
+
+TEST_P(OptimizedKernels, RequantizationEqualsScalarOverInt32RangeShiftsAndMultipliers) {
+  SKIP_IF_UNAVAILABLE(GetParam());
+  // Offset 0 keeps the saturated INT32_MAX (a = b = INT32_MIN) apart from a wrapped INT32_MIN.
+  for (std::int32_t output_offset : {0, -3})
+    for (bool depthwise : {false, true}) {
+      Problem p = requantization_sweep(depthwise, output_offset);
+      const std::vector<std::int8_t> want = run_reference(p, depthwise);
+      // The sweep must reach both clamps and the values between, or it proves little.
+      EXPECT_NE(std::count(want.begin(), want.end(), std::int8_t{-128}), 0);
+      EXPECT_NE(std::count(want.begin(), want.end(), std::int8_t{127}), 0);
+      EXPECT_GT(std::count_if(want.begin(), want.end(), [](std::int8_t v) { return v > -128 && v < 127; }), 10000);
+      const std::vector<std::int8_t> got = depthwise ? run_depthwise(GetParam(), p) : run_gemm(GetParam(), p);
+      ASSERT_EQ(got.size(), want.size());
+      int shown = 0;
+      for (std::size_t i = 0; i < got.size() && shown < 5; ++i) {
+        if (got[i] == want[i]) continue;
+        const std::size_t c = i % static_cast<std::size_t>(p.g.out_c);
+        const int x = static_cast<int>(i / static_cast<std::size_t>(p.g.out_c)) - 128;
+        const auto acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) + static_cast<std::uint32_t>(p.bias[c]));
+        ADD_FAILURE() << (depthwise ? "depthwise" : "gemm") << " offset " << output_offset << " acc " << acc
+                      << " multiplier " << p.multipliers[c] << " shift " << p.shifts[c] << ": got " << int{got[i]}
+                      << ", want " << int{want[i]};
+        ++shown;
+      }
+    }
+}
+
+// Depthwise filters other than 3x3 take the AVX-512 runtime-taps path; dilation too.
+TEST_P(OptimizedKernels, DepthwiseOtherFiltersAndDilationByteEqual) {
+  SKIP_IF_UNAVAILABLE(GetParam());
+  std::mt19937 rng(4);
+  int cases = 0;
+  for (int c : {5, 33, 72})
+    for (int k : {2, 4, 5})
+      for (int stride : {1, 2})
+        for (int dilation : {1, 2}) {
+          const int e = cases++ % 6;
+          Problem p = make_problem(9, 11, c, c, k, stride, Padding::kSame, true, kExtremes[e], rng);
+          ConvGeometry& g = p.g;
+          g.dilation_h = g.dilation_w = dilation;
+          g.out_h = kernels::output_size(Padding::kSame, g.in_h, k, stride, dilation);
+          g.out_w = kernels::output_size(Padding::kSame, g.in_w, k, stride, dilation);
+          g.pad_top = kernels::padding_before(Padding::kSame, g.in_h, g.out_h, k, stride, dilation);
+          g.pad_left = kernels::padding_before(Padding::kSame, g.in_w, g.out_w, k, stride, dilation);
+          ASSERT_EQ(run_depthwise(GetParam(), p), run_reference(p, true)) << label(p, e) << " dilation " << dilation;
+        }
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, OptimizedKernels, ::testing::Values(opt::Level::kAvx2, opt::Level::kAvx512Vnni),

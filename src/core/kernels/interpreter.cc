@@ -69,7 +69,8 @@ Path choose_path(opt::Level level, const OperatorInfo& op, const kernels::ConvGe
     if (gemm_rows(g) * static_cast<std::size_t>(gemm_depth(g)) <= kMaxIm2colBytes) return Path::kIm2colGemm;
     return Path::kRef;
   }
-  if (op.type == OpType::kDepthwiseConv2D && g.depth_multiplier == 1) return Path::kDepthwise;
+  if (op.type == OpType::kDepthwiseConv2D && g.depth_multiplier == 1 && g.filter_h * g.filter_w <= opt::kMaxDepthwiseTaps)
+    return Path::kDepthwise;
   return Path::kRef;
 }
 
@@ -144,11 +145,10 @@ std::size_t layout(const Model& model, KernelSet set, std::uint8_t* base, Interp
           im2col_bytes = gemm_rows(g) * static_cast<std::size_t>(k);
       } else if (p.path == Path::kDepthwise) {
         const int taps = g.filter_h * g.filter_w;
-        auto* w32 = reinterpret_cast<std::int32_t*>(take(sizeof(std::int32_t) * static_cast<std::size_t>(taps + 1) * stride));
+        auto* packed = reinterpret_cast<std::int32_t*>(take(opt::depthwise_packed_bytes(level, taps, channels)));
         if (base != nullptr) {
-          opt::pack_depthwise(weights, taps, channels, bias, w32, w32 + static_cast<std::size_t>(taps) * stride);
-          p.dw_weights = w32;
-          p.dw_bias = w32 + static_cast<std::size_t>(taps) * stride;
+          opt::pack_depthwise(level, weights, taps, channels, bias, p.input_offset, packed);
+          p.dw_packed = packed;
         }
       }
     }
@@ -261,8 +261,8 @@ Status Interpreter::invoke() {
           break;
         }
         if (p.path == Path::kDepthwise) {
-          if (avx512) opt::depthwise_avx512(g, rq, x, p.dw_weights, p.dw_bias, y);
-          else opt::depthwise_avx2(g, rq, x, p.dw_weights, p.dw_bias, y);
+          if (avx512) opt::depthwise_avx512(g, rq, x, p.dw_packed, y);
+          else opt::depthwise_avx2(g, rq, x, p.dw_packed, y);
           break;
         }
 #endif

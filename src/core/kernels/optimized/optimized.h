@@ -55,18 +55,26 @@ struct GemmArgs {
 void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t* x, std::int8_t* cols);
 
 // --- Depthwise --------------------------------------------------------------------------------
-// Weights widened to int32 as [filter_h·filter_w][padded_channels(c)], bias as [padded_channels(c)].
-void pack_depthwise(const std::int8_t* w, int taps, int channels, const std::int32_t* bias,
-                    std::int32_t* w32, std::int32_t* bias32);
+// Packed weights (and bias) for a depthwise convolution with depth_multiplier 1, per level:
+//  AVX2: weights widened to int32 as [taps][padded_channels(c)], then bias [padded_channels(c)].
+//  AVX-512: per 32-channel chunk, tap pairs as int16 (w[2p][ch], w[2p+1][ch]) in two zmm whose
+//   lanes follow vpunpck{l,h}wd's order (lo: channels 8j+0..3 of each 128-bit lane j, hi: 8j+4..7),
+//   then the bias in the same two orders with the input offset folded in: b + off·Σw. Padded taps
+//   then read the zero point, which contributes zp·w − zp·w = 0 like the reference's skip.
+constexpr int kMaxDepthwiseTaps = 64;  // larger filters stay on the reference kernel
+std::size_t depthwise_packed_bytes(Level level, int taps, int channels);
+void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, const std::int32_t* bias,
+                    std::int32_t input_offset, void* packed);
 
 #if defined(__x86_64__)
 void gemm_avx512vnni(const GemmArgs& a);
 void gemm_avx2(const GemmArgs& a);
-// depth_multiplier 1 only; rq.multipliers/shifts padded to padded_channels(out_c).
-void depthwise_avx512(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x,
-                      const std::int32_t* w32, const std::int32_t* bias32, std::int8_t* y);
-void depthwise_avx2(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x,
-                    const std::int32_t* w32, const std::int32_t* bias32, std::int8_t* y);
+// depth_multiplier 1 and at most kMaxDepthwiseTaps taps; rq.multipliers/shifts padded to
+// padded_channels(out_c); `packed` from pack_depthwise for the same level.
+void depthwise_avx512(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x, const void* packed,
+                      std::int8_t* y);
+void depthwise_avx2(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x, const void* packed,
+                    std::int8_t* y);
 #endif
 
 }  // namespace micronet_ad::kernels::opt

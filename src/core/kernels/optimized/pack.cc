@@ -104,30 +104,92 @@ void pack_gemm(Level level, const std::int8_t* w, int k, int n, const std::int32
 void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t* x, std::int8_t* cols) {
   const auto zp = static_cast<std::int8_t>(-input_offset);
   const std::size_t c = static_cast<std::size_t>(g.in_c);
+  const std::size_t row_bytes = static_cast<std::size_t>(g.in_w) * c;
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
-      for (int ox = 0; ox < g.out_w; ++ox)
+      for (int ox = 0; ox < g.out_w; ++ox) {
+        const int ix0 = ox * g.stride_w - g.pad_left;
+        const bool cols_in = ix0 >= 0 && ix0 + (g.filter_w - 1) * g.dilation_w < g.in_w;  // the usual case
         for (int fy = 0; fy < g.filter_h; ++fy) {
           const int iy = oy * g.stride_h - g.pad_top + fy * g.dilation_h;
+          if (iy < 0 || iy >= g.in_h) {
+            std::memset(cols, zp, c * static_cast<std::size_t>(g.filter_w));
+            cols += c * static_cast<std::size_t>(g.filter_w);
+            continue;
+          }
+          const std::int8_t* row = x + (static_cast<std::size_t>(b) * g.in_h + iy) * row_bytes;
           for (int fx = 0; fx < g.filter_w; ++fx) {
-            const int ix = ox * g.stride_w - g.pad_left + fx * g.dilation_w;
-            const bool outside = iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w;
-            const std::int8_t* src = outside ? nullptr : x + ((static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w + ix) * c;
-            if (c == 1) *cols = outside ? zp : *src;  // MicroNet's first layer: one channel
-            else if (outside) std::memset(cols, zp, c);
-            else std::memcpy(cols, src, c);
+            const int ix = ix0 + fx * g.dilation_w;
+            const bool inside = cols_in || (ix >= 0 && ix < g.in_w);
+            if (c == 1) *cols = inside ? row[ix] : zp;  // MicroNet's first layer: one channel
+            else if (inside) std::memcpy(cols, row + static_cast<std::size_t>(ix) * c, c);
+            else std::memset(cols, zp, c);
             cols += c;
           }
         }
+      }
 }
 
-void pack_depthwise(const std::int8_t* w, int taps, int channels, const std::int32_t* bias,
-                    std::int32_t* w32, std::int32_t* bias32) {
-  const int np = padded_channels(channels);
-  for (int t = 0; t < taps; ++t)
-    for (int c = 0; c < np; ++c)
-      w32[static_cast<std::size_t>(t) * np + c] = c < channels ? w[static_cast<std::size_t>(t) * channels + c] : 0;
-  for (int c = 0; c < np; ++c) bias32[c] = (c < channels && bias != nullptr) ? bias[c] : 0;
+namespace {
+constexpr int kDwChunk = 32;  // AVX-512 depthwise: channels per chunk (one ymm of int8)
+
+// Channel (within its chunk) of lane i of the lo (half 0) or hi (half 1) vector.
+int dw_lane_channel(int half, int i) { return 8 * (i / 4) + 4 * half + i % 4; }
+}  // namespace
+
+std::size_t depthwise_packed_bytes(Level level, int taps, int channels) {
+  if (level == Level::kAvx512Vnni) {
+    const std::size_t chunks = static_cast<std::size_t>((channels + kDwChunk - 1) / kDwChunk);
+    return chunks * static_cast<std::size_t>((taps + 1) / 2 + 1) * 2 * 64;
+  }
+  return static_cast<std::size_t>(taps + 1) * static_cast<std::size_t>(padded_channels(channels)) * sizeof(std::int32_t);
+}
+
+void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, const std::int32_t* bias,
+                    std::int32_t input_offset, void* packed) {
+  auto weight = [&](int t, int c) -> std::int32_t {
+    return (t < taps && c < channels) ? w[static_cast<std::size_t>(t) * channels + c] : 0;
+  };
+  if (level != Level::kAvx512Vnni) {  // AVX2: the input offset is added to the widened input
+    const int np = padded_channels(channels);
+    auto* w32 = static_cast<std::int32_t*>(packed);
+    for (int t = 0; t < taps; ++t)
+      for (int c = 0; c < np; ++c) w32[static_cast<std::size_t>(t) * np + c] = weight(t, c);
+    std::int32_t* bias32 = w32 + static_cast<std::size_t>(taps) * np;
+    for (int c = 0; c < np; ++c) bias32[c] = (c < channels && bias != nullptr) ? bias[c] : 0;
+    return;
+  }
+  const int pairs = (taps + 1) / 2;
+  auto* out = static_cast<std::uint8_t*>(packed);
+  for (int c0 = 0; c0 < channels; c0 += kDwChunk) {
+    for (int p = 0; p < pairs; ++p)
+      for (int half = 0; half < 2; ++half) {
+        std::int16_t v[32];
+        for (int i = 0; i < 16; ++i) {
+          const int c = c0 + dw_lane_channel(half, i);
+          v[2 * i] = static_cast<std::int16_t>(weight(2 * p, c));
+          v[2 * i + 1] = static_cast<std::int16_t>(weight(2 * p + 1, c));
+        }
+        std::memcpy(out, v, sizeof v);
+        out += sizeof v;
+      }
+    for (int half = 0; half < 2; ++half) {
+      std::int32_t v[16];
+      for (int i = 0; i < 16; ++i) {
+        const int c = c0 + dw_lane_channel(half, i);
+        std::int32_t b = 0;
+        if (c < channels) {
+          b = bias != nullptr ? bias[c] : 0;
+          std::int32_t sum = 0;
+          for (int t = 0; t < taps; ++t) sum = wrap_add(sum, weight(t, c));
+          b = wrap_add(b, wrap_mul(input_offset, sum));
+        }
+        v[i] = b;
+      }
+      std::memcpy(out, v, sizeof v);
+      out += sizeof v;
+    }
+  }
 }
 
 }  // namespace micronet_ad::kernels::opt

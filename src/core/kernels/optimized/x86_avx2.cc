@@ -127,10 +127,12 @@ MNAD_AVX2 void gemm_avx2(const GemmArgs& a) {
   }
 }
 
-MNAD_AVX2 void depthwise_avx2(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x,
-                              const std::int32_t* w32, const std::int32_t* bias32, std::int8_t* y) {
+MNAD_AVX2 void depthwise_avx2(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x, const void* packed,
+                              std::int8_t* y) {
   const int c = g.in_c;
   const int np = padded_channels(c);
+  const auto* w32 = static_cast<const std::int32_t*>(packed);
+  const std::int32_t* bias32 = w32 + static_cast<std::size_t>(g.filter_h) * g.filter_w * np;
   const __m256i offset = _mm256_set1_epi32(rq.input_offset);
   const OutParams o = out_params(rq.output_offset, rq.act_min, rq.act_max);
   for (int b = 0; b < g.batches; ++b)

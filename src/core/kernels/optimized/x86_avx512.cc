@@ -1,4 +1,5 @@
-// AVX-512 VNNI kernels: pointwise/im2col GEMM on vpdpbusd (u8 x s8), depthwise on 16 int32 lanes.
+// AVX-512 VNNI kernels: pointwise/im2col GEMM on vpdpbusd (u8 x s8), depthwise on vpmaddwd with
+// 32 channels in the lanes, and a requantization that fuses gemmlowp's two roundings.
 // Every function carries its own target attribute, so the rest of the program (and any inline
 // function from a header) is compiled for the baseline ISA and runs anywhere.
 #if defined(__x86_64__)
@@ -21,74 +22,110 @@
 namespace micronet_ad::kernels::opt {
 namespace {
 
-// gemmlowp's SaturatingRoundingDoublingHighMul on 16 lanes. For a 64-bit product ab, the
-// nudge-and-truncate of the reference equals floor((ab + 2^30) / 2^31) for both signs, so one
-// add and a shift per 64-bit half suffice; bits 31..62 are the int32 result.
-MNAD_AVX512 inline __m512i srdhm(__m512i a, __m512i b) {
-  const __m512i nudge = _mm512_set1_epi64(std::int64_t{1} << 30);
-  const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(a, b), nudge), 31);
-  const __m512i odd = _mm512_slli_epi64(
-      _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32)), nudge), 1);
-  const __m512i r = _mm512_mask_blend_epi32(0xAAAA, even, odd);
-  const __m512i min = _mm512_set1_epi32(INT32_MIN);
-  const __mmask16 overflow = _mm512_cmpeq_epi32_mask(a, min) & _mm512_cmpeq_epi32_mask(b, min);
-  return _mm512_mask_mov_epi32(r, overflow, _mm512_set1_epi32(INT32_MAX));
+// quant::multiply_by_quantized_multiplier on 16 lanes, both roundings fused into one 64-bit
+// add-and-shift. With p = a·b (64-bit) and e the right shift:
+//   SaturatingRoundingDoublingHighMul: r = floor((p + 2^30) / 2^31)   (its nudge-and-truncate,
+//     for both signs; saturates to INT32_MAX when a = b = INT32_MIN, where r would be 2^31)
+//   RoundingDivideByPOT(r, e): floor((r + 2^(e-1) − [r < 0]) / 2^e) for e > 0, r for e = 0
+// and floor((floor(X / 2^31) + c) / 2^e) = floor((X + c·2^31) / 2^(31+e)), so the result is
+//   (p + 2^30 + [e > 0]·2^(30+e) − [e > 0 and p < −2^30]·2^31) >> (31 + e),
+// clamped to INT32_MAX (that clamp is the saturation, needed only for a multiplier of INT32_MIN:
+// for e > 0 rounding 2^31 and 2^31 − 1 gives the same result). |p| ≤ 2^62: no 64-bit overflow.
+// Per-16-channel constants, computed once per block of channels.
+struct Rq16 {
+  __m512i left;          // left shift (int32 lanes)
+  __m512i mul_e, mul_o;  // multipliers of the even / odd channels in the low half of each qword
+  __m512i add_e, add_o;  // 2^30 + [e > 0]·2^(30+e)
+  __m512i neg_e, neg_o;  // [e > 0]·2^31, taken off when p < −2^30 (a negative high-mul result)
+  __m512i sh_e, sh_o;    // 31 + e
+  bool any_left;  // some lane shifts left
+  bool saturate;  // some multiplier is INT32_MIN: a = b = INT32_MIN can overflow the high mul
+};
+
+MNAD_AVX512 inline Rq16 make_rq16(const std::int32_t* multipliers, const std::int32_t* shifts) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i shift = _mm512_loadu_si512(shifts);
+  const __m512i m = _mm512_loadu_si512(multipliers);
+  const __m512i e = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+  Rq16 q;
+  q.left = _mm512_max_epi32(shift, zero);
+  q.any_left = _mm512_test_epi32_mask(q.left, q.left) != 0;
+  q.saturate = _mm512_cmpeq_epi32_mask(m, _mm512_set1_epi32(INT32_MIN)) != 0;
+  q.mul_e = m;
+  q.mul_o = _mm512_srli_epi64(m, 32);
+  const __m512i e_e = _mm512_and_si512(e, _mm512_set1_epi64(0xFFFFFFFF));
+  const __m512i e_o = _mm512_srli_epi64(e, 32);
+  const __m512i base = _mm512_set1_epi64(std::int64_t{1} << 30);
+  const __m512i half = _mm512_set1_epi64(std::int64_t{1} << 31);
+  const __m512i e_pos[2] = {e_e, e_o};
+  __m512i add[2], neg[2], sh[2];
+  for (int h = 0; h < 2; ++h) {
+    const __mmask8 positive = _mm512_test_epi64_mask(e_pos[h], e_pos[h]);
+    add[h] = _mm512_mask_add_epi64(base, positive, base, _mm512_sllv_epi64(base, e_pos[h]));
+    neg[h] = _mm512_maskz_mov_epi64(positive, half);
+    sh[h] = _mm512_add_epi64(e_pos[h], _mm512_set1_epi64(31));
+  }
+  q.add_e = add[0]; q.add_o = add[1];
+  q.neg_e = neg[0]; q.neg_o = neg[1];
+  q.sh_e = sh[0]; q.sh_o = sh[1];
+  return q;
 }
 
-// gemmlowp's RoundingDivideByPOT with a per-lane exponent in [0, 31].
-MNAD_AVX512 inline __m512i rounding_divide_by_pot(__m512i x, __m512i e) {
-  const __m512i one = _mm512_set1_epi32(1);
-  const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, e), one);
-  const __m512i remainder = _mm512_and_si512(x, mask);
-  __m512i threshold = _mm512_srai_epi32(mask, 1);
-  threshold = _mm512_mask_add_epi32(threshold, _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512()), threshold, one);
-  const __m512i q = _mm512_srav_epi32(x, e);
-  return _mm512_mask_add_epi32(q, _mm512_cmpgt_epi32_mask(remainder, threshold), q, one);
+MNAD_AVX512 inline __m512i round_shift64(__m512i p, __m512i add, __m512i neg, __m512i sh) {
+  const __mmask8 negative = _mm512_cmplt_epi64_mask(p, _mm512_set1_epi64(-(std::int64_t{1} << 30)));
+  __m512i v = _mm512_add_epi64(p, add);
+  v = _mm512_mask_sub_epi64(v, negative, v, neg);
+  return _mm512_srav_epi64(v, sh);
+}
+
+// quant::requantize up to the activation clamp on 16 lanes (acc already includes the bias): the
+// int32 result plus the output offset. Callers narrow with saturation to int8 and then clamp to
+// [act_min, act_max] ⊂ [−128, 127] with byte min/max, which equals clamping the int32.
+MNAD_AVX512 inline __m512i requantize16(__m512i acc, const Rq16& q, __m512i output_offset) {
+  if (q.any_left) acc = _mm512_sllv_epi32(acc, q.left);  // wraps, like the reference's unsigned shift
+  __m512i even = round_shift64(_mm512_mul_epi32(acc, q.mul_e), q.add_e, q.neg_e, q.sh_e);
+  __m512i odd = round_shift64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32), q.mul_o), q.add_o, q.neg_o, q.sh_o);
+  if (q.saturate) {
+    even = _mm512_min_epi64(even, _mm512_set1_epi64(INT32_MAX));
+    odd = _mm512_min_epi64(odd, _mm512_set1_epi64(INT32_MAX));
+  }
+  const __m512i interleave = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+  return _mm512_add_epi32(_mm512_permutex2var_epi32(even, interleave, odd), output_offset);
 }
 
 struct OutParams {
-  __m512i output_offset, act_min, act_max;
+  __m512i output_offset;
+  __m128i act_min, act_max;  // bytes
 };
 
-// quant::requantize on 16 channels; acc already includes the bias (wrapping adds).
-MNAD_AVX512 inline __m128i requantize16(__m512i acc, const std::int32_t* multipliers, const std::int32_t* shifts,
-                                        const OutParams& o) {
-  const __m512i zero = _mm512_setzero_si512();
-  const __m512i shift = _mm512_loadu_si512(shifts);
-  const __m512i left = _mm512_max_epi32(shift, zero);
-  const __m512i right = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
-  __m512i v = _mm512_sllv_epi32(acc, left);  // wraps, like the reference's unsigned shift
-  v = srdhm(v, _mm512_loadu_si512(multipliers));
-  v = rounding_divide_by_pot(v, right);
-  v = _mm512_add_epi32(v, o.output_offset);
-  v = _mm512_min_epi32(_mm512_max_epi32(v, o.act_min), o.act_max);
-  return _mm512_cvtepi32_epi8(v);
-}
-
 MNAD_AVX512 inline OutParams out_params(std::int32_t offset, std::int32_t lo, std::int32_t hi) {
-  return OutParams{_mm512_set1_epi32(offset), _mm512_set1_epi32(lo), _mm512_set1_epi32(hi)};
+  return OutParams{_mm512_set1_epi32(offset), _mm_set1_epi8(static_cast<char>(lo)), _mm_set1_epi8(static_cast<char>(hi))};
 }
 
-MNAD_AVX512 inline std::int32_t load_biased4(const std::int8_t* p) {
-  std::uint32_t v;
-  std::memcpy(&v, p, 4);
-  return static_cast<std::int32_t>(v ^ 0x80808080u);
+MNAD_AVX512 inline __m128i clamp16(__m128i v, const OutParams& o) {
+  return _mm_min_epi8(_mm_max_epi8(v, o.act_min), o.act_max);
 }
 
 // MR rows x NR·16 channels. x: first row; wp: first packed column vector; y: first output row.
+// The accumulators start at the per-channel correction (bias and offsets, see optimized.h).
 template <int MR, int NR>
-MNAD_AVX512 void gemm_micro(const GemmArgs& a, const std::int8_t* x, const std::int8_t* wp, std::size_t wstride,
-                            int n0, std::int8_t* y) {
+MNAD_AVX512 void gemm_micro(const GemmArgs& a, const Rq16* rq, const std::int8_t* x, const std::int8_t* wp,
+                            std::size_t wstride, int n0, std::int8_t* y) {
   __m512i acc[MR][NR];
-  for (int i = 0; i < MR; ++i)
-    for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_setzero_si512();
+  for (int r = 0; r < NR; ++r) {
+    const __m512i corr = _mm512_loadu_si512(a.corr + n0 + 16 * r);
+    for (int i = 0; i < MR; ++i) acc[i][r] = corr;
+  }
   const int k = a.k;
   const int full = k / 4;
+  const __m512i flip = _mm512_set1_epi32(static_cast<int>(0x80808080u));  // x ^ 0x80 = x + 128 as uint8
   for (int g = 0; g < full; ++g) {
     __m512i w[NR];
     for (int r = 0; r < NR; ++r) w[r] = _mm512_loadu_si512(wp + r * wstride + static_cast<std::size_t>(g) * 64);
     for (int i = 0; i < MR; ++i) {
-      const __m512i xb = _mm512_set1_epi32(load_biased4(x + static_cast<std::size_t>(i) * k + 4 * g));
+      std::int32_t v;
+      std::memcpy(&v, x + static_cast<std::size_t>(i) * k + 4 * g, 4);
+      const __m512i xb = _mm512_xor_si512(_mm512_set1_epi32(v), flip);
       for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], xb, w[r]);
     }
   }
@@ -96,8 +133,11 @@ MNAD_AVX512 void gemm_micro(const GemmArgs& a, const std::int8_t* x, const std::
     __m512i w[NR];
     for (int r = 0; r < NR; ++r) w[r] = _mm512_loadu_si512(wp + r * wstride + static_cast<std::size_t>(full) * 64);
     for (int i = 0; i < MR; ++i) {
+      // Byte by byte: a variable-length memcpy would be a library call, which spills every
+      // accumulator around it.
+      const std::int8_t* p = x + static_cast<std::size_t>(i) * k + 4 * full;
       std::uint32_t v = 0;
-      std::memcpy(&v, x + static_cast<std::size_t>(i) * k + 4 * full, static_cast<std::size_t>(tail));
+      for (int b = 0; b < tail; ++b) v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(p[b])) << (8 * b);
       const __m512i xb = _mm512_set1_epi32(static_cast<std::int32_t>(v ^ 0x80808080u));
       for (int r = 0; r < NR; ++r) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], xb, w[r]);
     }
@@ -105,17 +145,18 @@ MNAD_AVX512 void gemm_micro(const GemmArgs& a, const std::int8_t* x, const std::
   const OutParams o = out_params(a.output_offset, a.act_min, a.act_max);
   for (int r = 0; r < NR; ++r) {
     const int n = n0 + 16 * r;
-    const __m512i corr = _mm512_loadu_si512(a.corr + n);
     const int valid = a.n - n;
-    const __mmask16 store = valid >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << valid) - 1);
     for (int i = 0; i < MR; ++i) {
-      const __m128i out = requantize16(_mm512_add_epi32(acc[i][r], corr), a.multipliers + n, a.shifts + n, o);
-      _mm_mask_storeu_epi8(y + static_cast<std::size_t>(i) * a.n + n, store, out);
+      const __m128i out = clamp16(_mm512_cvtsepi32_epi8(requantize16(acc[i][r], rq[r], o.output_offset)), o);
+      std::int8_t* dst = y + static_cast<std::size_t>(i) * a.n + n;
+      if (valid >= 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), out);
+      else _mm_mask_storeu_epi8(dst, static_cast<__mmask16>((1u << valid) - 1), out);
     }
   }
 }
 
-using MicroFn = void (*)(const GemmArgs&, const std::int8_t*, const std::int8_t*, std::size_t, int, std::int8_t*);
+using MicroFn = void (*)(const GemmArgs&, const Rq16*, const std::int8_t*, const std::int8_t*, std::size_t, int,
+                         std::int8_t*);
 
 template <int MR>
 struct Row {
@@ -132,10 +173,12 @@ MNAD_AVX512 void gemm_avx512vnni(const GemmArgs& a) {
   const int vectors = padded_channels(a.n) / 16;
   for (int j0 = 0; j0 < vectors; j0 += 4) {
     const int nr = vectors - j0 < 4 ? vectors - j0 : 4;
+    Rq16 rq[4];
+    for (int r = 0; r < nr; ++r) rq[r] = make_rq16(a.multipliers + (j0 + r) * 16, a.shifts + (j0 + r) * 16);
     const std::int8_t* wp = a.packed + static_cast<std::size_t>(j0) * wstride;
     for (int m0 = 0; m0 < a.m; m0 += kAvx512Rows) {
       const int mr = a.m - m0 < kAvx512Rows ? a.m - m0 : kAvx512Rows;
-      kMicro[mr - 1][nr - 1](a, a.x + static_cast<std::size_t>(m0) * a.k, wp, wstride, j0 * 16,
+      kMicro[mr - 1][nr - 1](a, rq, a.x + static_cast<std::size_t>(m0) * a.k, wp, wstride, j0 * 16,
                              a.y + static_cast<std::size_t>(m0) * a.n);
     }
   }
@@ -143,61 +186,100 @@ MNAD_AVX512 void gemm_avx512vnni(const GemmArgs& a) {
 
 namespace {
 
-// One 16-channel block of a depthwise convolution over the whole map. FH/FW > 0: a fixed filter
-// size with unit dilation, fully unrolled with the weights in registers; 0: any size (runtime).
-template <int FH, int FW>
-MNAD_AVX512 void depthwise_block(const ConvGeometry& g, const Requantization& rq, const std::int8_t* xb,
-                                 const std::int32_t* w32, int np, __m512i bias, __mmask16 mask, int c0,
-                                 const OutParams& o, std::int8_t* yb) {
-  const int c = g.in_c;
-  const int fh = FH > 0 ? FH : g.filter_h, fw = FW > 0 ? FW : g.filter_w;
-  const int dh = FH > 0 ? 1 : g.dilation_h, dw = FW > 0 ? 1 : g.dilation_w;
-  const __m512i offset = _mm512_set1_epi32(rq.input_offset);
-  __m512i wreg[FH > 0 ? FH * FW : 1];
-  if (FH > 0)
-    for (int t = 0; t < FH * FW; ++t) wreg[t] = _mm512_loadu_si512(w32 + static_cast<std::size_t>(t) * np + c0);
+constexpr int kDwChunk = 32;  // channels per chunk: one ymm of int8, two zmm of int32 accumulators
+
+// Channels c0..c0+31 (mask: those that exist) of one output pixel; src[t] is tap t's input (or a
+// row of zero points for a padded tap). TAPS > 0: that many taps, unrolled, weights in registers.
+template <int TAPS>
+MNAD_AVX512 inline __m256i depthwise_pixel(const std::int8_t* const* src, int taps, __mmask32 mask,
+                                           const __m512i* w, __m512i bias_lo, __m512i bias_hi, const Rq16& rq_lo,
+                                           const Rq16& rq_hi, const OutParams& o) {
+  const int n = TAPS > 0 ? TAPS : taps;
+  __m512i lo = bias_lo, hi = bias_hi;
+  for (int t = 0; t < n; t += 2) {
+    const __m512i a = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, src[t]));
+    const __m512i b = t + 1 < n ? _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(mask, src[t + 1])) : a;  // 0 weight
+    lo = _mm512_add_epi32(lo, _mm512_madd_epi16(_mm512_unpacklo_epi16(a, b), w[t]));
+    hi = _mm512_add_epi32(hi, _mm512_madd_epi16(_mm512_unpackhi_epi16(a, b), w[t + 1]));
+  }
+  // lo holds channels 0-3, 8-11, 16-19, 24-27; hi 4-7, 12-15, ...: vpackssdw packs per 128-bit
+  // lane (lo's four, then hi's four), which puts them back in order; both narrowings saturate.
+  const __m512i v16 = _mm512_packs_epi32(requantize16(lo, rq_lo, o.output_offset), requantize16(hi, rq_hi, o.output_offset));
+  const __m256i v8 = _mm512_cvtsepi16_epi8(v16);
+  return _mm256_min_epi8(_mm256_max_epi8(v8, _mm256_broadcastsi128_si256(o.act_min)), _mm256_broadcastsi128_si256(o.act_max));
+}
+
+template <int TAPS>
+MNAD_AVX512 void depthwise_chunk(const ConvGeometry& g, const std::int8_t* xb, const std::uint8_t* packed, int c0,
+                                 const Rq16& rq_lo, const Rq16& rq_hi, const OutParams& o,
+                                 const std::int8_t* zero_points, std::int8_t* yb) {
+  const int c = g.in_c, taps = g.filter_h * g.filter_w;
+  const int pairs = (taps + 1) / 2;
+  const __mmask32 mask = c - c0 >= kDwChunk ? ~__mmask32{0} : static_cast<__mmask32>((1u << (c - c0)) - 1);
+  constexpr int kRegs = TAPS > 0 ? TAPS + 1 : 1;
+  __m512i wreg[kRegs];
+  const auto* wmem = reinterpret_cast<const __m512i*>(packed);
+  if (TAPS > 0)
+    for (int t = 0; t < kRegs; ++t) wreg[t] = _mm512_loadu_si512(wmem + t);
+  const __m512i* w = TAPS > 0 ? wreg : wmem;
+  const __m512i bias_lo = _mm512_loadu_si512(wmem + 2 * pairs), bias_hi = _mm512_loadu_si512(wmem + 2 * pairs + 1);
+  // TAPS 9 means a 3x3 filter (the caller checks), so the tap loops below unroll.
+  const int fh = TAPS == 9 ? 3 : g.filter_h, fw = TAPS == 9 ? 3 : g.filter_w;
+  const std::int8_t* src[TAPS > 0 ? TAPS : kMaxDepthwiseTaps];
+  const std::int8_t* rows[TAPS > 0 ? 3 : kMaxDepthwiseTaps];  // each filter row's input row, or null
+  const std::size_t row_bytes = static_cast<std::size_t>(g.in_w) * c;
   for (int oy = 0; oy < g.out_h; ++oy) {
     const int iy0 = oy * g.stride_h - g.pad_top;
     std::int8_t* out = yb + static_cast<std::size_t>(oy) * g.out_w * c + c0;
+    for (int fy = 0; fy < fh; ++fy) {
+      const int iy = iy0 + fy * g.dilation_h;
+      rows[fy] = iy >= 0 && iy < g.in_h ? xb + static_cast<std::size_t>(iy) * row_bytes + c0 : nullptr;
+    }
     for (int ox = 0; ox < g.out_w; ++ox) {
       const int ix0 = ox * g.stride_w - g.pad_left;
-      __m512i acc = bias;
-      for (int fy = 0; fy < fh; ++fy) {
-        const int iy = iy0 + fy * dh;
-        if (iy < 0 || iy >= g.in_h) continue;
-        const std::int8_t* row = xb + static_cast<std::size_t>(iy) * g.in_w * c + c0;
+      const bool cols_in = ix0 >= 0 && ix0 + (fw - 1) * g.dilation_w < g.in_w;
+      for (int fy = 0; fy < fh; ++fy)
         for (int fx = 0; fx < fw; ++fx) {
-          const int ix = ix0 + fx * dw;
-          if (ix < 0 || ix >= g.in_w) continue;
-          const int t = fy * fw + fx;
-          const __m512i xv = _mm512_add_epi32(
-              _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, row + static_cast<std::size_t>(ix) * c)), offset);
-          const __m512i wv = FH > 0 ? wreg[t] : _mm512_loadu_si512(w32 + static_cast<std::size_t>(t) * np + c0);
-          acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, wv));
+          const int ix = ix0 + fx * g.dilation_w;
+          const bool in = rows[fy] != nullptr && (cols_in || (ix >= 0 && ix < g.in_w));
+          src[fy * fw + fx] = in ? rows[fy] + static_cast<std::ptrdiff_t>(ix) * c : zero_points;
         }
-      }
-      _mm_mask_storeu_epi8(out + static_cast<std::size_t>(ox) * c, mask,
-                           requantize16(acc, rq.multipliers + c0, rq.shifts + c0, o));
+      const __m256i v = depthwise_pixel<TAPS>(src, taps, mask, w, bias_lo, bias_hi, rq_lo, rq_hi, o);
+      std::int8_t* dst = out + static_cast<std::size_t>(ox) * c;
+      if (mask == ~__mmask32{0}) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), v);
+      else _mm256_mask_storeu_epi8(dst, mask, v);
     }
   }
 }
 
+// Requantization constants for one half of a chunk, in the packed lane order (see optimized.h).
+MNAD_AVX512 Rq16 chunk_rq16(const Requantization& rq, int channels, int c0, int half) {
+  alignas(64) std::int32_t m[16], s[16];
+  for (int i = 0; i < 16; ++i) {
+    const int ch = c0 + 8 * (i / 4) + 4 * half + i % 4;
+    m[i] = ch < channels ? rq.multipliers[ch] : 0;
+    s[i] = ch < channels ? rq.shifts[ch] : 0;
+  }
+  return make_rq16(m, s);
+}
+
 }  // namespace
 
-MNAD_AVX512 void depthwise_avx512(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x,
-                                  const std::int32_t* w32, const std::int32_t* bias32, std::int8_t* y) {
-  const int c = g.in_c;
-  const int np = padded_channels(c);
-  const bool k3 = g.filter_h == 3 && g.filter_w == 3 && g.dilation_h == 1 && g.dilation_w == 1;
+MNAD_AVX512 void depthwise_avx512(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x, const void* packed,
+                                  std::int8_t* y) {
+  const int c = g.in_c, taps = g.filter_h * g.filter_w;
+  const std::size_t chunk_bytes = static_cast<std::size_t>((taps + 1) / 2 + 1) * 2 * 64;
   const OutParams o = out_params(rq.output_offset, rq.act_min, rq.act_max);
+  alignas(64) std::int8_t zero_points[kDwChunk];  // what a padded tap reads
+  for (auto& v : zero_points) v = static_cast<std::int8_t>(-rq.input_offset);
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* xb = x + static_cast<std::size_t>(b) * g.in_h * g.in_w * c;
     std::int8_t* yb = y + static_cast<std::size_t>(b) * g.out_h * g.out_w * c;
-    for (int c0 = 0; c0 < c; c0 += 16) {
-      const __mmask16 mask = c - c0 >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (c - c0)) - 1);
-      const __m512i bias = _mm512_loadu_si512(bias32 + c0);
-      if (k3) depthwise_block<3, 3>(g, rq, xb, w32, np, bias, mask, c0, o, yb);
-      else depthwise_block<0, 0>(g, rq, xb, w32, np, bias, mask, c0, o, yb);
+    for (int c0 = 0; c0 < c; c0 += kDwChunk) {
+      const auto* chunk = static_cast<const std::uint8_t*>(packed) + static_cast<std::size_t>(c0 / kDwChunk) * chunk_bytes;
+      const Rq16 rq_lo = chunk_rq16(rq, c, c0, 0), rq_hi = chunk_rq16(rq, c, c0, 1);
+      if (g.filter_h == 3 && g.filter_w == 3) depthwise_chunk<9>(g, xb, chunk, c0, rq_lo, rq_hi, o, zero_points, yb);
+      else depthwise_chunk<0>(g, xb, chunk, c0, rq_lo, rq_hi, o, zero_points, yb);
     }
   }
 }
