@@ -13,5 +13,7 @@ void add_score_command(CLI::App& app, int* exit_code);
 void add_features_command(CLI::App& app, int* exit_code);
 void add_metrics_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);
+void add_stream_command(CLI::App& app, int* exit_code);
+void add_serve_command(CLI::App& app, int* exit_code);
 
 }  // namespace micronet_ad::cli

@@ -143,6 +143,8 @@ class Framer {
  private:
   // Appends one sample of the clip (real or zero padding) to the padded stream.
   void append_clip_sample(float sample);
+  // Records `count` clip samples just copied to the buffer in the tail ring and the count.
+  void remember_tail(const float* samples, std::size_t count);
 
   // Longest end reflection is 512 samples: x[N−2] … x[N−513] needs the last 513 raw samples.
   static constexpr int kTailKeep = kHopLength + 1;

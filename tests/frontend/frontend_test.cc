@@ -252,6 +252,13 @@ TEST(FrontendFraming, MatchesExplicitPaddingAllModes) {
       }
     }
   }
+  // The framer copies whole runs once the centered prefix (first 513 samples) is built: chunks
+  // that end inside the prefix, right at it, and one sample at a time.
+  const auto x = test::noise(42497, 0.3f);
+  for (std::size_t chunk : {1u, 100u, 513u, 514u}) {
+    expect_matches_reference(x, config_for(Framing::kCentered, Resize::kAverage), chunk);
+    expect_matches_reference(x, config_for(Framing::kKit, Resize::kDecimate), chunk);
+  }
 }
 
 // ---- streaming ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 // Sample stream → 1024-sample frames, hop 512, centered (reflection-padded) or kit framing.
+#include <algorithm>
 #include <cstring>
 
 #include "micronet_ad/frontend.h"
@@ -19,9 +20,32 @@ void Framer::reset(Framing framing) {
 std::size_t Framer::feed(const float* samples, std::size_t count) {
   if (ended_) return 0;
   std::size_t used = 0;
-  while (used < count && !frame_ready()) append_clip_sample(samples[used++]);
+  // Centered framing builds its reflected prefix from the first 513 samples one at a time.
+  while (used < count && !prefix_done_) append_clip_sample(samples[used++]);
+  // After that a sample only lands in the buffer and the tail ring: copy whole runs.
+  if (used < count && !frame_ready()) {
+    const std::size_t room = static_cast<std::size_t>(kFrameLength - length_);
+    const std::size_t n = count - used < room ? count - used : room;
+    std::memcpy(buffer_ + length_, samples + used, sizeof(float) * n);
+    length_ += static_cast<int>(n);
+    remember_tail(samples + used, n);
+    used += n;
+  }
   raw_count_ += static_cast<std::int64_t>(used);
   return used;
+}
+
+void Framer::remember_tail(const float* samples, std::size_t count) {
+  // Only the last kTailKeep samples survive in the ring; write just those, in at most two runs.
+  const std::size_t skip = count > static_cast<std::size_t>(kTailKeep) ? count - kTailKeep : 0;
+  std::size_t at = static_cast<std::size_t>((clip_count_ + static_cast<std::int64_t>(skip)) % kTailKeep);
+  for (std::size_t i = skip; i < count;) {
+    const std::size_t run = std::min(count - i, static_cast<std::size_t>(kTailKeep) - at);
+    std::memcpy(tail_ + at, samples + i, sizeof(float) * run);
+    i += run;
+    at = 0;
+  }
+  clip_count_ += static_cast<std::int64_t>(count);
 }
 
 void Framer::append_clip_sample(float sample) {

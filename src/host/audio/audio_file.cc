@@ -2,6 +2,7 @@
 
 #include <sndfile.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -21,17 +22,48 @@ struct SndfileCloser {
 };
 using Sndfile = std::unique_ptr<SNDFILE, SndfileCloser>;
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw std::runtime_error(path + ": " + what);
+using Kind = AudioError::Kind;
+
+[[noreturn]] void fail(Kind kind, const std::string& path, const std::string& what) {
+  throw AudioError(kind, path + ": " + what);
 }
 
 void check_regular_nonempty(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) fail(path, "is a directory, not an audio file");
-  if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-  if (st.st_size == 0) fail(path, "file is empty (0 bytes)");
+  if (::stat(path.c_str(), &st) != 0) fail(Kind::kUnreadable, path, std::string("cannot open: ") + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) fail(Kind::kUnreadable, path, "is a directory, not an audio file");
+  if (!S_ISREG(st.st_mode)) fail(Kind::kUnreadable, path, "not a regular file");
+  if (st.st_size == 0) fail(Kind::kEmpty, path, "file is empty (0 bytes)");
 }
+
+// libsndfile virtual I/O over a read-only byte range.
+struct MemoryFile {
+  const unsigned char* data;
+  sf_count_t size;
+  sf_count_t position;
+};
+
+sf_count_t memory_length(void* user) { return static_cast<MemoryFile*>(user)->size; }
+
+sf_count_t memory_seek(sf_count_t offset, int whence, void* user) {
+  MemoryFile* m = static_cast<MemoryFile*>(user);
+  const sf_count_t base = whence == SEEK_CUR ? m->position : whence == SEEK_END ? m->size : 0;
+  const sf_count_t target = base + offset;
+  if (target < 0 || target > m->size) return -1;  // never a position outside the bytes
+  m->position = target;
+  return target;
+}
+
+sf_count_t memory_read(void* ptr, sf_count_t count, void* user) {
+  MemoryFile* m = static_cast<MemoryFile*>(user);
+  const sf_count_t n = std::max<sf_count_t>(0, std::min(count, m->size - m->position));
+  if (n > 0) std::memcpy(ptr, m->data + m->position, static_cast<std::size_t>(n));
+  m->position += n;
+  return n;
+}
+
+sf_count_t memory_write(const void*, sf_count_t, void*) { return 0; }  // read-only
+sf_count_t memory_tell(void* user) { return static_cast<MemoryFile*>(user)->position; }
 
 std::string format_name(int format) {
   SF_FORMAT_INFO major{}, minor{};
@@ -59,18 +91,16 @@ std::string truncation_note(SNDFILE* file) {
   return "";
 }
 
-}  // namespace
 
-Audio load_audio(const std::string& path, const AudioLoadOptions& options) {
-  check_regular_nonempty(path);
-  SF_INFO info{};
-  Sndfile file(sf_open(path.c_str(), SFM_READ, &info));
+// Decodes an opened file (from disk or memory); `path` labels the errors.
+Audio decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, const AudioLoadOptions& options) {
+  Sndfile file(opened);
   if (!file) {
     const std::string why = sf_strerror(nullptr);
-    fail(path, "cannot decode as audio (libsndfile: " + why + ")");
+    fail(Kind::kNotAudio, path, "cannot decode as audio (libsndfile: " + why + ")");
   }
-  if (info.channels < 1) fail(path, "the file declares no audio channels");
-  if (info.samplerate < 1) fail(path, "invalid sample rate " + std::to_string(info.samplerate) + " Hz");
+  if (info.channels < 1) fail(Kind::kInvalid, path, "the file declares no audio channels");
+  if (info.samplerate < 1) fail(Kind::kInvalid, path, "invalid sample rate " + std::to_string(info.samplerate) + " Hz");
 
   Audio audio;
   audio.source_rate = info.samplerate;
@@ -83,9 +113,20 @@ Audio load_audio(const std::string& path, const AudioLoadOptions& options) {
     const std::string what = parsed ? "truncated: the header declares " + std::to_string(declared) +
                                           " bytes of audio data, the file holds " + std::to_string(present)
                                     : "truncated: libsndfile reports '" + truncated + "'";
-    if (!options.allow_truncated) fail(path, what + "; the audio would be incomplete");
+    if (!options.allow_truncated) fail(Kind::kTruncated, path, what + "; the audio would be incomplete");
     audio.warnings.push_back(path + ": " + what + "; using the samples present");
   }
+
+  // The limit in source frames; the header's count is checked first, then what is decoded.
+  const double max_frames = options.max_seconds > 0.0 ? options.max_seconds * info.samplerate : 0.0;
+  auto check_length = [&](double frames) {
+    if (max_frames > 0.0 && frames > max_frames) {
+      fail(Kind::kTooLong, path, "longer than the limit of " + std::to_string(options.max_seconds) + " s (" +
+                                     std::to_string(static_cast<long long>(frames)) + " frames at " +
+                                     std::to_string(info.samplerate) + " Hz)");
+    }
+  };
+  check_length(static_cast<double>(info.frames));
 
   StreamResampler resampler(info.samplerate, info.channels);
   constexpr sf_count_t kChunkFrames = 16384;
@@ -93,10 +134,11 @@ Audio load_audio(const std::string& path, const AudioLoadOptions& options) {
   for (;;) {
     const sf_count_t got = sf_readf_float(file.get(), chunk.data(), kChunkFrames);
     if (got <= 0) break;
+    check_length(static_cast<double>(audio.source_frames + got));
     const std::size_t values = static_cast<std::size_t>(got) * info.channels;
     for (std::size_t i = 0; i < values; ++i) {
       if (!std::isfinite(chunk[i])) {
-        fail(path, "non-finite sample (NaN or infinity) at frame " +
+        fail(Kind::kInvalid, path, "non-finite sample (NaN or infinity) at frame " +
                        std::to_string(audio.source_frames + static_cast<std::int64_t>(i / info.channels)));
       }
     }
@@ -105,14 +147,44 @@ Audio load_audio(const std::string& path, const AudioLoadOptions& options) {
   }
   resampler.finish(&audio.samples);
 
-  if (audio.source_frames == 0) fail(path, "no audio frames (header only or empty data chunk)");
+  if (audio.source_frames == 0) fail(Kind::kInvalid, path, "no audio frames (header only or empty data chunk)");
   if (info.frames > 0 && audio.source_frames < info.frames) {
     const std::string what = "read " + std::to_string(audio.source_frames) + " of the " +
                              std::to_string(info.frames) + " frames the file declares";
-    if (!options.allow_truncated) fail(path, "truncated or damaged: " + what);
+    if (!options.allow_truncated) fail(Kind::kTruncated, path, "truncated or damaged: " + what);
     audio.warnings.push_back(path + ": " + what);
   }
   return audio;
+}
+
+}  // namespace
+
+const char* to_string(AudioError::Kind kind) {
+  switch (kind) {
+    case Kind::kUnreadable: return "unreadable";
+    case Kind::kEmpty: return "empty";
+    case Kind::kNotAudio: return "not_audio";
+    case Kind::kInvalid: return "invalid_audio";
+    case Kind::kTruncated: return "truncated_audio";
+    case Kind::kTooLong: return "too_long";
+  }
+  return "unknown";
+}
+
+Audio load_audio(const std::string& path, const AudioLoadOptions& options) {
+  check_regular_nonempty(path);
+  SF_INFO info{};
+  SNDFILE* file = sf_open(path.c_str(), SFM_READ, &info);
+  return decode(file, info, path, options);
+}
+
+Audio load_audio_memory(const void* data, std::size_t size, const std::string& label, const AudioLoadOptions& options) {
+  if (size == 0) fail(Kind::kEmpty, label, "empty (0 bytes)");
+  SF_VIRTUAL_IO io{&memory_length, &memory_seek, &memory_read, &memory_write, &memory_tell};
+  MemoryFile memory{static_cast<const unsigned char*>(data), static_cast<sf_count_t>(size), 0};
+  SF_INFO info{};
+  SNDFILE* file = sf_open_virtual(&io, SFM_READ, &info, &memory);
+  return decode(file, info, label, options);
 }
 
 }  // namespace micronet_ad::host

@@ -1,7 +1,9 @@
 // Audio file decoding (libsndfile) → 16 kHz mono float samples in the int16 scale of SPEC §3.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -11,7 +13,31 @@ struct AudioLoadOptions {
   // A file whose data is shorter than its header declares (truncated download or copy) is an
   // error by default; when allowed, the samples present are used and a warning is recorded.
   bool allow_truncated = false;
+  // Longest accepted input in seconds of source audio (0: no limit), checked while decoding so a
+  // long upload is refused before it is all decoded.
+  double max_seconds = 0.0;
 };
+
+// What load_audio* throw: a std::runtime_error whose kind tells callers (e.g. the HTTP service)
+// which of the documented problems it is without parsing the message.
+class AudioError : public std::runtime_error {
+ public:
+  enum class Kind {
+    kUnreadable,  // missing, a directory, not a regular file
+    kEmpty,       // 0 bytes
+    kNotAudio,    // libsndfile cannot decode it
+    kInvalid,     // no channels, bad rate, no frames, non-finite samples
+    kTruncated,   // data shorter than the header declares
+    kTooLong,     // longer than AudioLoadOptions::max_seconds
+  };
+  AudioError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+// "unreadable", "empty", "not_audio", "invalid_audio", "truncated_audio", "too_long".
+const char* to_string(AudioError::Kind kind);
 
 struct Audio {
   std::vector<float> samples;  // 16 kHz mono, int16 scale (int16 x → x/32768)
@@ -27,9 +53,15 @@ struct Audio {
 // Decodes any libsndfile-readable file (WAV in any PCM/float format, FLAC, OGG/Vorbis, AIFF, …),
 // averages the channels to mono and resamples other rates to 16 kHz with libsoxr (SOXR_HQ).
 // The file is read in fixed-size chunks: a header's frame count is never trusted for allocation.
-// Throws std::runtime_error whose message starts with `path` when the file is missing, not a
+// Throws AudioError (a std::runtime_error) whose message starts with `path` when the file is missing, not a
 // regular file, empty, not audio, in an unsupported format, has no channels or no audio frames,
-// holds non-finite samples, or is truncated (unless options.allow_truncated).
+// holds non-finite samples, is truncated (unless options.allow_truncated) or is longer than
+// options.max_seconds.
 Audio load_audio(const std::string& path, const AudioLoadOptions& options = {});
+
+// The same decoding and checks for a file's bytes already in memory (e.g. an HTTP request body),
+// read through libsndfile's virtual I/O; `label` starts every error message and warning.
+Audio load_audio_memory(const void* data, std::size_t size, const std::string& label,
+                        const AudioLoadOptions& options = {});
 
 }  // namespace micronet_ad::host

@@ -55,12 +55,12 @@ struct GemmArgs {
 void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t* x, std::int8_t* cols);
 
 // --- Depthwise --------------------------------------------------------------------------------
-// Packed weights (and bias) for a depthwise convolution with depth_multiplier 1, per level:
-//  AVX2: weights widened to int32 as [taps][padded_channels(c)], then bias [padded_channels(c)].
-//  AVX-512: per 32-channel chunk, tap pairs as int16 (w[2p][ch], w[2p+1][ch]) in two zmm whose
-//   lanes follow vpunpck{l,h}wd's order (lo: channels 8j+0..3 of each 128-bit lane j, hi: 8j+4..7),
-//   then the bias in the same two orders with the input offset folded in: b + off·Σw. Padded taps
-//   then read the zero point, which contributes zp·w − zp·w = 0 like the reference's skip.
+// Packed weights (and bias) for a depthwise convolution with depth_multiplier 1: per chunk of
+// channels (AVX-512: 32 in two zmm, AVX2: 16 in two ymm), tap pairs as int16 (w[2p][ch], w[2p+1][ch])
+// in two vectors whose lanes follow vpunpck{l,h}wd's order (lo: channels 8j+0..3 of each 128-bit
+// lane j, hi: 8j+4..7), then the bias in the same two orders with the input offset folded in:
+// b + off·Σw. Padded taps then read the zero point, which contributes zp·w − zp·w = 0 like the
+// reference's skip.
 constexpr int kMaxDepthwiseTaps = 64;  // larger filters stay on the reference kernel
 std::size_t depthwise_packed_bytes(Level level, int taps, int channels);
 void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, const std::int32_t* bias,

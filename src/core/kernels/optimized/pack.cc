@@ -131,18 +131,19 @@ void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t*
 }
 
 namespace {
-constexpr int kDwChunk = 32;  // AVX-512 depthwise: channels per chunk (one ymm of int8)
+// Depthwise channels per chunk: AVX-512 32 (one ymm of int8), AVX2 16 (one xmm).
+int dw_chunk(Level level) { return level == Level::kAvx512Vnni ? 32 : 16; }
 
-// Channel (within its chunk) of lane i of the lo (half 0) or hi (half 1) vector.
+// Channel (within its chunk) of int32 lane i of the lo (half 0) or hi (half 1) vector: vpunpck
+// {l,h}wd interleave per 128-bit lane, so lane j of lo holds channels 8j+0..3, of hi 8j+4..7.
 int dw_lane_channel(int half, int i) { return 8 * (i / 4) + 4 * half + i % 4; }
 }  // namespace
 
 std::size_t depthwise_packed_bytes(Level level, int taps, int channels) {
-  if (level == Level::kAvx512Vnni) {
-    const std::size_t chunks = static_cast<std::size_t>((channels + kDwChunk - 1) / kDwChunk);
-    return chunks * static_cast<std::size_t>((taps + 1) / 2 + 1) * 2 * 64;
-  }
-  return static_cast<std::size_t>(taps + 1) * static_cast<std::size_t>(padded_channels(channels)) * sizeof(std::int32_t);
+  const int chunk = dw_chunk(level);
+  const std::size_t chunks = static_cast<std::size_t>((channels + chunk - 1) / chunk);
+  // Per chunk: (pairs + bias) x (lo, hi) vectors of chunk/2 int32.
+  return chunks * static_cast<std::size_t>((taps + 1) / 2 + 1) * 2 * static_cast<std::size_t>(chunk) * 2;
 }
 
 void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, const std::int32_t* bias,
@@ -150,32 +151,27 @@ void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, c
   auto weight = [&](int t, int c) -> std::int32_t {
     return (t < taps && c < channels) ? w[static_cast<std::size_t>(t) * channels + c] : 0;
   };
-  if (level != Level::kAvx512Vnni) {  // AVX2: the input offset is added to the widened input
-    const int np = padded_channels(channels);
-    auto* w32 = static_cast<std::int32_t*>(packed);
-    for (int t = 0; t < taps; ++t)
-      for (int c = 0; c < np; ++c) w32[static_cast<std::size_t>(t) * np + c] = weight(t, c);
-    std::int32_t* bias32 = w32 + static_cast<std::size_t>(taps) * np;
-    for (int c = 0; c < np; ++c) bias32[c] = (c < channels && bias != nullptr) ? bias[c] : 0;
-    return;
-  }
+  // Per chunk of `chunk` channels: for each tap pair p, two vectors (lo, hi) of int16 pairs
+  // (w[2p][ch], w[2p+1][ch]) in dw_lane_channel order; then the bias, b + off·Σw, in both orders.
+  // Padded taps then read the zero point, contributing zp·w − zp·w = 0 like the reference's skip.
+  const int chunk = dw_chunk(level), lanes = chunk / 2;
   const int pairs = (taps + 1) / 2;
   auto* out = static_cast<std::uint8_t*>(packed);
-  for (int c0 = 0; c0 < channels; c0 += kDwChunk) {
+  for (int c0 = 0; c0 < channels; c0 += chunk) {
     for (int p = 0; p < pairs; ++p)
       for (int half = 0; half < 2; ++half) {
         std::int16_t v[32];
-        for (int i = 0; i < 16; ++i) {
+        for (int i = 0; i < lanes; ++i) {
           const int c = c0 + dw_lane_channel(half, i);
           v[2 * i] = static_cast<std::int16_t>(weight(2 * p, c));
           v[2 * i + 1] = static_cast<std::int16_t>(weight(2 * p + 1, c));
         }
-        std::memcpy(out, v, sizeof v);
-        out += sizeof v;
+        std::memcpy(out, v, sizeof(std::int16_t) * 2 * lanes);
+        out += sizeof(std::int16_t) * 2 * lanes;
       }
     for (int half = 0; half < 2; ++half) {
       std::int32_t v[16];
-      for (int i = 0; i < 16; ++i) {
+      for (int i = 0; i < lanes; ++i) {
         const int c = c0 + dw_lane_channel(half, i);
         std::int32_t b = 0;
         if (c < channels) {
@@ -186,8 +182,8 @@ void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, c
         }
         v[i] = b;
       }
-      std::memcpy(out, v, sizeof v);
-      out += sizeof v;
+      std::memcpy(out, v, sizeof(std::int32_t) * lanes);
+      out += sizeof(std::int32_t) * lanes;
     }
   }
 }

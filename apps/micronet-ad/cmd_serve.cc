@@ -1,0 +1,107 @@
+// micronet-ad serve --listen HOST:PORT: the HTTP scoring service (host/serve/service.h). Prints
+// the bound address (port 0 picks a free one) on its first stdout line; SIGTERM/SIGINT stop it
+// after the requests in flight are answered.
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include <fmt/core.h>
+
+#include "commands.h"
+#include "common_options.h"
+#include "host/eval/thresholds.h"
+#include "host/io/default_model.h"
+#include "host/io/file.h"
+#include "host/io/model_info.h"
+#include "host/serve/service.h"
+
+namespace micronet_ad::cli {
+namespace {
+
+// A thresholds file made for this model, whatever score kind it was calibrated on.
+host::ThresholdSet load_model_thresholds(const std::string& path, const host::ModelFile& model) {
+  const std::vector<std::uint8_t> bytes = host::read_file(path, std::size_t(1) << 20);
+  host::ThresholdSet set = host::parse_thresholds_json(std::string(bytes.begin(), bytes.end()), path);
+  host::check_thresholds_match(set, host::model_sha1(model), set.score_kind, path);
+  return set;
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("serve", "HTTP scoring service: POST /v1/score, GET /v1/model, /healthz, /metrics");
+  static std::string model, thresholds, listen = "127.0.0.1:8080";
+  static host::ServiceConfig config;
+  static ScoreModeOptions mode;
+  static double max_body_mb = 32.0;
+  add_model_option(cmd, &model);
+  cmd->add_option("--thresholds", thresholds, "Thresholds JSON (from calibrate): answers get a decision");
+  cmd->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
+  cmd->add_option("--workers", config.workers, "Scoring threads (default: one per core)")->check(CLI::Range(0, 256));
+  cmd->add_option("--max-queue", config.max_queue, "Connections waiting for a worker before 503")->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--max-body-mb", max_body_mb, "Largest request body in MiB (413 beyond)")->capture_default_str()
+      ->check(CLI::Range(0.001, 1024.0));
+  cmd->add_option("--max-seconds", config.max_seconds, "Longest clip in seconds (413 beyond)")->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
+  cmd->add_option("--read-timeout", config.read_timeout_seconds, "Seconds a connection may stall while sending")->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--write-timeout", config.write_timeout_seconds, "Seconds a connection may stall while receiving")->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  add_mode_options(cmd, &mode);
+  cmd->callback([exit_code] {
+    host::parse_listen_address(listen, &config.host, &config.port);
+    config.max_body_bytes = static_cast<std::size_t>(max_body_mb * 1024 * 1024);
+    config.framing = mode.framing;
+    config.resize = mode.resize;
+    const auto file = host::load_default_model(model);
+    std::optional<host::ThresholdSet> set;
+    if (!thresholds.empty()) set = load_model_thresholds(thresholds, *file);
+
+    // Stop signals are taken by sigwait() on this thread only: block them before any thread
+    // starts (threads inherit the mask), so no worker is ever interrupted by one.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGUSR1);  // from the server thread when it ends by itself
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not a dead server
+
+    host::Service service(*file, std::move(set), config);
+    const int port = service.bind();
+    fmt::print("micronet-ad serve: listening on http://{}:{} ({} workers, model {})\n", config.host, port,
+               service.workers(), file->path);
+    std::fflush(stdout);
+
+    std::atomic<bool> finished{false};
+    bool ok = true;
+    const pthread_t main_thread = pthread_self();
+    std::thread server([&] {
+      ok = service.run();
+      finished = true;
+      pthread_kill(main_thread, SIGUSR1);
+    });
+    int received = 0;
+    sigwait(&stop_signals, &received);
+    // stop() only acts once the server loop runs: repeat it until run() has returned.
+    while (!finished) {
+      service.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    server.join();
+    std::fprintf(stderr, "micronet-ad serve: %s; stopped after answering the requests in flight\n",
+                 received == SIGUSR1 ? "the server loop ended" : received == SIGINT ? "SIGINT" : "SIGTERM");
+    if (!ok) throw std::runtime_error("serve: the listening socket failed");
+    *exit_code = 0;
+  });
+}
+
+}  // namespace micronet_ad::cli

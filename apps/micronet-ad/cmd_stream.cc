@@ -1,0 +1,154 @@
+// micronet-ad stream (-|--device NAME) --machine-id ID: live scoring of raw PCM, one JSON line per
+// window as soon as it is complete and a summary line at the end (end of input, SIGINT/SIGTERM or
+// --max-seconds). Memory stays constant however long the stream runs.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "common_options.h"
+#include "host/detect/clip_scorer.h"
+#include "host/eval/thresholds.h"
+#include "host/io/default_model.h"
+#include "host/io/file.h"
+#include "host/io/model_info.h"
+#include "host/stream/pcm_source.h"
+#include "host/stream/stop_signal.h"
+#include "host/stream/stream_scorer.h"
+
+namespace micronet_ad::cli {
+namespace {
+
+// The threshold for one machine from a thresholds file made for this model (any score kind).
+struct Decider {
+  double threshold = 0.0;
+  host::ScoreKind kind = host::ScoreKind::kNegSoftmax;
+  double value(const ClipScore& clip) const { return kind == host::ScoreKind::kNll ? clip.nll : clip.score; }
+  void add_to(nlohmann::ordered_json& j, const ClipScore& clip) const {
+    j["threshold"] = threshold;
+    j["decision"] = value(clip) > threshold ? "anomalous" : "normal";
+  }
+};
+
+Decider load_decider(const std::string& path, const host::ModelFile& model, int output_index) {
+  const std::vector<std::uint8_t> bytes = host::read_file(path, std::size_t(1) << 20);
+  const host::ThresholdSet set = host::parse_thresholds_json(std::string(bytes.begin(), bytes.end()), path);
+  host::check_thresholds_match(set, host::model_sha1(model), set.score_kind, path);
+  const std::string key = std::string("id_") + machine_id_of_output(output_index);
+  const auto it = set.machines.find(key);
+  if (it == set.machines.end()) {
+    std::string known;
+    for (const auto& [id, t] : set.machines) known += (known.empty() ? "" : ", ") + id;
+    throw std::runtime_error(path + ": no threshold for " + key + " (it has " + known + ")");
+  }
+  return {it->second.threshold, set.score_kind};
+}
+
+// Writes one line and flushes it: the point of streaming is that nobody waits for a buffer.
+void emit(const nlohmann::ordered_json& j) {
+  const std::string line = j.dump() + "\n";
+  if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size() || std::fflush(stdout) != 0) {
+    throw std::runtime_error("cannot write to stdout (closed?)");
+  }
+}
+
+}  // namespace
+
+void add_stream_command(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("stream", "Score live raw PCM (stdin or an ALSA device), one JSON line per window");
+  static std::string model, machine_id, input, device, format = "s16le", thresholds;
+  static int rate = 16000, channels = 1;
+  static double max_seconds = 0.0;
+  static bool input_digest = false;
+  static ScoreModeOptions mode;
+  add_model_option(cmd, &model);
+  cmd->add_option("--machine-id", machine_id, "Machine ID of the stream (00, 02, 04, 06)")->required();
+  cmd->add_option("--rate", rate, "Input sample rate in Hz (resampled to 16 kHz)")->capture_default_str()->check(CLI::Range(1, 768000));
+  cmd->add_option("--channels", channels, "Interleaved input channels (averaged)")->capture_default_str()->check(CLI::Range(1, 32));
+  cmd->add_option("--format", format, "Sample format (little-endian)")->capture_default_str()->check(CLI::IsMember({"s16le", "f32le"}));
+  cmd->add_option("--thresholds", thresholds, "Thresholds JSON (from calibrate): adds a decision to every line");
+  add_mode_options(cmd, &mode);
+  cmd->add_option("--max-seconds", max_seconds, "Stop after this many seconds of input (default: until it ends)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--input-digest", input_digest, "Add the SHA-1 of each window's int8 model input");
+  auto* in = cmd->add_option("INPUT", input, "'-' reads raw PCM from stdin")->check(CLI::IsMember({"-"}));
+  auto* dev = cmd->add_option("--device", device, "Capture from this ALSA device (e.g. default, hw:0, null)");
+  in->excludes(dev);
+  cmd->callback([exit_code, in, dev] {
+    if (in->count() == 0 && dev->count() == 0) throw std::runtime_error("stream: give '-' (stdin) or --device NAME");
+    const auto file = host::load_default_model(model);
+    host::StreamOptions options;
+    options.framing = mode.framing;
+    options.resize = mode.resize;
+    options.output_index = host::clip_output_index("--machine-id", machine_id);
+    options.max_seconds = max_seconds;
+    options.input_digest = input_digest;
+    std::optional<Decider> decider;
+    if (!thresholds.empty()) decider = load_decider(thresholds, *file, options.output_index);
+
+    host::PcmFormat pcm;
+    pcm.rate = rate;
+    pcm.channels = channels;
+    host::parse_sample_format(format, &pcm.format);
+    std::signal(SIGPIPE, SIG_IGN);  // a closed stdout is an error to report, not a silent death
+    host::install_stop_signal_handlers();
+    const auto source = device.empty() ? host::open_fd_source(STDIN_FILENO, pcm, "stdin", host::stop_signal_fd())
+                                       : host::open_alsa_source(device, pcm, host::stop_signal_fd());
+
+    host::StreamScorer scorer(file->model, options);
+    const host::StreamSummary summary = scorer.run(
+        *source, [] { return host::stop_signal_received() != 0; },
+        [&](const host::WindowEvent& e) {
+          nlohmann::ordered_json j = {{"type", "window"},
+                                      {"window", e.index},
+                                      {"start_s", e.start_seconds},
+                                      {"end_s", e.end_seconds},
+                                      {"score", e.score.score},
+                                      {"nll", e.score.nll},
+                                      {"clip_score", e.running.score},
+                                      {"clip_nll", e.running.nll},
+                                      {"windows", e.running.windows},
+                                      {"latency_ms", e.latency_ms}};
+          if (decider) decider->add_to(j, e.running);
+          if (input_digest) j["input_sha1"] = e.input_sha1;
+          emit(j);
+        });
+    const char* id = machine_id_of_output(options.output_index);
+    nlohmann::ordered_json j = {
+        {"type", "summary"},
+        {"end", to_string(summary.end)},
+        {"machine_id", id ? id : "-"},
+        {"source", source->name()},
+        {"source_rate", source->format().rate},
+        {"source_frames", summary.source_frames},
+        {"seconds", static_cast<double>(summary.samples) / kSampleRateHz},
+        {"windows", summary.clip.windows},
+        {"clip_score", summary.clip.score},
+        {"clip_nll", summary.clip.nll},
+        {"predicted_machine_id", machine_id_of_output(summary.clip.predicted_output)
+                                     ? machine_id_of_output(summary.clip.predicted_output) : "-"},
+        {"degenerate", summary.clip.degenerate()},
+        {"latency_ms",
+         {{"p50", summary.latency.percentile(0.5)},
+          {"p99", summary.latency.percentile(0.99)},
+          {"max", summary.latency.max()},
+          {"mean", summary.latency.mean()}}},
+        {"dropped_bytes", summary.dropped_bytes},
+        {"overruns", summary.overruns}};
+    if (decider) decider->add_to(j, summary.clip);
+    emit(j);
+    if (summary.dropped_bytes > 0) {
+      std::fprintf(stderr, "micronet-ad: warning: %s: the input ended inside a frame; its last %zu byte(s) were dropped\n",
+                   source->name().c_str(), summary.dropped_bytes);
+    }
+    *exit_code = 0;
+  });
+}
+
+}  // namespace micronet_ad::cli

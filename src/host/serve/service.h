@@ -1,0 +1,70 @@
+// The HTTP scoring service behind `micronet-ad serve` (cpp-httplib):
+//
+//   POST /v1/score?machine_id=00[&name=clip.wav]  body: an audio file → the clip JSON `score
+//                                                  --format json` prints (+ decision/threshold)
+//   GET  /v1/model                                 → what `inspect --json` prints
+//   GET  /healthz                                  → {"status":"ok"}
+//   GET  /metrics                                  → Prometheus text (host/serve/metrics.h)
+//
+// Every error is a JSON body {"error": message, "kind": kind, "status": code}. Limits: body
+// size (413 body_too_large), audio duration (413 too_long), read/write timeouts per connection,
+// and a bounded pool: `workers` threads, each with its own ClipScorer (it is not thread-safe),
+// and at most `max_queue` accepted connections waiting beyond the idle workers; further ones are
+// answered 503 (kind "overloaded") by a separate thread. One request per connection: an idle
+// keep-alive connection would otherwise hold a worker.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "host/eval/thresholds.h"
+#include "host/io/model_file.h"
+#include "micronet_ad/frontend.h"
+
+namespace micronet_ad::host {
+
+struct ServiceConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (bind() returns it)
+  int workers = 0;  // 0: one per core
+  std::size_t max_queue = 64;
+  std::size_t max_body_bytes = std::size_t(32) << 20;
+  double max_seconds = 120.0;  // of audio per clip
+  int read_timeout_seconds = 5;
+  int write_timeout_seconds = 5;
+  Framing framing = Framing::kCentered;
+  Resize resize = Resize::kAverage;
+};
+
+// "127.0.0.1:8080", "localhost:0", "[::1]:8080" → host and port. Throws std::invalid_argument.
+void parse_listen_address(const std::string& text, std::string* host, int* port);
+
+class Service {
+ public:
+  // `model` must outlive the service. Thresholds (optional) add a decision to /v1/score answers
+  // for the machine IDs they cover.
+  Service(const ModelFile& model, std::optional<ThresholdSet> thresholds, const ServiceConfig& config);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Binds the listening socket; returns the port (the actual one for port 0). Throws
+  // std::runtime_error "cannot listen on HOST:PORT: ..." on failure.
+  int bind();
+  // Serves until stop(); returns once every accepted request has been answered. False when the
+  // listening socket failed.
+  bool run();
+  // Thread-safe and idempotent: stops accepting; run() then finishes the requests in flight.
+  void stop();
+
+  int workers() const;
+  std::string metrics_text() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace micronet_ad::host
