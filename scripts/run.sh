@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the main job: describe the default model, run it on ML-zoo's own
 # test vector (checking the output against ML-zoo's expected output), then score the shared
-# slider recordings with the default model (ad_medium, embedded in the binary).
+# slider recordings with the default model (ad_medium, embedded in the binary), calibrate
+# thresholds on the normal training clips and evaluate the test clips (AUC/pAUC, HTML report).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
@@ -24,3 +25,11 @@ echo
 slider="$MICRONET_AD_SHARED/data/dcase2020_task2/slider"
 echo "Scoring the shared slider clips (default model; higher score = more anomalous):"
 ./build/micronet-ad score "$slider/test" "$slider/train"
+
+echo
+echo "Thresholds per machine ID from the normal training clips (90 % quantile):"
+./build/micronet-ad calibrate --quantile 0.9 --output build/slider_thresholds.json "$slider"
+echo
+echo "DCASE evaluation of the slider test clips with those thresholds:"
+./build/micronet-ad eval --thresholds build/slider_thresholds.json --out build/eval --report build/eval/report.html "$slider"
+echo "Score CSVs, result.csv and decisions in build/eval/; report: build/eval/report.html"

@@ -14,7 +14,7 @@ else
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev
     libcpp-httplib-dev libasound2-dev alsa-utils
-    chromium fonts-dejavu-core
+    chromium fonts-dejavu-core libpng-dev
   )
 fi
 missing=()

@@ -1,6 +1,5 @@
 // micronet-ad metrics [--format table|csv|json] CSV...: AUC and pAUC per machine ID from DCASE
 // score files (`file,score` rows; labels and machine IDs from the clip names), with the Average.
-#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
@@ -15,16 +14,14 @@
 #include "host/eval/dcase_csv.h"
 #include "host/eval/metrics.h"
 #include "host/eval/roc.h"
+#include "scoring.h"
 
 namespace micronet_ad::cli {
 namespace {
 
-// The rows of one machine (type, ID), gathered over all the CSVs given.
-struct MachineGroup {
-  std::string machine_type;  // from the CSV name anomaly_score_<type>_id_XX.csv; "" if it has another name
-  std::string machine_id;
-  std::vector<host::ScoreRow> rows;
-};
+// The rows of one machine (type, ID), gathered over all the CSVs given; the type comes from the
+// CSV name anomaly_score_<type>_id_XX.csv ("" if it has another name).
+using MachineGroup = host::MachineScores;
 
 std::string location(const std::string& path, const host::ScoreRow& row) {
   return fmt::format("{}:{}", path, row.line);
@@ -70,37 +67,6 @@ class RowGrouper {
   std::map<std::string, std::string> seen_;  // "<type>/<clip>" -> where it was first scored
 };
 
-// The id column: "id_00", or "slider/id_00" when the inputs span several machine types.
-std::vector<host::IdMetrics> evaluate_groups(const std::vector<MachineGroup>& groups) {
-  bool several_types = false;
-  for (const MachineGroup& group : groups) several_types |= group.machine_type != groups.front().machine_type;
-  std::vector<host::IdMetrics> results;
-  for (const MachineGroup& group : groups) {
-    const std::string shown = several_types && !group.machine_type.empty()
-                                  ? group.machine_type + "/" + group.machine_id
-                                  : group.machine_id;
-    results.push_back(host::evaluate_id(shown, group.rows));
-  }
-  return results;
-}
-
-std::string table_value(const std::optional<double>& value) {
-  return value ? fmt::format("{:.6f}", *value) : "undefined";
-}
-
-void print_table(const std::vector<host::IdMetrics>& ids) {
-  std::size_t width = 7;  // "Average"
-  for (const host::IdMetrics& id : ids) width = std::max(width, id.machine_id.size());
-  fmt::print("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}\n", "id", width, "normal", "anomaly", "AUC", "pAUC");
-  for (const host::IdMetrics& id : ids) {
-    fmt::print("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}\n", id.machine_id, width, id.n_normal, id.n_anomaly,
-               table_value(id.auc), table_value(id.pauc));
-  }
-  const host::AverageMetrics average = host::average_metrics(ids);
-  fmt::print("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}\n", "Average", width, "", "", table_value(average.auc),
-             table_value(average.pauc));
-}
-
 nlohmann::json json_value(const std::optional<double>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
@@ -122,17 +88,6 @@ void print_json(const std::vector<host::IdMetrics>& ids, const std::vector<Machi
   fmt::print("{}\n", document.dump(2));
 }
 
-// Undefined values are left out of the Average; say so where a person will see it.
-void warn_about_undefined(const std::vector<host::IdMetrics>& ids) {
-  for (const host::IdMetrics& id : ids) {
-    if (id.auc) continue;
-    std::fprintf(stderr,
-                 "micronet-ad: warning: %s has %zu normal and %zu anomalous clips: AUC and pAUC are undefined "
-                 "and left out of the Average\n",
-                 id.machine_id.c_str(), id.n_normal, id.n_anomaly);
-  }
-}
-
 }  // namespace
 
 void add_metrics_command(CLI::App& app, int* exit_code) {
@@ -147,14 +102,14 @@ void add_metrics_command(CLI::App& app, int* exit_code) {
     RowGrouper grouper;
     for (const std::string& path : csv_paths) grouper.add_csv(path);
     if (grouper.groups().empty()) throw std::runtime_error("no score rows in the given files");
-    const std::vector<host::IdMetrics> ids = evaluate_groups(grouper.groups());
+    const std::vector<host::IdMetrics> ids = host::evaluate_machines(grouper.groups());
     warn_about_undefined(ids);
     if (format == "csv") {
       fmt::print("{}", host::format_result_csv(ids));
     } else if (format == "json") {
       print_json(ids, grouper.groups());
     } else {
-      print_table(ids);
+      fmt::print("{}", host::format_metrics_table(ids));
     }
     *exit_code = 0;
   });

@@ -1,19 +1,12 @@
 // micronet-ad score PATH...: anomaly scores of audio clips (SPEC §4), one result per clip.
-// Files are scored by a small pool of threads (one Engine and Frontend each); results are printed
-// in input order, so the output does not depend on --threads.
-#include <unistd.h>
-
+// Files are scored by a small pool of threads (host::score_clips); results are printed in input
+// order, so the output does not depend on --threads. With --thresholds each clip also gets a
+// decision (1: anomalous), with --report an HTML report.
 #include <algorithm>
-#include <atomic>
-#include <cctype>
-#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <mutex>
 #include <optional>
-#include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/core.h>
@@ -21,142 +14,12 @@
 
 #include "commands.h"
 #include "common_options.h"
-#include "host/audio/audio_file.h"
 #include "host/detect/clip_json.h"
-#include "host/detect/clip_scorer.h"
 #include "host/io/default_model.h"
+#include "scoring.h"
 
 namespace micronet_ad::cli {
 namespace {
-
-namespace fs = std::filesystem;
-
-// More files than this (and a terminal on stderr) earn a progress bar.
-constexpr std::size_t kProgressMinFiles = 8;
-
-bool is_audio_extension(std::string ext) {
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  static const char* const kExtensions[] = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff",
-                                            ".aifc", ".au",  ".snd",  ".caf", ".w64", ".rf64", ".mp3"};
-  return std::find(std::begin(kExtensions), std::end(kExtensions), ext) != std::end(kExtensions);
-}
-
-// A clip to score, or an argument that failed before scoring (e.g. a directory without audio).
-struct Input {
-  std::string path;
-  std::string error;
-};
-
-std::vector<Input> expand_inputs(const std::vector<std::string>& args) {
-  std::vector<Input> inputs;
-  for (const std::string& arg : args) {
-    std::error_code ec;
-    if (!fs::is_directory(arg, ec)) {
-      inputs.push_back({arg, ""});  // a file named explicitly is tried whatever its extension
-      continue;
-    }
-    std::vector<std::string> found;
-    for (fs::recursive_directory_iterator it(arg, fs::directory_options::skip_permission_denied, ec), end;
-         !ec && it != end; it.increment(ec)) {
-      if (it->is_regular_file(ec) && is_audio_extension(it->path().extension().string())) found.push_back(it->path().string());
-    }
-    if (ec) {
-      inputs.push_back({arg, arg + ": cannot list directory: " + ec.message()});
-      continue;
-    }
-    if (found.empty()) {
-      inputs.push_back({arg, arg + ": directory contains no audio files (.wav, .flac, .ogg, .aiff, ...)"});
-      continue;
-    }
-    std::sort(found.begin(), found.end());
-    for (std::string& f : found) inputs.push_back({std::move(f), ""});
-  }
-  return inputs;
-}
-
-struct Outcome {
-  std::optional<host::ClipResult> result;
-  int output_index = -1;
-  std::string error;
-};
-
-Outcome score_one(host::ClipScorer& scorer, const Input& input, const std::string& machine_id) {
-  Outcome o;
-  if (!input.error.empty()) {
-    o.error = input.error;
-    return o;
-  }
-  try {
-    o.output_index = host::clip_output_index(input.path, machine_id);
-    const host::Audio audio = host::load_audio(input.path);
-    o.result = scorer.score(audio.samples, o.output_index);
-  } catch (const std::exception& e) {
-    o.error = e.what();
-  }
-  return o;
-}
-
-// Scores inputs on `threads` workers and hands each outcome to `emit` in input order, as soon as
-// it and all before it are done.
-template <typename Emit>
-void score_all(const Model& model, const ScoreModeOptions& mode, const std::vector<Input>& inputs,
-               const std::string& machine_id, int threads, Emit emit) {
-  std::vector<std::optional<Outcome>> outcomes(inputs.size());
-  std::atomic<std::size_t> next{0};
-  std::mutex mutex;
-  std::condition_variable done;
-  std::string setup_error;
-  auto worker = [&] {
-    std::optional<host::ClipScorer> scorer;
-    try {
-      scorer.emplace(model, mode.framing, mode.resize);
-    } catch (const std::exception& e) {
-      std::lock_guard<std::mutex> lock(mutex);
-      setup_error = e.what();
-    }
-    for (std::size_t i; (i = next++) < inputs.size();) {
-      Outcome o;
-      if (scorer) o = score_one(*scorer, inputs[i], machine_id);
-      else o.error = inputs[i].path + ": " + setup_error;
-      std::lock_guard<std::mutex> lock(mutex);
-      outcomes[i] = std::move(o);
-      done.notify_all();
-    }
-  };
-  std::vector<std::thread> pool;  // this thread prints while the workers score
-  for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    std::unique_lock<std::mutex> lock(mutex);
-    done.wait(lock, [&] { return outcomes[i].has_value(); });
-    Outcome o = std::move(*outcomes[i]);
-    outcomes[i].reset();
-    lock.unlock();
-    emit(i, o);
-  }
-  for (std::thread& t : pool) t.join();
-}
-
-class ProgressBar {
- public:
-  ProgressBar(std::size_t total, bool enabled) : total_(total), enabled_(enabled) {}
-  void update(std::size_t done) {
-    if (!enabled_) return;
-    constexpr int kWidth = 40;
-    const int filled = static_cast<int>(kWidth * done / total_);
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(), std::string(kWidth - filled, ' ').c_str(),
-                 done, total_);
-    if (done == total_) clear();  // leave the terminal clean
-    std::fflush(stderr);
-  }
-  // Erases the bar before anything else is printed to the terminal.
-  void clear() {
-    if (enabled_) std::fputs("\r\033[K", stderr);
-  }
-
- private:
-  std::size_t total_;
-  bool enabled_;
-};
 
 // RFC 4180: quote a field holding a comma, quote or line break.
 std::string csv_field(const std::string& text) {
@@ -166,77 +29,139 @@ std::string csv_field(const std::string& text) {
   return quoted + "\"";
 }
 
+// The report groups clips by machine ID (score has no machine types).
+host::ReportData score_report(const host::ModelFile& file, host::ScoreKind kind, const host::BatchOptions& options,
+                              std::vector<host::ReportClip> clips, const std::vector<std::string>& ids,
+                              const std::optional<host::ThresholdSet>& thresholds) {
+  host::ReportData data;
+  data.title = "micronet-ad score report";
+  data.facts = report_facts(file, kind, options);
+  data.score_label = score_kind_label(kind);
+  for (std::size_t i = 0; i < clips.size(); ++i) {
+    auto it = std::find_if(data.machines.begin(), data.machines.end(),
+                           [&](const host::ReportMachine& m) { return m.metrics.machine_id == ids[i]; });
+    if (it == data.machines.end()) {
+      data.machines.emplace_back();
+      it = data.machines.end() - 1;
+      it->title = ids[i];
+      it->metrics.machine_id = ids[i];
+    }
+    it->clips.push_back(i);
+  }
+  for (host::ReportMachine& m : data.machines) {
+    std::vector<host::ScoreRow> labelled;
+    for (std::size_t i : m.clips) {
+      if (clips[i].anomalous) labelled.push_back({clips[i].name, clips[i].score, 0});
+    }
+    if (!labelled.empty()) m.metrics = host::evaluate_id(m.metrics.machine_id, labelled);
+    if (thresholds && thresholds->machines.count(m.metrics.machine_id) > 0) {
+      m.decisions = host::decide_id(labelled, thresholds->machines.at(m.metrics.machine_id).threshold);
+    }
+  }
+  data.clips = std::move(clips);
+  return data;
+}
+
 }  // namespace
 
 void add_score_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("score", "Anomaly scores of audio clips (files or directories, recursive)");
   static std::vector<std::string> paths;
-  static std::string model, machine_id, format = "table";
+  static std::string model, machine_id, format = "table", thresholds_path, report_path;
   static ScoreModeOptions mode;
+  static host::ScoreKind kind = host::ScoreKind::kNegSoftmax;
   static int threads = 0;
   add_model_option(cmd, &model);
   cmd->add_option("--machine-id", machine_id, "Machine ID of every clip (default: from DCASE file names)");
   add_mode_options(cmd, &mode);
+  add_score_kind_option(cmd, &kind);
+  cmd->add_option("--thresholds", thresholds_path,
+                  "Thresholds JSON from `calibrate` (same model and score kind): adds a decision per clip, 1 when "
+                  "its score exceeds its machine's threshold");
+  cmd->add_option("--report", report_path, "Also write a self-contained HTML report (charts, spectrograms)");
   cmd->add_option("--format", format, "Output format")->check(CLI::IsMember({"table", "csv", "json"}));
-  cmd->add_option("--threads", threads, "Worker threads (default: one per core)")
-      ->check(CLI::Range(0, 256));
+  cmd->add_option("--threads", threads, "Worker threads (default: one per core)")->check(CLI::Range(0, 256));
   cmd->add_option("PATH", paths, "Audio files or directories")->required();
   cmd->callback([exit_code] {
     const auto file = host::load_default_model(model);
-    const std::vector<Input> inputs = expand_inputs(paths);
-    const int workers = static_cast<int>(std::min<std::size_t>(
-        threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency()), std::max<std::size_t>(inputs.size(), 1)));
-    ProgressBar progress(inputs.size(), ::isatty(STDERR_FILENO) && inputs.size() > kProgressMinFiles);
+    std::optional<host::ThresholdSet> thresholds;
+    if (!thresholds_path.empty()) thresholds = host::load_thresholds(thresholds_path, model_sha1(*file), kind);
+    const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(paths);
+    host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, !report_path.empty()};
 
     nlohmann::ordered_json clips = nlohmann::ordered_json::array(), failed = nlohmann::ordered_json::array();
+    std::vector<host::ReportClip> report_clips;
+    std::vector<std::string> report_ids;
     std::size_t failures = 0, degenerate = 0, scored = 0;
+    const std::string decision_header = thresholds ? fmt::format(" {:>10} {:>8}", "threshold", "decision") : "";
     if (format == "table") {
-      fmt::print("{:<60} {:>3} {:>10} {:>8} {:>7} {:>9}\n", "path", "id", "score", "nll", "windows", "predicted");
+      fmt::print("{:<60} {:>3} {:>10} {:>8} {:>7} {:>9}{}\n", "path", "id", "score", "nll", "windows", "predicted",
+                 decision_header);
     } else if (format == "csv") {
-      fmt::print("path,machine_id,score,nll,windows,predicted_machine_id,degenerate\n");
+      fmt::print("path,machine_id,score,nll,windows,predicted_machine_id,degenerate{}\n",
+                 thresholds ? ",threshold,decision" : "");
     }
     std::fflush(stdout);
-    auto report = [&](std::size_t i, const Outcome& o) {
-      if (!o.result) {
-        ++failures;
-        std::fprintf(stderr, "micronet-ad: error: %s\n", o.error.c_str());
-        failed.push_back({{"path", inputs[i].path}, {"error", o.error}});
-        return;
+    auto fail = [&](const std::string& path, const std::string& error) {
+      ++failures;
+      std::fprintf(stderr, "micronet-ad: error: %s\n", error.c_str());
+      failed.push_back({{"path", path}, {"error", error}});
+    };
+    score_with_progress(file->model, options, inputs, [&](std::size_t i, host::ClipOutcome& o) {
+      if (!o.result) return fail(inputs[i].path, o.error);
+      std::optional<double> threshold;
+      if (thresholds) {
+        try {
+          threshold = threshold_for(*thresholds, machine_key(o.output_index), thresholds_path);
+        } catch (const std::runtime_error& e) {
+          return fail(inputs[i].path, inputs[i].path + ": " + e.what());
+        }
       }
       ++scored;
       const host::ClipResult& r = *o.result;
       const char* id = machine_id_of_output(o.output_index);
+      const double score = clip_score(r, kind);
+      const int decision = threshold && score > *threshold ? 1 : 0;
       if (r.clip.degenerate()) ++degenerate;
       if (format == "table") {
-        fmt::print("{:<60} {:>3} {:>10.6f} {:>8.4f} {:>7} {:>9}{}\n", inputs[i].path, id, r.clip.score, r.clip.nll,
-                   r.clip.windows, host::predicted_machine_id(r.clip), r.clip.degenerate() ? "  degenerate" : "");
+        fmt::print("{:<60} {:>3} {:>10.6f} {:>8.4f} {:>7} {:>9}{}{}\n", inputs[i].path, id, r.clip.score, r.clip.nll,
+                   r.clip.windows, host::predicted_machine_id(r.clip),
+                   threshold ? fmt::format(" {:>10.6f} {:>8}", *threshold, decision) : "",
+                   r.clip.degenerate() ? "  degenerate" : "");
       } else if (format == "csv") {
-        fmt::print("{},{},{:.8f},{:.8f},{},{},{}\n", csv_field(inputs[i].path), id, r.clip.score, r.clip.nll,
-                   r.clip.windows, host::predicted_machine_id(r.clip), r.clip.degenerate() ? 1 : 0);
+        fmt::print("{},{},{:.8f},{:.8f},{},{},{}{}\n", csv_field(inputs[i].path), id, r.clip.score, r.clip.nll,
+                   r.clip.windows, host::predicted_machine_id(r.clip), r.clip.degenerate() ? 1 : 0,
+                   threshold ? fmt::format(",{:.8f},{}", *threshold, decision) : "");
       } else {
-        clips.push_back(host::clip_json(inputs[i].path, o.output_index, r));
+        nlohmann::ordered_json clip = host::clip_json(inputs[i].path, o.output_index, r);
+        if (threshold) {
+          clip["threshold"] = *threshold;
+          clip["decision"] = decision;
+        }
+        clips.push_back(std::move(clip));
       }
       std::fflush(stdout);
-    };
-    score_all(file->model, mode, inputs, machine_id, workers, [&](std::size_t i, const Outcome& o) {
-      progress.clear();
-      report(i, o);
-      progress.update(i + 1);
+      if (!report_path.empty()) {
+        report_clips.push_back(report_clip(std::filesystem::path(inputs[i].path).filename().string(), o, kind));
+        if (threshold) report_clips.back().decision = decision == 1;
+        report_ids.push_back(machine_key(o.output_index));
+      }
     });
     if (format == "json") {
       nlohmann::ordered_json j = {{"model", file->path},
-                          {"framing", to_string(mode.framing)},
-                          {"resize", to_string(mode.resize)},
-                          {"clips", clips},
-                          {"failed", failed}};
+                                  {"framing", to_string(mode.framing)},
+                                  {"resize", to_string(mode.resize)},
+                                  {"score_kind", host::to_string(kind)},
+                                  {"clips", clips},
+                                  {"failed", failed}};
+      if (thresholds) j["thresholds"] = thresholds_path;
       fmt::print("{}\n", j.dump(2));
     }
-    if (degenerate > 0) {
-      std::fprintf(stderr,
-                   "micronet-ad: warning: %s: %zu of %zu clips are degenerate: no output moved more than %d "
-                   "quantization steps across their windows, so the model barely responds to its input (SPEC §4); "
-                   "scores from it mean little (ad_medium is the default model)\n",
-                   file->path.c_str(), degenerate, scored, kDegenerateMaxSteps);
+    warn_if_degenerate(file->path, degenerate, scored);
+    if (!report_path.empty()) {
+      host::write_html_report(report_path,
+                              score_report(*file, kind, options, std::move(report_clips), report_ids, thresholds));
+      std::fprintf(stderr, "micronet-ad: report written to %s\n", report_path.c_str());
     }
     *exit_code = failures > 0 ? 1 : 0;
   });

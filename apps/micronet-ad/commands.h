@@ -12,6 +12,8 @@ void add_infer_command(CLI::App& app, int* exit_code);
 void add_score_command(CLI::App& app, int* exit_code);
 void add_features_command(CLI::App& app, int* exit_code);
 void add_metrics_command(CLI::App& app, int* exit_code);
+void add_eval_command(CLI::App& app, int* exit_code);
+void add_calibrate_command(CLI::App& app, int* exit_code);
 void add_bench_command(CLI::App& app, int* exit_code);
 void add_stream_command(CLI::App& app, int* exit_code);
 void add_serve_command(CLI::App& app, int* exit_code);

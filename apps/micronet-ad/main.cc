@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   micronet_ad::cli::add_score_command(app, &exit_code);
   micronet_ad::cli::add_features_command(app, &exit_code);
   micronet_ad::cli::add_metrics_command(app, &exit_code);
+  micronet_ad::cli::add_eval_command(app, &exit_code);
+  micronet_ad::cli::add_calibrate_command(app, &exit_code);
   micronet_ad::cli::add_bench_command(app, &exit_code);
   micronet_ad::cli::add_stream_command(app, &exit_code);
   micronet_ad::cli::add_serve_command(app, &exit_code);

@@ -1,5 +1,6 @@
 #include "host/eval/metrics.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -32,6 +33,27 @@ std::optional<double> mean_of_defined(const std::vector<IdMetrics>& ids, std::op
 }
 
 std::string csv_field(const std::optional<double>& value) { return value ? fmt::format("{}", *value) : ""; }
+
+std::string table_value(const std::optional<double>& value) {
+  return value ? fmt::format("{:.6f}", *value) : "undefined";
+}
+
+std::optional<double> mean_of_defined(const std::vector<IdDecisions>& ids,
+                                      std::optional<double> DecisionMetrics::*value) {
+  double sum = 0.0;
+  std::size_t count = 0;
+  for (const IdDecisions& id : ids) {
+    if (!(id.metrics.*value)) continue;
+    sum += *(id.metrics.*value);
+    ++count;
+  }
+  if (count == 0) return std::nullopt;
+  return sum / static_cast<double>(count);
+}
+
+void check_decisions_size(const std::vector<IdMetrics>& ids, const std::vector<IdDecisions>& decisions) {
+  if (decisions.size() != ids.size()) throw std::invalid_argument("metrics table: one decision summary per ID needed");
+}
 
 }  // namespace
 
@@ -110,6 +132,80 @@ DecisionMetrics decision_metrics(const Confusion& counts) {
   };
   const std::size_t tp = counts.true_positives, fp = counts.false_positives, fn = counts.false_negatives;
   return DecisionMetrics{ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(2 * tp, 2 * tp + fp + fn)};
+}
+
+IdDecisions decide_id(const std::vector<ScoreRow>& rows, double threshold) {
+  std::vector<bool> anomalous, decided;
+  for (const ScoreRow& row : rows) {
+    anomalous.push_back(label_of(row).anomalous);
+    decided.push_back(row.score > threshold);
+  }
+  IdDecisions result;
+  result.threshold = threshold;
+  result.counts = count_decisions(anomalous, decided);
+  result.metrics = decision_metrics(result.counts);
+  return result;
+}
+
+DecisionMetrics average_decisions(const std::vector<IdDecisions>& ids) {
+  return DecisionMetrics{mean_of_defined(ids, &DecisionMetrics::precision),
+                         mean_of_defined(ids, &DecisionMetrics::recall), mean_of_defined(ids, &DecisionMetrics::f1)};
+}
+
+std::vector<IdMetrics> evaluate_machines(const std::vector<MachineScores>& machines) {
+  bool several_types = false;
+  for (const MachineScores& m : machines) several_types |= m.machine_type != machines.front().machine_type;
+  std::vector<IdMetrics> results;
+  for (const MachineScores& m : machines) {
+    const std::string shown =
+        several_types && !m.machine_type.empty() ? m.machine_type + "/" + m.machine_id : m.machine_id;
+    results.push_back(evaluate_id(shown, m.rows));
+  }
+  return results;
+}
+
+std::string format_metrics_table(const std::vector<IdMetrics>& ids, const std::vector<IdDecisions>* decisions) {
+  if (decisions) check_decisions_size(ids, *decisions);
+  std::size_t width = 7;  // "Average"
+  for (const IdMetrics& id : ids) width = std::max(width, id.machine_id.size());
+  std::string out = fmt::format("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}", "id", width, "normal", "anomaly", "AUC", "pAUC");
+  if (decisions) out += fmt::format("  {:>10}  {:>9}  {:>9}  {:>9}", "threshold", "precision", "recall", "F1");
+  out += "\n";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const IdMetrics& id = ids[i];
+    out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}", id.machine_id, width, id.n_normal, id.n_anomaly,
+                       table_value(id.auc), table_value(id.pauc));
+    if (decisions) {
+      const IdDecisions& d = (*decisions)[i];
+      out += fmt::format("  {:>10.6f}  {:>9}  {:>9}  {:>9}", d.threshold, table_value(d.metrics.precision),
+                         table_value(d.metrics.recall), table_value(d.metrics.f1));
+    }
+    out += "\n";
+  }
+  const AverageMetrics average = average_metrics(ids);
+  out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}", "Average", width, "", "", table_value(average.auc),
+                     table_value(average.pauc));
+  if (decisions) {
+    const DecisionMetrics d = average_decisions(*decisions);
+    out += fmt::format("  {:>10}  {:>9}  {:>9}  {:>9}", "", table_value(d.precision), table_value(d.recall),
+                       table_value(d.f1));
+  }
+  return out + "\n";
+}
+
+std::string format_result_csv(const std::vector<IdMetrics>& ids, const std::vector<IdDecisions>& decisions) {
+  check_decisions_size(ids, decisions);
+  std::string out = "id,AUC,pAUC,precision,recall,F1\n";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const DecisionMetrics& d = decisions[i].metrics;
+    out += fmt::format("{},{},{},{},{},{}\n", ids[i].machine_id, csv_field(ids[i].auc), csv_field(ids[i].pauc),
+                       csv_field(d.precision), csv_field(d.recall), csv_field(d.f1));
+  }
+  const AverageMetrics average = average_metrics(ids);
+  const DecisionMetrics d = average_decisions(decisions);
+  out += fmt::format("Average,{},{},{},{},{}\n", csv_field(average.auc), csv_field(average.pauc),
+                     csv_field(d.precision), csv_field(d.recall), csv_field(d.f1));
+  return out;
 }
 
 }  // namespace micronet_ad::host

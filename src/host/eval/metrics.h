@@ -62,4 +62,38 @@ struct DecisionMetrics {
 };
 DecisionMetrics decision_metrics(const Confusion& counts);
 
+// Decisions of one machine ID at its calibrated threshold.
+struct IdDecisions {
+  double threshold = 0.0;
+  Confusion counts;
+  DecisionMetrics metrics;
+};
+// Decides "anomalous" for every row whose score exceeds `threshold` and scores that against the
+// labels in the file names (std::runtime_error naming the file when a name carries none).
+IdDecisions decide_id(const std::vector<ScoreRow>& rows, double threshold);
+
+// Mean precision, recall and F1 over the IDs where each is defined (std::nullopt where none is).
+DecisionMetrics average_decisions(const std::vector<IdDecisions>& ids);
+
+// The scores of one machine (type and ID).
+struct MachineScores {
+  std::string machine_type;  // e.g. "slider"; "" when unknown
+  std::string machine_id;    // "id_XX"
+  std::vector<ScoreRow> rows;
+};
+
+// Evaluates every machine. The id column is "id_00", or "slider/id_00" when the machines span
+// several types.
+std::vector<IdMetrics> evaluate_machines(const std::vector<MachineScores>& machines);
+
+// The table `metrics` and `eval` print: id, normal and anomaly counts, AUC, pAUC ("undefined"
+// when not defined), then the Average row. With `decisions` (one per ID, same order) it adds
+// threshold, precision, recall and F1 columns.
+std::string format_metrics_table(const std::vector<IdMetrics>& ids,
+                                 const std::vector<IdDecisions>* decisions = nullptr);
+
+// The result table with decisions: `id,AUC,pAUC,precision,recall,F1` and the Average row, as the
+// DCASE 2021 baseline adds them (undefined values are empty fields). `decisions` is one per ID.
+std::string format_result_csv(const std::vector<IdMetrics>& ids, const std::vector<IdDecisions>& decisions);
+
 }  // namespace micronet_ad::host
