@@ -17,14 +17,8 @@
 namespace micronet_ad {
 namespace {
 
-struct Mode {
-  const char* name;
-  Framing framing;
-  Resize resize;
-};
-constexpr Mode kModes[] = {{"centered-average", Framing::kCentered, Resize::kAverage},
-                           {"kit-average", Framing::kKit, Resize::kAverage},
-                           {"kit-decimate", Framing::kKit, Resize::kDecimate}};
+using test::kModes;
+using test::Mode;
 
 host::ClipResult score_clip(const std::string& model, const std::vector<float>& clip, Framing framing, Resize resize,
                             std::size_t chunk = 0) {

@@ -20,14 +20,8 @@ constexpr double kPatchTolerance = 2e-5;
 // A value whose x/scale + zp lies within this of a .5 rounding boundary may round either way.
 constexpr double kBoundaryMargin = 1e-3;
 
-struct Mode {
-  const char* name;
-  Framing framing;
-  Resize resize;
-};
-constexpr Mode kModes[] = {{"centered-average", Framing::kCentered, Resize::kAverage},
-                           {"kit-average", Framing::kKit, Resize::kAverage},
-                           {"kit-decimate", Framing::kKit, Resize::kDecimate}};
+using test::kModes;
+using test::Mode;
 
 host::ClipFeatures features_for(const std::vector<float>& clip, const Mode& mode, InputQuantization input) {
   FrontendConfig config;

@@ -28,6 +28,16 @@ inline constexpr InputQuantization kAdMediumInput{0.192436635f, 11};
 
 inline const char* const kClips[] = {"anomaly", "normal"};
 
+// The front-end modes the golden clip data covers (golden/frontend/clip/README).
+struct Mode {
+  const char* name;
+  Framing framing;
+  Resize resize;
+};
+inline constexpr Mode kModes[] = {{"centered-average", Framing::kCentered, Resize::kAverage},
+                                  {"kit-average", Framing::kKit, Resize::kAverage},
+                                  {"kit-decimate", Framing::kKit, Resize::kDecimate}};
+
 // A missing shared file throws, which fails the test: it never skips.
 template <typename T>
 std::vector<T> shared_raw(const std::string& relative) {
