@@ -64,8 +64,8 @@ void BM_Conv(benchmark::State& state) {
     l.packed.resize(opt::gemm_packed_bytes(level, k, g.out_c));
     l.corr.resize(static_cast<std::size_t>(opt::padded_channels(g.out_c)));
     opt::pack_gemm(level, l.w.data(), k, g.out_c, l.bias.data(), l.rq.input_offset, l.packed.data(), l.corr.data());
-    l.cols.resize(static_cast<std::size_t>(m) * k);
-    l.scratch.resize(opt::gemm_scratch_bytes(level, k) + 1);
+    l.cols.resize(static_cast<std::size_t>(m) * opt::gemm_lda(level, k));
+    l.scratch.resize(opt::gemm_scratch_bytes(level, m, k) + 1);
     a.m = m; a.k = k; a.n = g.out_c;
     a.x = g.filter_h == 1 ? l.x.data() : l.cols.data();
     a.packed = l.packed.data(); a.corr = l.corr.data(); a.multipliers = l.mult.data(); a.shifts = l.shift.data();
@@ -77,7 +77,12 @@ void BM_Conv(benchmark::State& state) {
       reference::conv2d(g, l.rq, l.x.data(), l.w.data(), l.bias.data(), l.y.data());
     } else {
 #if defined(__x86_64__)
-      if (g.filter_h != 1) opt::im2col(g, l.rq.input_offset, l.x.data(), l.cols.data());
+      if (g.filter_h != 1) {
+        a.lda = opt::gemm_lda(level, k);
+        auto* terms = level == opt::Level::kAvx512Vnni ? reinterpret_cast<std::int32_t*>(l.scratch.data()) : nullptr;
+        opt::im2col(g, l.rq.input_offset, l.x.data(), l.cols.data(), a.lda, terms);
+        a.row_terms = terms;
+      }
       if (level == opt::Level::kAvx512Vnni) opt::gemm_avx512vnni(a);
       else opt::gemm_avx2(a);
 #endif

@@ -131,11 +131,14 @@ std::vector<std::int8_t> run_gemm(opt::Level level, const Problem& p) {
   opt::pack_gemm(level, p.w.data(), k, n, p.bias.data(), p.rq.input_offset, packed.data(), corr.data());
   std::vector<std::int8_t> cols;
   const bool direct = g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1;
+  std::vector<std::uint8_t> scratch(opt::gemm_scratch_bytes(level, m, k) + 1);
+  const int lda = direct ? k : opt::gemm_lda(level, k);
+  std::int32_t* terms = nullptr;  // AVX-512 row sums: from im2col, like the interpreter
   if (!direct) {
-    cols.resize(static_cast<std::size_t>(m) * k);
-    opt::im2col(g, p.rq.input_offset, p.x.data(), cols.data());
+    cols.resize(static_cast<std::size_t>(m) * lda);
+    if (level == opt::Level::kAvx512Vnni) terms = reinterpret_cast<std::int32_t*>(scratch.data());
+    opt::im2col(g, p.rq.input_offset, p.x.data(), cols.data(), lda, terms);
   }
-  std::vector<std::uint8_t> scratch(opt::gemm_scratch_bytes(level, k) + 1);
   std::vector<std::int8_t> y(static_cast<std::size_t>(m) * n);
   opt::GemmArgs a;
   a.m = m; a.k = k; a.n = n;
@@ -145,6 +148,7 @@ std::vector<std::int8_t> run_gemm(opt::Level level, const Problem& p) {
   a.input_offset = p.rq.input_offset; a.output_offset = p.rq.output_offset;
   a.act_min = p.rq.act_min; a.act_max = p.rq.act_max;
   a.y = y.data(); a.scratch = scratch.data();
+  a.lda = lda; a.row_terms = terms;
 #if defined(__x86_64__)
   if (level == opt::Level::kAvx512Vnni) opt::gemm_avx512vnni(a);
   else opt::gemm_avx2(a);
@@ -277,14 +281,22 @@ Problem requantization_sweep(bool depthwise, std::int32_t output_offset) {
 TEST_P(OptimizedKernels, RequantizationEqualsScalarOverInt32RangeShiftsAndMultipliers) {
   SKIP_IF_UNAVAILABLE(GetParam());
   // Offset 0 keeps the saturated INT32_MAX (a = b = INT32_MIN) apart from a wrapped INT32_MIN.
-  for (std::int32_t output_offset : {0, -3})
+  // A clamp floor at the output zero point (RELU-like) takes AVX-512's shorter road for shifts
+  // −23..−1 and the general one elsewhere: both over the same sweep.
+  struct Case { std::int32_t output_offset, act_min; };
+  for (const Case& rc : {Case{0, -128}, Case{-3, -128}, Case{0, 0}, Case{-3, -3}, Case{-128, -128}, Case{100, 101}})
     for (bool depthwise : {false, true}) {
-      Problem p = requantization_sweep(depthwise, output_offset);
+      SCOPED_TRACE("output offset " + std::to_string(rc.output_offset) + ", act_min " + std::to_string(rc.act_min));
+      Problem p = requantization_sweep(depthwise, rc.output_offset);
+      p.rq.act_min = rc.act_min;
+      const std::int32_t output_offset = rc.output_offset;
       const std::vector<std::int8_t> want = run_reference(p, depthwise);
       // The sweep must reach both clamps and the values between, or it proves little.
-      EXPECT_NE(std::count(want.begin(), want.end(), std::int8_t{-128}), 0);
+      const auto floor = static_cast<std::int8_t>(rc.act_min);
+      EXPECT_NE(std::count(want.begin(), want.end(), floor), 0);
       EXPECT_NE(std::count(want.begin(), want.end(), std::int8_t{127}), 0);
-      EXPECT_GT(std::count_if(want.begin(), want.end(), [](std::int8_t v) { return v > -128 && v < 127; }), 10000);
+      EXPECT_GT(std::count_if(want.begin(), want.end(), [&](std::int8_t v) { return v > floor && v < 127; }),
+                rc.act_min > 0 ? 1000 : 10000);
       const std::vector<std::int8_t> got = depthwise ? run_depthwise(GetParam(), p) : run_gemm(GetParam(), p);
       ASSERT_EQ(got.size(), want.size());
       int shown = 0;
@@ -320,6 +332,42 @@ TEST_P(OptimizedKernels, DepthwiseOtherFiltersAndDilationByteEqual) {
           g.pad_left = kernels::padding_before(Padding::kSame, g.in_w, g.out_w, k, stride, dilation);
           ASSERT_EQ(run_depthwise(GetParam(), p), run_reference(p, true)) << label(p, e) << " dilation " << dilation;
         }
+}
+
+// Average pooling (AVX-512 only; AVX2 pools with the reference kernel): windows from 1x1 to the
+// whole map, strides, SAME padding's partial windows (counts that are not powers of two), channel
+// tails, negative and positive sums exactly on the ±count/2 rounding ties, narrow clamps.
+TEST_P(OptimizedKernels, AveragePoolByteEqual) {
+  SKIP_IF_UNAVAILABLE(GetParam());
+  if (GetParam() != opt::Level::kAvx512Vnni) GTEST_SKIP() << "AVX2 pools with the reference kernel";
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  int cases = 0;
+  for (int c : {1, 15, 16, 17, 276})
+    for (int hw : {1, 4, 7})
+      for (int k : {1, 2, 3, 4, 7})
+        for (int stride : {1, 2})
+          for (Padding padding : {Padding::kSame, Padding::kValid}) {
+            if (k > hw && padding == Padding::kValid) continue;
+            kernels::PoolGeometry g;
+            g.in_h = g.in_w = hw; g.channels = c;
+            g.filter_h = g.filter_w = k; g.stride_h = g.stride_w = stride;
+            g.out_h = g.out_w = kernels::output_size(padding, hw, k, stride, 1);
+            g.pad_top = g.pad_left = kernels::padding_before(padding, hw, g.out_h, k, stride, 1);
+            if (cases % 3 == 1) { g.act_min = -20; g.act_max = 30; }
+            std::vector<std::int8_t> x(static_cast<std::size_t>(hw) * hw * c);
+            const int mode = cases % 4;  // random, all −128, all 127, ±1 patterns (ties)
+            for (std::size_t i = 0; i < x.size(); ++i)
+              x[i] = static_cast<std::int8_t>(mode == 0 ? byte(rng) : mode == 1 ? -128 : mode == 2 ? 127 : (i % 3 == 0 ? -1 : 1));
+            std::vector<std::int8_t> want(static_cast<std::size_t>(g.out_h) * g.out_w * c), got(want.size());
+            kernels::reference::average_pool2d(g, x.data(), want.data());
+#if defined(__x86_64__)
+            opt::average_pool_avx512(g, x.data(), got.data());
+#endif
+            ASSERT_EQ(got, want) << hw << "x" << hw << "x" << c << " k" << k << " s" << stride << " case " << cases;
+            ++cases;
+          }
+  EXPECT_GT(cases, 200);
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, OptimizedKernels, ::testing::Values(opt::Level::kAvx2, opt::Level::kAvx512Vnni),

@@ -139,10 +139,10 @@ std::size_t layout(const Model& model, KernelSet set, std::uint8_t* base, Interp
           p.packed = packed;
           p.corr = corr;
         }
-        const std::size_t s = opt::gemm_scratch_bytes(level, k);
+        const std::size_t s = opt::gemm_scratch_bytes(level, static_cast<int>(gemm_rows(g)), k);
         if (s > scratch_bytes) scratch_bytes = s;
-        if (p.path == Path::kIm2colGemm && gemm_rows(g) * static_cast<std::size_t>(k) > im2col_bytes)
-          im2col_bytes = gemm_rows(g) * static_cast<std::size_t>(k);
+        const std::size_t cols_bytes = gemm_rows(g) * static_cast<std::size_t>(opt::gemm_lda(level, k));
+        if (p.path == Path::kIm2colGemm && cols_bytes > im2col_bytes) im2col_bytes = cols_bytes;
       } else if (p.path == Path::kDepthwise) {
         const int taps = g.filter_h * g.filter_w;
         auto* packed = reinterpret_cast<std::int32_t*>(take(opt::depthwise_packed_bytes(level, taps, channels)));
@@ -247,8 +247,12 @@ Status Interpreter::invoke() {
           opt::GemmArgs a;
           a.m = static_cast<int>(gemm_rows(g)); a.k = gemm_depth(g); a.n = g.out_c;
           if (p.path == Path::kIm2colGemm) {
-            opt::im2col(g, p.input_offset, x, im2col_);
+            // AVX-512 takes the row sums from im2col, which has each row's bytes at hand.
+            a.lda = opt::gemm_lda(avx512 ? opt::Level::kAvx512Vnni : opt::Level::kAvx2, a.k);
+            auto* terms = avx512 ? static_cast<std::int32_t*>(gemm_scratch_) : nullptr;
+            opt::im2col(g, p.input_offset, x, im2col_, a.lda, terms);
             a.x = im2col_;
+            a.row_terms = terms;
           } else {
             a.x = x;
           }
@@ -282,6 +286,12 @@ Status Interpreter::invoke() {
         g.stride_h = op.stride_h; g.stride_w = op.stride_w;
         g.pad_top = p.pad_top; g.pad_left = p.pad_left;
         g.act_min = p.act_min; g.act_max = p.act_max;
+#if defined(__x86_64__)
+        if (avx512 && static_cast<std::int64_t>(g.filter_h) * g.filter_w <= opt::kMaxPoolWindow) {
+          opt::average_pool_avx512(g, x, y);
+          break;
+        }
+#endif
         kernels::reference::average_pool2d(g, x, y);
         break;
       }

@@ -3,10 +3,12 @@
 //
 // Convolutions become an int8 GEMM: y[m][n] = requantize(Σ_k (x[m][k] + input_offset)·w[n][k] + bias[n]).
 // Weights are packed once at init into the caller's memory, together with a per-channel int32
-// correction that folds the input offset (and, for VNNI, the +128 bias that turns the signed
-// activations into the unsigned operand of vpdpbusd) and the bias:
-//   Σ(x + off)·w = Σ(x ^ 0x80)·w + (off − 128)·Σw     (x ^ 0x80 = x + 128 as uint8)
-// All of this is exact modulo 2^32, and the reference accumulator never leaves int32.
+// correction that folds the input offset and the bias. AVX-512 VNNI's vpdpbusd multiplies unsigned
+// by signed bytes: the packed weights are the unsigned operand, w + 128, and the activations stay
+// signed, so that
+//   Σ(x + off)·w = Σ(w + 128)·x − 128·Σx + off·Σw
+// where Σx is one int32 per row, summed once per GEMM call (the kernel's scratch). All of this is
+// exact modulo 2^32, and the reference accumulator never leaves int32.
 #pragma once
 
 #include <cstddef>
@@ -30,8 +32,20 @@ constexpr int kAvx2Rows = 4;
 // padded_channels(N) entries so that whole vectors can be loaded.
 std::size_t gemm_packed_bytes(Level level, int k, int n);
 inline int padded_channels(int n) { return (n + 15) / 16 * 16; }
-// Bytes of per-invoke scratch the GEMM needs (AVX2 widens a band of rows to int16).
-std::size_t gemm_scratch_bytes(Level level, int k);
+// Bytes of per-invoke scratch the GEMM needs for m rows of depth k (AVX2 widens a band of rows to
+// int16; AVX-512 keeps −128·Σx per row).
+std::size_t gemm_scratch_bytes(Level level, int m, int k);
+
+// AVX-512 packs each whole block of 64 output channels so that after requantization two
+// vpackssdw and one vpacksswb (which interleave per 128-bit lane) leave the 64 bytes in channel
+// order: lane l of the block's vector j (0..3) holds channel 16·(l/4) + 4·j + l%4. Vectors of a
+// partial block hold channels in order. Returns the channel (0..) held by lane l of vector v.
+constexpr int kAvx512BlockVectors = 4;
+inline int avx512_gemm_lane_channel(int n, int v, int l) {
+  const int block = v / kAvx512BlockVectors, j = v % kAvx512BlockVectors;
+  if ((block + 1) * 16 * kAvx512BlockVectors > n) return v * 16 + l;
+  return block * 16 * kAvx512BlockVectors + 16 * (l / 4) + 4 * j + l % 4;
+}
 
 // Packs w ([n][k], row stride k) and writes corr[padded_channels(n)] (bias and offset folding).
 void pack_gemm(Level level, const std::int8_t* w, int k, int n, const std::int32_t* bias,
@@ -47,12 +61,21 @@ struct GemmArgs {
   std::int32_t input_offset = 0;              // used by AVX2 (widens x + offset to int16)
   std::int32_t output_offset = 0, act_min = -128, act_max = 127;
   std::int8_t* y = nullptr;        // m rows of n bytes
-  void* scratch = nullptr;         // gemm_scratch_bytes(level, k)
+  void* scratch = nullptr;         // gemm_scratch_bytes(level, m, k)
+  int lda = 0;                     // row stride of x in bytes (0: k); bytes k..lda−1 are readable
+  const std::int32_t* row_terms = nullptr;  // AVX-512: −128·Σx per row if known (im2col), else computed
 };
 
-// im2col for a general convolution: rows of filter_h·filter_w·in_c bytes, padding filled with
-// the input zero point (so that it contributes (zp − zp)·w = 0, like the reference's skip).
-void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t* x, std::int8_t* cols);
+// Row stride for im2col rows at `level`: AVX-512 pads rows to whole dwords, so that the GEMM reads
+// every group of four with one load.
+inline int gemm_lda(Level level, int k) { return level == Level::kAvx512Vnni ? (k + 3) / 4 * 4 : k; }
+
+// im2col for a general convolution: rows of k = filter_h·filter_w·in_c bytes at stride lda ≥ k
+// (bytes k..lda−1 zero), spatial padding filled with the input zero point (so that it contributes
+// (zp − zp)·w = 0, like the reference's skip). With row_terms, also writes −128·Σ(row) per row
+// (mod 2^32), the AVX-512 GEMM's row correction.
+void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t* x, std::int8_t* cols, int lda,
+            std::int32_t* row_terms);
 
 // --- Depthwise --------------------------------------------------------------------------------
 // Packed weights (and bias) for a depthwise convolution with depth_multiplier 1: per chunk of
@@ -66,7 +89,13 @@ std::size_t depthwise_packed_bytes(Level level, int taps, int channels);
 void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, const std::int32_t* bias,
                     std::int32_t input_offset, void* packed);
 
+// --- Average pooling ----------------------------------------------------------------------------
+// The AVX-512 kernel divides in double, which is exact (trunc of a correctly rounded quotient of
+// two integers below 2^31) while the window's pixel count stays below 2^22; larger stay reference.
+constexpr int kMaxPoolWindow = 1 << 20;
+
 #if defined(__x86_64__)
+void average_pool_avx512(const PoolGeometry& g, const std::int8_t* x, std::int8_t* y);
 void gemm_avx512vnni(const GemmArgs& a);
 void gemm_avx2(const GemmArgs& a);
 // depth_multiplier 1 and at most kMaxDepthwiseTaps taps; rq.multipliers/shifts padded to

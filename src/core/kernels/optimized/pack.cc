@@ -55,36 +55,42 @@ std::size_t gemm_packed_bytes(Level level, int k, int n) {
   }
 }
 
-std::size_t gemm_scratch_bytes(Level level, int k) {
-  if (level != Level::kAvx2) return 0;
-  return static_cast<std::size_t>(kAvx2Rows) * static_cast<std::size_t>((k + 1) / 2) * 2 * sizeof(std::int16_t);
+std::size_t gemm_scratch_bytes(Level level, int m, int k) {
+  switch (level) {
+    case Level::kAvx512Vnni: return static_cast<std::size_t>(m) * sizeof(std::int32_t);
+    case Level::kAvx2: return static_cast<std::size_t>(kAvx2Rows) * static_cast<std::size_t>((k + 1) / 2) * 2 * sizeof(std::int16_t);
+    default: return 0;
+  }
 }
 
 void pack_gemm(Level level, const std::int8_t* w, int k, int n, const std::int32_t* bias,
                std::int32_t input_offset, std::int8_t* packed, std::int32_t* corr) {
   const int np = padded_channels(n);
+  // Channel held by slot c of the packed order (AVX-512 permutes whole 64-channel blocks).
+  auto channel = [&](int c) { return level == Level::kAvx512Vnni ? avx512_gemm_lane_channel(n, c / 16, c % 16) : c; };
   for (int c = 0; c < np; ++c) {
+    const int oc = channel(c);
     std::int32_t v = 0;
-    if (c < n) {
-      v = bias != nullptr ? bias[c] : 0;
-      if (level == Level::kAvx512Vnni) {
-        std::int32_t sum = 0;
-        for (int i = 0; i < k; ++i) sum = wrap_add(sum, w[static_cast<std::size_t>(c) * k + i]);
-        v = wrap_add(v, wrap_mul(input_offset - 128, sum));
-      }
+    if (oc < n) {
+      v = bias != nullptr ? bias[oc] : 0;
+      std::int32_t sum = 0;
+      for (int i = 0; i < k; ++i) sum = wrap_add(sum, w[static_cast<std::size_t>(oc) * k + i]);
+      if (level == Level::kAvx512Vnni) v = wrap_add(v, wrap_mul(input_offset, sum));
     }
     corr[c] = v;
   }
   if (level == Level::kAvx512Vnni) {
-    // [n/16][k/4][16 channels][4 k], zero-padded.
+    // [n/16][k/4][16 channels][4 k] of w + 128 (unsigned), zero past k and n: a zero unsigned
+    // byte contributes nothing whatever the activation byte it meets.
     const int kg = (k + 3) / 4;
     for (int j = 0; j < np / 16; ++j)
       for (int g = 0; g < kg; ++g)
         for (int c = 0; c < 16; ++c)
           for (int t = 0; t < 4; ++t) {
-            const int oc = j * 16 + c, ic = g * 4 + t;
+            const int oc = channel(j * 16 + c), ic = g * 4 + t;
+            const int value = (oc < n && ic < k) ? w[static_cast<std::size_t>(oc) * k + ic] + 128 : 0;
             packed[((static_cast<std::size_t>(j) * kg + g) * 16 + c) * 4 + t] =
-                (oc < n && ic < k) ? w[static_cast<std::size_t>(oc) * k + ic] : 0;
+                static_cast<std::int8_t>(static_cast<std::uint8_t>(value));
           }
   } else if (level == Level::kAvx2) {
     // int16 [n/8][k/2][8 channels][2 k], zero-padded.
@@ -101,13 +107,54 @@ void pack_gemm(Level level, const std::int8_t* w, int k, int n, const std::int32
   }
 }
 
-void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t* x, std::int8_t* cols) {
+namespace {
+
+std::int32_t row_term(std::uint32_t sum) { return static_cast<std::int32_t>(sum * 0xFFFFFF80u); }  // −128·Σ, wrapping
+
+// MicroNet's first layer: one input channel, 3x3, no dilation. Nine bytes per row gathered from
+// three input rows (or the zero point), summed on the way.
+void im2col_1ch_3x3(const ConvGeometry& g, std::int8_t zp, const std::int8_t* x, std::int8_t* cols, int lda,
+                    std::int32_t* row_terms) {
+  for (int b = 0; b < g.batches; ++b)
+    for (int oy = 0; oy < g.out_h; ++oy) {
+      const std::int8_t* rows[3];
+      for (int fy = 0; fy < 3; ++fy) {
+        const int iy = oy * g.stride_h - g.pad_top + fy;
+        rows[fy] = iy >= 0 && iy < g.in_h ? x + (static_cast<std::size_t>(b) * g.in_h + iy) * g.in_w : nullptr;
+      }
+      for (int ox = 0; ox < g.out_w; ++ox, cols += lda) {
+        const int ix0 = ox * g.stride_w - g.pad_left;
+        const bool inside = ix0 >= 0 && ix0 + 2 < g.in_w;
+        std::uint32_t sum = 0;
+        for (int fy = 0; fy < 3; ++fy)
+          for (int fx = 0; fx < 3; ++fx) {
+            const int ix = ix0 + fx;
+            const std::int8_t v = rows[fy] != nullptr && (inside || (ix >= 0 && ix < g.in_w)) ? rows[fy][ix] : zp;
+            cols[3 * fy + fx] = v;
+            sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(v));
+          }
+        for (int i = 9; i < lda; ++i) cols[i] = 0;
+        if (row_terms != nullptr) *row_terms++ = row_term(sum);
+      }
+    }
+}
+
+}  // namespace
+
+void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t* x, std::int8_t* cols, int lda,
+            std::int32_t* row_terms) {
   const auto zp = static_cast<std::int8_t>(-input_offset);
+  if (g.in_c == 1 && g.filter_h == 3 && g.filter_w == 3 && g.dilation_h == 1 && g.dilation_w == 1) {
+    im2col_1ch_3x3(g, zp, x, cols, lda, row_terms);
+    return;
+  }
   const std::size_t c = static_cast<std::size_t>(g.in_c);
+  const std::size_t k = c * static_cast<std::size_t>(g.filter_h) * static_cast<std::size_t>(g.filter_w);
   const std::size_t row_bytes = static_cast<std::size_t>(g.in_w) * c;
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy)
       for (int ox = 0; ox < g.out_w; ++ox) {
+        std::int8_t* out = cols;
         const int ix0 = ox * g.stride_w - g.pad_left;
         const bool cols_in = ix0 >= 0 && ix0 + (g.filter_w - 1) * g.dilation_w < g.in_w;  // the usual case
         for (int fy = 0; fy < g.filter_h; ++fy) {
@@ -126,6 +173,12 @@ void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t*
             else std::memset(cols, zp, c);
             cols += c;
           }
+        }
+        for (std::size_t i = k; i < static_cast<std::size_t>(lda); ++i) *cols++ = 0;
+        if (row_terms != nullptr) {
+          std::uint32_t sum = 0;
+          for (std::size_t i = 0; i < k; ++i) sum += static_cast<std::uint32_t>(static_cast<std::int32_t>(out[i]));
+          *row_terms++ = row_term(sum);
         }
       }
 }

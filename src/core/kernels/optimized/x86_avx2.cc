@@ -160,7 +160,7 @@ MNAD_AVX2 void gemm_avx2(const GemmArgs& a) {
   for (int m0 = 0; m0 < a.m; m0 += kAvx2Rows) {
     const int mr = a.m - m0 < kAvx2Rows ? a.m - m0 : kAvx2Rows;
     for (int i = 0; i < mr; ++i) {
-      const std::int8_t* row = a.x + static_cast<std::size_t>(m0 + i) * a.k;
+      const std::int8_t* row = a.x + static_cast<std::size_t>(m0 + i) * static_cast<std::size_t>(a.lda > 0 ? a.lda : a.k);
       std::int16_t* dst = xs + static_cast<std::size_t>(i) * k2;
       for (int kk = 0; kk < a.k; ++kk) dst[kk] = static_cast<std::int16_t>(row[kk] + a.input_offset);
       if (k2 != a.k) dst[a.k] = 0;
