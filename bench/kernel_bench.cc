@@ -101,8 +101,8 @@ void BM_Depthwise(benchmark::State& state) {
     return;
   }
   const ConvGeometry& g = l.g;
-  std::vector<std::uint8_t> packed(opt::depthwise_packed_bytes(level, 9, g.out_c));
-  opt::pack_depthwise(level, l.w.data(), 9, g.out_c, l.bias.data(), l.rq.input_offset, packed.data());
+  std::vector<std::uint8_t> packed(opt::depthwise_packed_bytes(level, 3, 3, g.out_c));
+  opt::pack_depthwise(level, l.w.data(), 3, 3, g.out_c, l.bias.data(), l.rq.input_offset, packed.data());
   for (auto _ : state) {
     if (level == opt::Level::kReference) {
       reference::depthwise_conv2d(g, l.rq, l.x.data(), l.w.data(), l.bias.data(), l.y.data());

@@ -158,9 +158,8 @@ std::vector<std::int8_t> run_gemm(opt::Level level, const Problem& p) {
 
 std::vector<std::int8_t> run_depthwise(opt::Level level, const Problem& p) {
   const ConvGeometry& g = p.g;
-  const int taps = g.filter_h * g.filter_w;
-  std::vector<std::uint8_t> packed(opt::depthwise_packed_bytes(level, taps, g.out_c));
-  opt::pack_depthwise(level, p.w.data(), taps, g.out_c, p.bias.data(), p.rq.input_offset, packed.data());
+  std::vector<std::uint8_t> packed(opt::depthwise_packed_bytes(level, g.filter_h, g.filter_w, g.out_c));
+  opt::pack_depthwise(level, p.w.data(), g.filter_h, g.filter_w, g.out_c, p.bias.data(), p.rq.input_offset, packed.data());
   std::vector<std::int8_t> y(static_cast<std::size_t>(g.out_h) * g.out_w * g.out_c);
 #if defined(__x86_64__)
   if (level == opt::Level::kAvx512Vnni) opt::depthwise_avx512(g, p.rq, p.x.data(), packed.data(), y.data());
@@ -313,13 +312,14 @@ TEST_P(OptimizedKernels, RequantizationEqualsScalarOverInt32RangeShiftsAndMultip
     }
 }
 
-// Depthwise filters other than 3x3 take the AVX-512 runtime-taps path; dilation too.
+// Depthwise filters other than 3x3 take the AVX-512 runtime-taps path; dilation too (for 3x3 it
+// changes which input columns neighbouring outputs share: strides 1 and 2 against dilations 1, 2).
 TEST_P(OptimizedKernels, DepthwiseOtherFiltersAndDilationByteEqual) {
   SKIP_IF_UNAVAILABLE(GetParam());
   std::mt19937 rng(4);
   int cases = 0;
-  for (int c : {5, 33, 72})
-    for (int k : {2, 4, 5})
+  for (int c : {5, 33, 72, 130})
+    for (int k : {2, 3, 4, 5})
       for (int stride : {1, 2})
         for (int dilation : {1, 2}) {
           const int e = cases++ % 6;

@@ -144,10 +144,9 @@ std::size_t layout(const Model& model, KernelSet set, std::uint8_t* base, Interp
         const std::size_t cols_bytes = gemm_rows(g) * static_cast<std::size_t>(opt::gemm_lda(level, k));
         if (p.path == Path::kIm2colGemm && cols_bytes > im2col_bytes) im2col_bytes = cols_bytes;
       } else if (p.path == Path::kDepthwise) {
-        const int taps = g.filter_h * g.filter_w;
-        auto* packed = reinterpret_cast<std::int32_t*>(take(opt::depthwise_packed_bytes(level, taps, channels)));
+        auto* packed = reinterpret_cast<std::int32_t*>(take(opt::depthwise_packed_bytes(level, g.filter_h, g.filter_w, channels)));
         if (base != nullptr) {
-          opt::pack_depthwise(level, weights, taps, channels, bias, p.input_offset, packed);
+          opt::pack_depthwise(level, weights, g.filter_h, g.filter_w, channels, bias, p.input_offset, packed);
           p.dw_packed = packed;
         }
       }

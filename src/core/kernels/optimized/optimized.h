@@ -78,16 +78,21 @@ void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t*
             std::int32_t* row_terms);
 
 // --- Depthwise --------------------------------------------------------------------------------
-// Packed weights (and bias) for a depthwise convolution with depth_multiplier 1: per chunk of
-// channels (AVX-512: 32 in two zmm, AVX2: 16 in two ymm), tap pairs as int16 (w[2p][ch], w[2p+1][ch])
-// in two vectors whose lanes follow vpunpck{l,h}wd's order (lo: channels 8j+0..3 of each 128-bit
-// lane j, hi: 8j+4..7), then the bias in the same two orders with the input offset folded in:
-// b + off·Σw. Padded taps then read the zero point, which contributes zp·w − zp·w = 0 like the
-// reference's skip.
+// Packed weights (and bias) for a depthwise convolution with depth_multiplier 1.
+// AVX-512, 3x3 filters: per chunk of 64 channels, for each filter column fx four vectors of 16
+// dwords (w[0][fx][ch], w[1][fx][ch], w[2][fx][ch], 0) — the unsigned-by-signed vpdpbusd operand
+// for an input column whose three rows were interleaved by vpunpck{l,h}{bw,wd} — with channels in
+// avx512_gemm_lane_channel's block order (which those unpacks produce and the packs undo); then the
+// four vectors of bias + (input_offset − 128)·Σw (the activations enter as x + 128, unsigned).
+// Other filters, and AVX2: per chunk of channels (AVX-512: 32 in two zmm, AVX2: 16 in two ymm),
+// tap pairs as int16 (w[2p][ch], w[2p+1][ch]) in two vectors whose lanes follow vpunpck{l,h}wd's
+// order (lo: channels 8j+0..3 of each 128-bit lane j, hi: 8j+4..7), then the bias in the same two
+// orders with the input offset folded in: b + off·Σw.
+// Padded taps read the zero point, which contributes zp·w − zp·w = 0 like the reference's skip.
 constexpr int kMaxDepthwiseTaps = 64;  // larger filters stay on the reference kernel
-std::size_t depthwise_packed_bytes(Level level, int taps, int channels);
-void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, const std::int32_t* bias,
-                    std::int32_t input_offset, void* packed);
+std::size_t depthwise_packed_bytes(Level level, int filter_h, int filter_w, int channels);
+void pack_depthwise(Level level, const std::int8_t* w, int filter_h, int filter_w, int channels,
+                    const std::int32_t* bias, std::int32_t input_offset, void* packed);
 
 // --- Average pooling ----------------------------------------------------------------------------
 // The AVX-512 kernel divides in double, which is exact (trunc of a correctly rounded quotient of

@@ -192,24 +192,63 @@ int dw_chunk(Level level) { return level == Level::kAvx512Vnni ? 32 : 16; }
 int dw_lane_channel(int half, int i) { return 8 * (i / 4) + 4 * half + i % 4; }
 }  // namespace
 
-std::size_t depthwise_packed_bytes(Level level, int taps, int channels) {
+namespace {
+
+bool avx512_3x3(Level level, int filter_h, int filter_w) {
+  return level == Level::kAvx512Vnni && filter_h == 3 && filter_w == 3;
+}
+
+constexpr int kDw3x3Chunk = 64;
+constexpr std::size_t kDw3x3ChunkBytes = (3 * 4 * 64) + 4 * 16 * sizeof(std::int32_t);  // weights, bias
+
+}  // namespace
+
+std::size_t depthwise_packed_bytes(Level level, int filter_h, int filter_w, int channels) {
+  if (avx512_3x3(level, filter_h, filter_w))
+    return static_cast<std::size_t>((channels + kDw3x3Chunk - 1) / kDw3x3Chunk) * kDw3x3ChunkBytes;
+  const int taps = filter_h * filter_w;
   const int chunk = dw_chunk(level);
   const std::size_t chunks = static_cast<std::size_t>((channels + chunk - 1) / chunk);
   // Per chunk: (pairs + bias) x (lo, hi) vectors of chunk/2 int32.
   return chunks * static_cast<std::size_t>((taps + 1) / 2 + 1) * 2 * static_cast<std::size_t>(chunk) * 2;
 }
 
-void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, const std::int32_t* bias,
-                    std::int32_t input_offset, void* packed) {
+void pack_depthwise(Level level, const std::int8_t* w, int filter_h, int filter_w, int channels,
+                    const std::int32_t* bias, std::int32_t input_offset, void* packed) {
+  const int taps = filter_h * filter_w;
   auto weight = [&](int t, int c) -> std::int32_t {
     return (t < taps && c < channels) ? w[static_cast<std::size_t>(t) * channels + c] : 0;
   };
+  auto weight_sum = [&](int c) {
+    std::int32_t sum = 0;
+    for (int t = 0; t < taps; ++t) sum = wrap_add(sum, weight(t, c));
+    return sum;
+  };
+  auto* out = static_cast<std::uint8_t*>(packed);
+  if (avx512_3x3(level, filter_h, filter_w)) {
+    for (int c0 = 0; c0 < channels; c0 += kDw3x3Chunk) {
+      for (int fx = 0; fx < 3; ++fx)
+        for (int v = 0; v < 4; ++v)
+          for (int l = 0; l < 16; ++l) {
+            const int c = c0 + avx512_gemm_lane_channel(kDw3x3Chunk, v, l);
+            for (int fy = 0; fy < 4; ++fy)
+              *out++ = static_cast<std::uint8_t>(fy < 3 ? weight(3 * fy + fx, c) : 0);
+          }
+      for (int v = 0; v < 4; ++v)
+        for (int l = 0; l < 16; ++l) {
+          const int c = c0 + avx512_gemm_lane_channel(kDw3x3Chunk, v, l);
+          std::int32_t b = 0;
+          if (c < channels) b = wrap_add(bias != nullptr ? bias[c] : 0, wrap_mul(input_offset - 128, weight_sum(c)));
+          std::memcpy(out, &b, sizeof b);
+          out += sizeof b;
+        }
+    }
+    return;
+  }
   // Per chunk of `chunk` channels: for each tap pair p, two vectors (lo, hi) of int16 pairs
   // (w[2p][ch], w[2p+1][ch]) in dw_lane_channel order; then the bias, b + off·Σw, in both orders.
-  // Padded taps then read the zero point, contributing zp·w − zp·w = 0 like the reference's skip.
   const int chunk = dw_chunk(level), lanes = chunk / 2;
   const int pairs = (taps + 1) / 2;
-  auto* out = static_cast<std::uint8_t*>(packed);
   for (int c0 = 0; c0 < channels; c0 += chunk) {
     for (int p = 0; p < pairs; ++p)
       for (int half = 0; half < 2; ++half) {
@@ -226,14 +265,7 @@ void pack_depthwise(Level level, const std::int8_t* w, int taps, int channels, c
       std::int32_t v[16];
       for (int i = 0; i < lanes; ++i) {
         const int c = c0 + dw_lane_channel(half, i);
-        std::int32_t b = 0;
-        if (c < channels) {
-          b = bias != nullptr ? bias[c] : 0;
-          std::int32_t sum = 0;
-          for (int t = 0; t < taps; ++t) sum = wrap_add(sum, weight(t, c));
-          b = wrap_add(b, wrap_mul(input_offset, sum));
-        }
-        v[i] = b;
+        v[i] = c < channels ? wrap_add(bias != nullptr ? bias[c] : 0, wrap_mul(input_offset, weight_sum(c))) : 0;
       }
       std::memcpy(out, v, sizeof(std::int32_t) * lanes);
       out += sizeof(std::int32_t) * lanes;

@@ -352,11 +352,110 @@ MNAD_AVX512 Rq16 chunk_rq16(const Requantization& rq, int channels, int c0, int 
   return make_rq16(m, s, rq.output_offset, floor_at_zero);
 }
 
+
+// --- 3x3 depthwise on vpdpbusd ---------------------------------------------------------------
+// One input column (three filter rows) of 64 channels, interleaved so that each dword holds
+// (x0 + 128, x1 + 128, x2 + 128, 128) of one channel: the unsigned operand against the packed
+// (w0, w1, w2, 0). Lane order: avx512_gemm_lane_channel's block order.
+struct Dw3Column {
+  __m512i v[4];
+};
+
+MNAD_AVX512 inline Dw3Column dw3_column(const std::int8_t* const* rows, int ix, int in_w, std::size_t c,
+                                        __mmask64 mask, __m512i zp_flipped) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512i r[3];
+  for (int fy = 0; fy < 3; ++fy)
+    r[fy] = rows[fy] != nullptr && ix >= 0 && ix < in_w
+                ? _mm512_xor_si512(_mm512_maskz_loadu_epi8(mask, rows[fy] + static_cast<std::size_t>(ix) * c), flip)
+                : zp_flipped;
+  const __m512i a = _mm512_unpacklo_epi8(r[0], r[1]), b = _mm512_unpackhi_epi8(r[0], r[1]);
+  const __m512i z = _mm512_unpacklo_epi8(r[2], flip), zh = _mm512_unpackhi_epi8(r[2], flip);
+  return Dw3Column{{_mm512_unpacklo_epi16(a, z), _mm512_unpackhi_epi16(a, z), _mm512_unpacklo_epi16(b, zh),
+                    _mm512_unpackhi_epi16(b, zh)}};
+}
+
+// Channels c0..c0+63 of every output pixel. Each output needs three input columns; consecutive
+// outputs share them when the stride is one or two dilations, so a column is built once per row.
+MNAD_AVX512 void depthwise3x3_chunk(const ConvGeometry& g, const Requantization& rq, const std::int8_t* xb,
+                                    const std::uint8_t* packed, int c0, std::int8_t* yb) {
+  const std::size_t c = static_cast<std::size_t>(g.in_c);
+  const int valid = g.in_c - c0;
+  const __mmask64 mask = valid >= 64 ? ~__mmask64{0} : (~__mmask64{0} >> (64 - valid));
+  const auto* wmem = reinterpret_cast<const __m512i*>(packed);
+  __m512i w[3][4], corr[4];
+  for (int fx = 0; fx < 3; ++fx)
+    for (int v = 0; v < 4; ++v) w[fx][v] = _mm512_loadu_si512(wmem + 4 * fx + v);
+  for (int v = 0; v < 4; ++v) corr[v] = _mm512_loadu_si512(wmem + 12 + v);
+  Rq16 q[4];
+  const bool floor_at_zero = rq.act_min >= rq.output_offset;
+  for (int v = 0; v < 4; ++v) {
+    alignas(64) std::int32_t m[16], sh[16];
+    for (int l = 0; l < 16; ++l) {
+      const int ch = avx512_gemm_lane_channel(64, v, l);
+      m[l] = ch < valid ? rq.multipliers[c0 + ch] : 0;
+      sh[l] = ch < valid ? rq.shifts[c0 + ch] : 0;
+    }
+    q[v] = make_rq16(m, sh, rq.output_offset, floor_at_zero);
+  }
+  const OutParams o = out_params(rq.output_offset, rq.act_min, rq.act_max);
+  const __m512i zp_flipped = _mm512_set1_epi8(static_cast<char>(static_cast<std::uint8_t>(-rq.input_offset) ^ 0x80));
+  const std::size_t row_bytes = static_cast<std::size_t>(g.in_w) * c;
+  const int dil_w = g.dilation_w;
+  for (int oy = 0; oy < g.out_h; ++oy) {
+    const std::int8_t* rows[3];
+    for (int fy = 0; fy < 3; ++fy) {
+      const int iy = oy * g.stride_h - g.pad_top + fy * g.dilation_h;
+      rows[fy] = iy >= 0 && iy < g.in_h ? xb + static_cast<std::size_t>(iy) * row_bytes + c0 : nullptr;
+    }
+    Dw3Column col[3];
+    int first = 0;  // input column of col[0]
+    bool have = false;
+    std::int8_t* out = yb + static_cast<std::size_t>(oy) * g.out_w * c + c0;
+    for (int ox = 0; ox < g.out_w; ++ox, out += c) {
+      const int ix0 = ox * g.stride_w - g.pad_left;
+      const int step = have && (ix0 - first) % dil_w == 0 ? (ix0 - first) / dil_w : 3;
+      if (step == 1) {
+        col[0] = col[1]; col[1] = col[2];
+        col[2] = dw3_column(rows, ix0 + 2 * dil_w, g.in_w, c, mask, zp_flipped);
+      } else if (step == 2) {
+        col[0] = col[2];
+        col[1] = dw3_column(rows, ix0 + dil_w, g.in_w, c, mask, zp_flipped);
+        col[2] = dw3_column(rows, ix0 + 2 * dil_w, g.in_w, c, mask, zp_flipped);
+      } else if (step != 0) {
+        for (int fx = 0; fx < 3; ++fx) col[fx] = dw3_column(rows, ix0 + fx * dil_w, g.in_w, c, mask, zp_flipped);
+      }
+      first = ix0;
+      have = true;
+      __m512i acc[4];
+      for (int v = 0; v < 4; ++v) {
+        acc[v] = dpbusd(corr[v], col[0].v[v], w[0][v]);
+        acc[v] = dpbusd(acc[v], col[1].v[v], w[1][v]);
+        acc[v] = dpbusd(acc[v], col[2].v[v], w[2][v]);
+      }
+      const __m512i bytes = narrow64(requantize16(acc[0], q[0], o.output_offset), requantize16(acc[1], q[1], o.output_offset),
+                                     requantize16(acc[2], q[2], o.output_offset), requantize16(acc[3], q[3], o.output_offset), o);
+      _mm512_mask_storeu_epi8(out, mask, bytes);
+    }
+  }
+}
+
 }  // namespace
 
 MNAD_AVX512 void depthwise_avx512(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x, const void* packed,
                                   std::int8_t* y) {
   const int c = g.in_c, taps = g.filter_h * g.filter_w;
+  if (g.filter_h == 3 && g.filter_w == 3) {
+    constexpr std::size_t kChunkBytes = 3 * 4 * 64 + 4 * 64;
+    for (int b = 0; b < g.batches; ++b) {
+      const std::int8_t* xb = x + static_cast<std::size_t>(b) * g.in_h * g.in_w * c;
+      std::int8_t* yb = y + static_cast<std::size_t>(b) * g.out_h * g.out_w * c;
+      for (int c0 = 0; c0 < c; c0 += 64)
+        depthwise3x3_chunk(g, rq, xb, static_cast<const std::uint8_t*>(packed) + static_cast<std::size_t>(c0 / 64) * kChunkBytes,
+                           c0, yb);
+    }
+    return;
+  }
   const std::size_t chunk_bytes = static_cast<std::size_t>((taps + 1) / 2 + 1) * 2 * 64;
   const OutParams o = out_params(rq.output_offset, rq.act_min, rq.act_max);
   alignas(64) std::int8_t zero_points[kDwChunk];  // what a padded tap reads
