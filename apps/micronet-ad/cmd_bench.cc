@@ -3,8 +3,10 @@
 // per-inference median/p90 latency, per-operator breakdown, achieved MAC/s against the 233 G int8
 // MAC/s one-core peak (issue 6), and memory. With --threads N, N engines run concurrently and the
 // aggregate throughput is reported too. Then a real 10 s clip end to end (decode, front end and
-// every window's inference, through ClipScorer with the fastest kernels), and batch scaling: the
-// same C clips scored by one worker and by two (or N) workers, one ClipScorer each.
+// every window's inference, through ClipScorer with the fastest kernels) with a per-stage breakdown
+// (decode, front end, inference, other), and batch scaling: the same C clips scored by one worker
+// and by two (or N) workers, one ClipScorer and one reused decode buffer each, with the CPU time
+// and page faults per clip of both runs (equal CPU time = no contention between the workers).
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -12,15 +14,18 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include "commands.h"
 #include "host/audio/audio_file.h"
+#include "host/audio/host_real_fft.h"
 #include "host/detect/clip_scorer.h"
 #include "host/io/model_file.h"
 #include "host/io/shared_data.h"
@@ -76,30 +81,74 @@ struct ClipBench {
   std::int64_t windows = 0;
   double median_ms = 0, p90_ms = 0;  // decode + front end + inferences, per clip
   double decode_ms = 0;              // median of the decode alone
+  // Stage medians, each timed alone in the same runs: the front end (framing, FFT, mel, log,
+  // patches, quantization), the windows' invoke() calls, and the rest of the end-to-end time
+  // (copies, scoring, per-clip setup) = the median of total − the three per run (noise can make
+  // it slightly negative).
+  double frontend_ms = 0, inference_ms = 0, other_ms = 0;
   int workers = 2, clips = 0;
   double one_worker_s = 0, n_workers_s = 0;  // wall time for `clips` clips
+  // Process CPU seconds and minor page faults per clip in the fastest round of each: equal CPU
+  // time with 1 and N workers means no contention, so a low speedup is cores busy elsewhere.
+  double one_worker_cpu_s = 0, n_workers_cpu_s = 0;
+  double one_worker_faults = 0, n_workers_faults = 0;
 };
 
-// Decodes and scores `path` once (what `score` does per clip), returning the window count.
-std::int64_t score_clip(host::ClipScorer& scorer, const std::string& path) {
-  const host::Audio audio = host::load_audio(path);
+struct BatchRun {
+  double wall_s = 0, cpu_s = 0, faults_per_clip = 0;
+};
+
+double cpu_seconds(const rusage& u) {
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
+
+// Decodes and scores `path` once (what `score` does per clip, decoding into the worker's reused
+// `audio`), returning the window count.
+std::int64_t score_clip(host::ClipScorer& scorer, const std::string& path, host::Audio& audio) {
+  host::load_audio(path, {}, &audio);
   return scorer.score(audio.samples, 0).clip.windows;
 }
 
-// `clips` decode+score jobs shared by `workers` threads, each with its own ClipScorer; wall seconds.
-double batch_seconds(const Model& m, const std::string& path, int clips, int workers) {
+// `clips` decode+score jobs shared by `workers` threads, each with its own ClipScorer.
+BatchRun batch_run(const Model& m, const std::string& path, int clips, int workers) {
   std::vector<std::unique_ptr<host::ClipScorer>> scorers;
   for (int w = 0; w < workers; ++w)
     scorers.push_back(std::make_unique<host::ClipScorer>(m, Framing::kCentered, Resize::kAverage));
   std::atomic<int> next{0};
   std::vector<std::thread> pool;
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
   const Clock::time_point t0 = Clock::now();
   for (int w = 0; w < workers; ++w)
     pool.emplace_back([&, w] {
-      while (next.fetch_add(1) < clips) score_clip(*scorers[static_cast<std::size_t>(w)], path);
+      host::Audio audio;
+      while (next.fetch_add(1) < clips) score_clip(*scorers[static_cast<std::size_t>(w)], path, audio);
     });
   for (auto& t : pool) t.join();
-  return seconds_since(t0);
+  BatchRun r;
+  r.wall_s = seconds_since(t0);
+  getrusage(RUSAGE_SELF, &after);
+  r.cpu_s = cpu_seconds(after) - cpu_seconds(before);
+  r.faults_per_clip = static_cast<double>(after.ru_minflt - before.ru_minflt) / clips;
+  return r;
+}
+
+// The front end alone, as ClipScorer runs it (same FFT, whole clip pushed at once); fills
+// `inputs` with the windows' int8 model inputs.
+void run_frontend(Frontend& frontend, const std::vector<float>& samples, Window& window,
+                  std::vector<std::int8_t>* inputs) {
+  frontend.reset();
+  inputs->clear();
+  auto drain = [&] {
+    while (frontend.pop_window(&window)) inputs->insert(inputs->end(), window.input, window.input + kPatchElements);
+  };
+  for (std::size_t done = 0; done < samples.size();) {
+    done += frontend.push(samples.data() + done, samples.size() - done);
+    drain();
+  }
+  if (Status s = frontend.finish(); !s) throw std::runtime_error(std::string("bench front end: ") + s.message());
+  drain();
 }
 
 ClipBench bench_clip(const Model& m, const std::string& path, int runs, int clips, int workers) {
@@ -109,26 +158,59 @@ ClipBench bench_clip(const Model& m, const std::string& path, int runs, int clip
   b.kernels = kernel_set_name(scorer.interpreter().kernel_set());
   const host::Audio audio = host::load_audio(path);
   b.audio_seconds = audio.duration_seconds();
-  b.windows = score_clip(scorer, path);  // warm-up
-  std::vector<double> total, decode;
+  host::Audio decoded;  // the scoring loop's reused decode buffer
+  b.windows = score_clip(scorer, path, decoded);  // warm-up
+  // The stages alone: a front end like the scorer's, and the scorer's interpreter on its inputs.
+  host::HostRealFft fft;
+  auto frontend = std::make_unique<Frontend>();  // ~60 KB: off the stack
+  FrontendConfig config;
+  config.input = {m.tensor(m.input_tensor()).scale(), m.tensor(m.input_tensor()).zero_point};
+  if (Status s = frontend->init(config, &fft); !s) throw std::runtime_error(std::string("bench front end: ") + s.message());
+  auto window = std::make_unique<Window>();  // ~5 KB, reused
+  std::vector<std::int8_t> inputs;
+  run_frontend(*frontend, audio.samples, *window, &inputs);
+  Interpreter& interpreter = scorer.interpreter();
+  std::vector<double> total, decode, front, inference, other;
   for (int r = 0; r < runs; ++r) {
     Clock::time_point t0 = Clock::now();
-    host::load_audio(path);
+    host::load_audio(path, {}, &decoded);
     decode.push_back(seconds_since(t0) * 1e3);
     t0 = Clock::now();
-    score_clip(scorer, path);
+    run_frontend(*frontend, audio.samples, *window, &inputs);
+    front.push_back(seconds_since(t0) * 1e3);
+    t0 = Clock::now();
+    for (std::size_t at = 0; at < inputs.size(); at += kPatchElements) {
+      std::copy_n(inputs.data() + at, kPatchElements, interpreter.input());
+      if (Status s = interpreter.invoke(); !s) throw std::runtime_error(std::string("bench: ") + s.message());
+    }
+    inference.push_back(seconds_since(t0) * 1e3);
+    t0 = Clock::now();
+    score_clip(scorer, path, decoded);
     total.push_back(seconds_since(t0) * 1e3);
+    other.push_back(total.back() - decode.back() - front.back() - inference.back());
   }
   b.median_ms = percentile(total, 0.5);
   b.p90_ms = percentile(total, 0.9);
   b.decode_ms = percentile(decode, 0.5);
+  b.frontend_ms = percentile(front, 0.5);
+  b.inference_ms = percentile(inference, 0.5);
+  b.other_ms = percentile(other, 0.5);
   // Scaling: best of three rounds each, alternating, so a burst of outside load hurts both alike.
   b.workers = workers;
   b.clips = clips;
   b.one_worker_s = b.n_workers_s = 1e30;
   for (int round = 0; round < 3; ++round) {
-    b.one_worker_s = std::min(b.one_worker_s, batch_seconds(m, path, clips, 1));
-    b.n_workers_s = std::min(b.n_workers_s, batch_seconds(m, path, clips, workers));
+    const BatchRun one = batch_run(m, path, clips, 1), n = batch_run(m, path, clips, workers);
+    if (one.wall_s < b.one_worker_s) {
+      b.one_worker_s = one.wall_s;
+      b.one_worker_cpu_s = one.cpu_s;
+      b.one_worker_faults = one.faults_per_clip;
+    }
+    if (n.wall_s < b.n_workers_s) {
+      b.n_workers_s = n.wall_s;
+      b.n_workers_cpu_s = n.cpu_s;
+      b.n_workers_faults = n.faults_per_clip;
+    }
   }
   return b;
 }
@@ -246,11 +328,18 @@ void add_bench_command(CLI::App& app, int* exit_code) {
       cj["p90_ms"] = c.p90_ms;
       cj["ms_per_10s"] = c.audio_seconds > 0 ? c.median_ms * 10.0 / c.audio_seconds : 0.0;
       cj["decode_ms"] = c.decode_ms;
+      cj["frontend_ms"] = c.frontend_ms;
+      cj["inference_ms"] = c.inference_ms;
+      cj["other_ms"] = c.other_ms;
       cj["scaling"] = {{"clips", c.clips},
                        {"workers", c.workers},
                        {"one_worker_seconds", c.one_worker_s},
                        {"workers_seconds", c.n_workers_s},
-                       {"speedup", c.one_worker_s / c.n_workers_s}};
+                       {"speedup", c.one_worker_s / c.n_workers_s},
+                       {"one_worker_cpu_seconds", c.one_worker_cpu_s},
+                       {"workers_cpu_seconds", c.n_workers_cpu_s},
+                       {"one_worker_page_faults_per_clip", c.one_worker_faults},
+                       {"workers_page_faults_per_clip", c.n_workers_faults}};
       j["clip"] = cj;
     }
     if (json) {
@@ -272,9 +361,15 @@ void add_bench_command(CLI::App& app, int* exit_code) {
                    "(decode alone {:.2f} ms)\n",
                    c["median_ms"].get<double>(), c["p90_ms"].get<double>(), c["ms_per_10s"].get<double>(),
                    c["decode_ms"].get<double>());
+        fmt::print("            stages (medians, each alone): decode {:.3f} ms, front end {:.3f} ms, "
+                   "inference {:.3f} ms, other {:.3f} ms\n",
+                   clip_bench->decode_ms, clip_bench->frontend_ms, clip_bench->inference_ms, clip_bench->other_ms);
         fmt::print("scaling     {} clips: 1 worker {:.1f} ms, {} workers {:.1f} ms = {:.2f}x\n", clip_bench->clips,
                    clip_bench->one_worker_s * 1e3, clip_bench->workers, clip_bench->n_workers_s * 1e3,
                    clip_bench->one_worker_s / clip_bench->n_workers_s);
+        fmt::print("            CPU {:.1f} ms vs {:.1f} ms, page faults per clip {:.0f} vs {:.0f}\n",
+                   clip_bench->one_worker_cpu_s * 1e3, clip_bench->n_workers_cpu_s * 1e3, clip_bench->one_worker_faults,
+                   clip_bench->n_workers_faults);
       }
       fmt::print("\n  #  operator            MACs       median us   G MAC/s\n");
       for (const auto& o : j["ops"]) {

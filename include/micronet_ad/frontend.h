@@ -6,7 +6,8 @@
 //                                                     Slaney mel, dB)    average|decimate, +30, int8)
 //
 // Core rules: no I/O, no exceptions, no heap (every buffer is a fixed-size member), C++ standard
-// library only. The FFT is supplied by the caller through RealFft (the host uses KissFFT).
+// library only. The FFT is supplied by the caller through RealFft (the host uses FFTW;
+// KissFFT fits too).
 #pragma once
 
 #include <cstddef>
@@ -58,8 +59,17 @@ struct FrontendConfig {
 };
 
 // q = clamp(round(x / scale + zero_point), −128, 127), rounding half away from zero, computed in
-// double. A NaN maps to −128.
-std::int8_t quantize_input(double x, InputQuantization params);
+// double. A NaN maps to −128. Inline: it runs for every patch element.
+inline std::int8_t quantize_input(double x, InputQuantization params) {
+  const double v = x / static_cast<double>(params.scale) + params.zero_point;
+  if (!(v > -128.5)) return -128;  // also catches NaN, whose cast would be undefined
+  if (v >= 127.5) return 127;
+  // round(v) half away from zero without a libm call (baseline x86-64 has no roundsd), branch-free
+  // (which side of ±0.5 the fraction lies is data, not a pattern): t and v − t are exact here.
+  const int t = static_cast<int>(v);
+  const double fraction = v - t;
+  return static_cast<std::int8_t>(t + (fraction >= 0.5) - (fraction <= -0.5));
+}
 
 // Frames a stream of `samples` samples yields (0 if too short for one frame; no zero padding).
 std::int64_t frame_count(Framing framing, std::int64_t samples);
@@ -117,8 +127,9 @@ class LogMel {
   RealFft* fft_ = nullptr;
   MelFilterbank filterbank_;
   float window_[kFrameLength] = {};
-  float windowed_[kFrameLength] = {};
-  float spectrum_[2 * kSpectrumBins] = {};
+  // Aligned for SIMD FFTs (FFTW transforms them in place of its own buffers only when aligned).
+  alignas(64) float windowed_[kFrameLength] = {};
+  alignas(64) float spectrum_[2 * kSpectrumBins] = {};
   double power_[kPowerBins] = {};
   double energy_[kMelBands] = {};
 };

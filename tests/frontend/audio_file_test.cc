@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -61,6 +62,64 @@ TEST(AudioFile, LosslessFormatsDecodeIdentically) {
   test::write_audio(ogg, clip, 16000, 1, SF_FORMAT_OGG | SF_FORMAT_VORBIS);
   const Audio audio = load_audio(ogg);
   EXPECT_EQ(audio.samples.size(), clip.size());
+}
+
+// 16-bit PCM is read as integers and scaled by the loader itself: every int16 value must give
+// libsndfile's own float (x/32768), also through the channel mix and the resampler.
+TEST(AudioFile, Pcm16GivesLibsndfilesFloatsForEveryValue) {
+  std::vector<float> ramp;  // all 65,536 values, then a few extremes again
+  for (int v = -32768; v <= 32767; ++v) ramp.push_back(static_cast<float>(v) / 32768.0f);
+  for (float v : {-1.0f, 32767.0f / 32768.0f, 0.0f}) ramp.push_back(v);
+  test::TempDir dir;
+  for (int channels : {1, 2}) {
+    for (int rate : {16000, 44100}) {
+      SCOPED_TRACE(std::to_string(channels) + " channels, " + std::to_string(rate) + " Hz");
+      std::vector<float> interleaved(ramp.size() * channels);
+      for (std::size_t i = 0; i < ramp.size(); ++i) {
+        for (int c = 0; c < channels; ++c) interleaved[i * channels + c] = ramp[(i + 7919 * c) % ramp.size()];
+      }
+      const std::string pcm = dir.file("pcm16.wav"), flt = dir.file("float.wav");
+      test::write_audio(pcm, interleaved, rate, channels, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+      test::write_audio(flt, interleaved, rate, channels, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+      const Audio from_pcm = load_audio(pcm), from_float = load_audio(flt);
+      ASSERT_EQ(from_pcm.source_frames, static_cast<std::int64_t>(ramp.size()));
+      EXPECT_EQ(from_pcm.samples, from_float.samples);
+      if (channels == 1 && rate == 16000) {
+        EXPECT_EQ(from_pcm.samples, ramp);
+      }
+    }
+  }
+}
+
+// A reused Audio gives what a fresh decode gives, keeps its buffer when the next clip fits, and
+// carries no state (warnings, counts) from the previous clip.
+TEST(AudioFile, ReusedAudioDecodesLikeAFreshOne) {
+  test::TempDir dir;
+  const auto clip = test::load_clip("normal");
+  const std::string longer = dir.file("long.wav"), shorter = dir.file("short.wav"), cut = dir.file("cut.wav");
+  test::write_audio(longer, clip, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  test::write_audio(shorter, std::vector<float>(clip.begin(), clip.begin() + 40000), 8000, 1,
+                    SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  test::write_audio(cut, clip, 16000, 1, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  std::filesystem::resize_file(cut, 44 + 2 * 1000);  // data chunk declares 160,000 frames
+  host::AudioLoadOptions tolerant;
+  tolerant.allow_truncated = true;
+  Audio audio;
+  load_audio(cut, tolerant, &audio);
+  EXPECT_EQ(audio.samples.size(), 1000u);
+  EXPECT_FALSE(audio.warnings.empty());
+  load_audio(longer, {}, &audio);
+  EXPECT_EQ(audio.samples, clip);
+  EXPECT_TRUE(audio.warnings.empty());
+  EXPECT_EQ(audio.source_frames, 160000);
+  const float* buffer = audio.samples.data();
+  load_audio(shorter, {}, &audio);
+  const Audio fresh = load_audio(shorter);
+  EXPECT_EQ(audio.samples, fresh.samples);
+  EXPECT_EQ(audio.source_rate, 8000);
+  EXPECT_EQ(audio.source_frames, 40000);
+  EXPECT_EQ(audio.format, fresh.format);
+  EXPECT_EQ(audio.samples.data(), buffer) << "a clip that fits must reuse the buffer";
 }
 
 TEST(AudioFile, KitSample8kHz8BitLoadsAndResamples) {
@@ -320,6 +379,16 @@ TEST(AudioFile, NonFiniteSamplesAreRejected) {
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()).rfind(path + ": ", 0), 0u) << e.what();
     EXPECT_NE(std::string(e.what()).find("frame 700"), std::string::npos) << e.what();
+  }
+  // An infinity in a later read chunk (16,384 frames each), stereo: the frame, not the value index.
+  std::vector<float> stereo(2 * 40000, 0.1f);
+  stereo[2 * 20007 + 1] = -INFINITY;
+  test::write_audio(path, stereo, 16000, 2, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+  try {
+    load_audio(path);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("frame 20007"), std::string::npos) << e.what();
   }
 }
 

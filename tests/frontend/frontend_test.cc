@@ -9,6 +9,8 @@
 
 #include "frontend_test_support.h"
 #include "host/audio/clip_features.h"
+#include "host/audio/fftw_real_fft.h"
+#include "host/audio/host_real_fft.h"
 #include "host/audio/kiss_real_fft.h"
 
 namespace micronet_ad {
@@ -58,6 +60,20 @@ TEST(MelFilterbank, WeightsFollowSpecDefinition) {
   EXPECT_LT(MelFilterbank::reference_weight(kMelBands - 1, 512), 1e-15);
 }
 
+// apply() (sparse rows, partial sums) against the dense definition summed bin by bin.
+TEST(MelFilterbank, ApplyEqualsDenseWeightedSum) {
+  const MelFilterbank bank;
+  const auto values = test::noise(kPowerBins, 1000.0f, 777);
+  std::vector<double> power(kPowerBins), energy(kMelBands);
+  for (int k = 0; k < kPowerBins; ++k) power[k] = double(values[k]) * values[k];
+  bank.apply(power.data(), energy.data());
+  for (int m = 0; m < kMelBands; ++m) {
+    double dense = FLT_MIN;
+    for (int k = 0; k < kPowerBins; ++k) dense += bank.weight(m, k) * power[k];
+    EXPECT_NEAR(energy[m], dense, 1e-12 * dense) << "band " << m;
+  }
+}
+
 TEST(MelFilterbank, SilenceGivesFltMinFloor) {
   const MelFilterbank bank;
   std::vector<double> power(kPowerBins, 0.0), energy(kMelBands);
@@ -105,6 +121,60 @@ TEST(LogMel, KissFftAgreesWithDoubleDft) {
   std::printf("KissFFT vs double DFT: max |diff| = %.3g dB\n", max_diff);
 }
 
+TEST(LogMel, FftwAgreesWithDoubleDft) {
+  const auto clip = test::load_clip("anomaly");
+  host::FftwRealFft fftw;
+  test::DoubleDft dft;
+  LogMel fast(&fftw), reference(&dft);
+  double max_diff = 0.0;
+  for (int start : {0, 512 * 100, 512 * 200, 160000 - 1024}) {
+    float a[kMelBands], b[kMelBands];
+    fast.compute(clip.data() + start, a);
+    reference.compute(clip.data() + start, b);
+    for (int m = 0; m < kMelBands; ++m) max_diff = std::max(max_diff, std::fabs(double(a[m]) - b[m]));
+  }
+  EXPECT_LT(max_diff, 5e-5);  // measured 7.6e-6 dB, as KissFFT
+  std::printf("FFTW vs double DFT: max |diff| = %.3g dB\n", max_diff);
+}
+
+// FFTW runs on the caller's buffers only when they have the plan's alignment, else on its own:
+// both paths, and repeated calls, must give the same bits.
+TEST(FftwRealFft, AlignedAndUnalignedBuffersGiveTheSameBits) {
+  const auto x = test::noise(kFrameLength + 1, 0.5f, 99);
+  host::FftwRealFft fft;
+  alignas(64) float in[kFrameLength];
+  alignas(64) float out[2 * kSpectrumBins];
+  std::memcpy(in, x.data(), sizeof in);
+  fft.forward(in, out);
+  std::vector<float> shifted_in(kFrameLength + 1), shifted_out(2 * kSpectrumBins + 1);
+  std::memcpy(shifted_in.data() + 1, x.data(), sizeof in);
+  fft.forward(shifted_in.data() + 1, shifted_out.data() + 1);
+  EXPECT_EQ(std::memcmp(out, shifted_out.data() + 1, sizeof out), 0);
+  float again[2 * kSpectrumBins];
+  fft.forward(in, again);
+  EXPECT_EQ(std::memcmp(out, again, sizeof out), 0);
+  EXPECT_EQ(std::memcmp(in, x.data(), sizeof in), 0) << "the input must be preserved";
+  // And it is the DFT: every bin within 1e-5 of the largest magnitude of the double DFT.
+  test::DoubleDft dft;
+  float want[2 * kSpectrumBins];
+  dft.forward(in, want);
+  double largest = 0.0;
+  for (float v : want) largest = std::max(largest, double(std::fabs(v)));
+  for (int i = 0; i < 2 * kSpectrumBins; ++i) EXPECT_NEAR(out[i], want[i], 1e-5 * largest) << i;
+}
+
+// The AVX2 split step (used when the CPU has AVX2) and the SSE2 one give the same bits.
+TEST(FftwRealFft, Avx2AndSse2SplitsGiveTheSameBits) {
+  const auto clip = test::load_clip("anomaly");
+  host::FftwRealFft fast, baseline(false);
+  alignas(64) float a[2 * kSpectrumBins], b[2 * kSpectrumBins];
+  for (int start = 0; start + kFrameLength <= 160000; start += 512 * 37) {
+    fast.forward(clip.data() + start, a);
+    baseline.forward(clip.data() + start, b);
+    ASSERT_EQ(std::memcmp(a, b, sizeof a), 0) << "frame at " << start;
+  }
+}
+
 // ---- quantizer and counts ------------------------------------------------------------------
 
 TEST(QuantizeInput, RoundsHalfAwayFromZeroAndClamps) {
@@ -125,6 +195,29 @@ TEST(QuantizeInput, RoundsHalfAwayFromZeroAndClamps) {
   EXPECT_EQ(quantize_input(-345.96, test::kAdMediumInput), -128);  // silence (FLT_MIN floor + 30)
   const InputQuantization offset{0.5f, -3};
   EXPECT_EQ(quantize_input(0.25, offset), -3);  // 0.25/0.5 − 3 = −2.5 → −3 (away from zero)
+  EXPECT_EQ(quantize_input(-128.5, unit), -128);
+  EXPECT_EQ(quantize_input(std::nextafter(-128.5, 0.0), unit), -128);
+  EXPECT_EQ(quantize_input(127.5, unit), 127);
+  EXPECT_EQ(quantize_input(std::nextafter(0.5, 0.0), unit), 0);
+  EXPECT_EQ(quantize_input(std::nextafter(-0.5, 0.0), unit), 0);
+  EXPECT_EQ(quantize_input(-2.5, unit), -3);
+}
+
+// The same as SPEC's formula written with std::round, on a dense sweep and on every half-step.
+TEST(QuantizeInput, EqualsClampedStdRound) {
+  auto spec = [](double x, InputQuantization p) {
+    const double q = std::round(x / double(p.scale) + p.zero_point);
+    return static_cast<int>(std::isnan(q) ? -128.0 : std::min(127.0, std::max(-128.0, q)));
+  };
+  for (const InputQuantization& p : {test::kAdSmallInput, test::kAdMediumInput, InputQuantization{1.0f, 0}}) {
+    for (double x = -60.0; x <= 60.0; x += 1e-4) ASSERT_EQ(quantize_input(x, p), spec(x, p)) << x;
+  }
+  const InputQuantization unit{1.0f, 0};
+  for (int h = -300; h <= 300; ++h) {
+    for (double x : {h + 0.5, std::nextafter(h + 0.5, -1e9), std::nextafter(h + 0.5, 1e9)}) {
+      ASSERT_EQ(quantize_input(x, unit), spec(x, unit)) << x;
+    }
+  }
 }
 
 TEST(FrontendCounts, FramesWindowsAndMinimumLength) {
@@ -197,7 +290,7 @@ Reference reference_features(std::vector<float> x, const FrontendConfig& config)
   } else {
     padded = x;
   }
-  host::KissRealFft fft;
+  host::HostRealFft fft;  // the FFT compute_clip_features uses: this compares framing bit for bit
   LogMel log_mel(&fft);
   Reference ref;
   for (std::size_t start = 0; start + kFrameLength <= padded.size(); start += kHopLength) {

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/audio/audio_file.h"
-#include "host/audio/kiss_real_fft.h"
+#include "host/audio/host_real_fft.h"
 #include "host/io/model_file.h"
 #include "host/io/sha1.h"
 #include "host/stream/pcm_source.h"
@@ -120,7 +120,7 @@ json score_json(const std::string& path, const std::string& extra = "") {
 std::vector<std::string> window_input_digests(const std::string& path) {
   const auto model = host::load_model_file(test::model_path("medium"));
   host::Engine engine(model->model);
-  host::KissRealFft fft;
+  host::HostRealFft fft;
   auto frontend = std::make_unique<Frontend>();
   auto detector = std::make_unique<Detector>();
   EXPECT_TRUE(detector->init(DetectorConfig{}, model->model, &engine.interpreter(), frontend.get(), &fft));

@@ -25,13 +25,6 @@ bool parse_resize(const char* text, Resize* out) {
   return true;
 }
 
-std::int8_t quantize_input(double x, InputQuantization params) {
-  const double q = std::round(x / static_cast<double>(params.scale) + params.zero_point);
-  if (!(q >= -128.0)) return -128;  // also catches NaN, whose cast would be undefined
-  if (q > 127.0) return 127;
-  return static_cast<std::int8_t>(q);
-}
-
 std::int64_t frame_count(Framing framing, std::int64_t samples) {
   if (framing == Framing::kCentered) return samples > 0 ? 1 + samples / kHopLength : 0;
   return samples >= kFrameLength ? 1 + (samples - kFrameLength) / kHopLength : 0;

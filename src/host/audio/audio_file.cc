@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "host/audio/resampler.h"
+#include "micronet_ad/frontend.h"
 
 namespace micronet_ad::host {
 namespace {
@@ -92,8 +93,36 @@ std::string truncation_note(SNDFILE* file) {
 }
 
 
-// Decodes an opened file (from disk or memory); `path` labels the errors.
-Audio decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, const AudioLoadOptions& options) {
+// Index of the first NaN or infinity in x[0..n), or n. The common all-finite case is one
+// branch-free pass (all exponent bits set = not finite) that the compiler vectorizes.
+std::size_t first_non_finite(const float* x, std::size_t n) {
+  std::uint32_t any = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof bits);
+    any |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  if (any == 0) return n;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) return i;
+  }
+  return n;
+}
+
+// Output samples to reserve for a file declaring `frames` frames at `rate` Hz. The header is
+// trusted only up to a cap (the length limit, else 10 minutes): a lying header costs at most
+// untouched address space, never a huge allocation.
+std::size_t samples_to_reserve(sf_count_t frames, int rate, const AudioLoadOptions& options) {
+  if (frames <= 0) return 0;
+  const double cap_seconds = options.max_seconds > 0.0 ? options.max_seconds : 600.0;
+  const double seconds = std::min(static_cast<double>(frames) / rate, cap_seconds);
+  return static_cast<std::size_t>(std::ceil(seconds * kSampleRateHz)) + 64;  // + resampler rounding
+}
+
+// Decodes an opened file (from disk or memory) into *out, reusing its sample buffer; `path`
+// labels the errors.
+void decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, const AudioLoadOptions& options,
+            Audio* out) {
   Sndfile file(opened);
   if (!file) {
     const std::string why = sf_strerror(nullptr);
@@ -102,7 +131,10 @@ Audio decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, cons
   if (info.channels < 1) fail(Kind::kInvalid, path, "the file declares no audio channels");
   if (info.samplerate < 1) fail(Kind::kInvalid, path, "invalid sample rate " + std::to_string(info.samplerate) + " Hz");
 
-  Audio audio;
+  Audio& audio = *out;
+  audio.samples.clear();  // keeps the capacity: a reused Audio decodes without allocating
+  audio.source_frames = 0;
+  audio.warnings.clear();
   audio.source_rate = info.samplerate;
   audio.source_channels = info.channels;
   audio.format = format_name(info.format);
@@ -129,18 +161,25 @@ Audio decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, cons
   check_length(static_cast<double>(info.frames));
 
   StreamResampler resampler(info.samplerate, info.channels);
+  audio.samples.reserve(samples_to_reserve(info.frames, info.samplerate, options));
+  // The chunk size also sets how soxr is fed, which can change resampled output in the last bit.
   constexpr sf_count_t kChunkFrames = 16384;
   std::vector<float> chunk(static_cast<std::size_t>(kChunkFrames) * info.channels);
+  // 16-bit PCM (DCASE's format) is read as integers and scaled here: the same floats as
+  // libsndfile's x·(1/32768), exact, in a loop that vectorizes, and never NaN or infinite.
+  const bool pcm16 = (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16;
+  std::vector<short> pcm(pcm16 ? chunk.size() : 0);
   for (;;) {
-    const sf_count_t got = sf_readf_float(file.get(), chunk.data(), kChunkFrames);
+    const sf_count_t got = pcm16 ? sf_readf_short(file.get(), pcm.data(), kChunkFrames)
+                                 : sf_readf_float(file.get(), chunk.data(), kChunkFrames);
     if (got <= 0) break;
     check_length(static_cast<double>(audio.source_frames + got));
     const std::size_t values = static_cast<std::size_t>(got) * info.channels;
-    for (std::size_t i = 0; i < values; ++i) {
-      if (!std::isfinite(chunk[i])) {
-        fail(Kind::kInvalid, path, "non-finite sample (NaN or infinity) at frame " +
-                       std::to_string(audio.source_frames + static_cast<std::int64_t>(i / info.channels)));
-      }
+    if (pcm16) {
+      for (std::size_t i = 0; i < values; ++i) chunk[i] = static_cast<float>(pcm[i]) * (1.0f / 32768.0f);
+    } else if (const std::size_t bad = first_non_finite(chunk.data(), values); bad < values) {
+      fail(Kind::kInvalid, path, "non-finite sample (NaN or infinity) at frame " +
+                                     std::to_string(audio.source_frames + static_cast<std::int64_t>(bad / info.channels)));
     }
     resampler.push(chunk.data(), static_cast<std::size_t>(got), &audio.samples);
     audio.source_frames += got;
@@ -154,7 +193,6 @@ Audio decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, cons
     if (!options.allow_truncated) fail(Kind::kTruncated, path, "truncated or damaged: " + what);
     audio.warnings.push_back(path + ": " + what);
   }
-  return audio;
 }
 
 }  // namespace
@@ -171,11 +209,17 @@ const char* to_string(AudioError::Kind kind) {
   return "unknown";
 }
 
-Audio load_audio(const std::string& path, const AudioLoadOptions& options) {
+void load_audio(const std::string& path, const AudioLoadOptions& options, Audio* out) {
   check_regular_nonempty(path);
   SF_INFO info{};
   SNDFILE* file = sf_open(path.c_str(), SFM_READ, &info);
-  return decode(file, info, path, options);
+  decode(file, info, path, options, out);
+}
+
+Audio load_audio(const std::string& path, const AudioLoadOptions& options) {
+  Audio audio;
+  load_audio(path, options, &audio);
+  return audio;
 }
 
 Audio load_audio_memory(const void* data, std::size_t size, const std::string& label, const AudioLoadOptions& options) {
@@ -184,7 +228,9 @@ Audio load_audio_memory(const void* data, std::size_t size, const std::string& l
   MemoryFile memory{static_cast<const unsigned char*>(data), static_cast<sf_count_t>(size), 0};
   SF_INFO info{};
   SNDFILE* file = sf_open_virtual(&io, SFM_READ, &info, &memory);
-  return decode(file, info, label, options);
+  Audio audio;
+  decode(file, info, label, options, &audio);
+  return audio;
 }
 
 }  // namespace micronet_ad::host

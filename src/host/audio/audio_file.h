@@ -58,6 +58,9 @@ struct Audio {
 // holds non-finite samples, is truncated (unless options.allow_truncated) or is longer than
 // options.max_seconds.
 Audio load_audio(const std::string& path, const AudioLoadOptions& options = {});
+// The same into *out, reusing its sample buffer's capacity: a caller decoding many clips (one
+// Audio per thread) then neither allocates nor page-faults per clip. On failure *out is unspecified.
+void load_audio(const std::string& path, const AudioLoadOptions& options, Audio* out);
 
 // The same decoding and checks for a file's bytes already in memory (e.g. an HTTP request body),
 // read through libsndfile's virtual I/O; `label` starts every error message and warning.

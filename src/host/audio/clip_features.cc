@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "host/audio/kiss_real_fft.h"
+#include "host/audio/host_real_fft.h"
 
 namespace micronet_ad::host {
 namespace {
@@ -31,7 +31,7 @@ void check(const Status& status) {
 
 ClipFeatures compute_clip_features(const float* samples, std::size_t count,
                                    const FrontendConfig& config, std::size_t chunk) {
-  KissRealFft fft;
+  HostRealFft fft;
   auto frontend = std::make_unique<Frontend>();  // ~60 KB: keep it off the stack
   check(frontend->init(config, &fft));
   ClipFeatures features;

@@ -14,7 +14,7 @@ struct ClipFeatures {
   std::vector<Window> windows;                       // patches and model inputs, in order
 };
 
-// Runs `count` samples (16 kHz mono, int16 scale) through a Frontend with KissFFT, pushing
+// Runs `count` samples (16 kHz mono, int16 scale) through a Frontend with the host FFT, pushing
 // `chunk` samples at a time (0: all at once). Throws std::runtime_error on a front-end error
 // (e.g. invalid config or an empty clip).
 ClipFeatures compute_clip_features(const float* samples, std::size_t count,

@@ -18,7 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const ClipInput& input) {
+// `audio` is the worker's decode buffer, reused from clip to clip.
+ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const ClipInput& input, Audio& audio) {
   ClipOutcome o;
   if (!input.error.empty()) {
     o.error = input.error;
@@ -26,7 +27,7 @@ ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const Cli
   }
   try {
     o.output_index = clip_output_index(input.path, options.machine_id);
-    const Audio audio = load_audio(input.path);
+    load_audio(input.path, {}, &audio);
     o.result = scorer.score(audio.samples, o.output_index);
     if (options.keep_logmel) {
       // The scorer's front end does not keep frames; a second pass costs a few ms per clip.
@@ -97,6 +98,7 @@ void score_clips(const Model& model, const BatchOptions& options, const std::vec
   std::string setup_error;
   auto worker = [&] {
     std::optional<ClipScorer> scorer;
+    Audio audio;
     try {
       scorer.emplace(model, options.framing, options.resize);
     } catch (const std::exception& e) {
@@ -106,7 +108,7 @@ void score_clips(const Model& model, const BatchOptions& options, const std::vec
     for (std::size_t i; (i = next++) < inputs.size();) {
       ClipOutcome o;
       if (scorer) {
-        o = score_one(*scorer, options, inputs[i]);
+        o = score_one(*scorer, options, inputs[i], audio);
       } else {
         std::lock_guard<std::mutex> lock(mutex);
         o.error = inputs[i].path + ": " + setup_error;

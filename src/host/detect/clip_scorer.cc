@@ -30,6 +30,12 @@ void ClipScorer::on_window(void* context, const Window&, const std::int8_t* logi
 
 ClipResult ClipScorer::score(const float* samples, std::size_t count, int output_index, std::size_t chunk) {
   ClipResult result;
+  // Sized up front: the per-window vectors then grow without reallocating.
+  const Framing framing = detector_->config().framing;
+  const auto padded = std::max<std::int64_t>(static_cast<std::int64_t>(count), min_clip_samples(framing));
+  const auto windows = static_cast<std::size_t>(window_count(frame_count(framing, padded)));
+  result.window_scores.reserve(windows);
+  result.outputs.reserve(windows);
   current_ = &result;
   detector_->reset();
   check(detector_->set_output_index(output_index), "detector");

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "host/audio/kiss_real_fft.h"
+#include "host/audio/host_real_fft.h"
 #include "host/io/model_file.h"
 #include "micronet_ad/detector.h"
 
@@ -37,7 +37,7 @@ class ClipScorer {
   static void on_window(void* context, const Window& window, const std::int8_t* logits, const WindowScore& score);
 
   Engine engine_;
-  KissRealFft fft_;
+  HostRealFft fft_;
   std::unique_ptr<Frontend> frontend_;  // ~60 KB: off the stack
   std::unique_ptr<Detector> detector_;  // holds a ~5 KB window
   ClipResult* current_ = nullptr;

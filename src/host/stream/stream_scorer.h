@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "host/audio/kiss_real_fft.h"
+#include "host/audio/host_real_fft.h"
 #include "host/io/model_file.h"
 #include "host/stream/pcm_source.h"
 #include "micronet_ad/detector.h"
@@ -88,7 +88,7 @@ class StreamScorer {
 
   StreamOptions options_;
   Engine engine_;
-  KissRealFft fft_;
+  HostRealFft fft_;
   std::unique_ptr<Frontend> frontend_;  // ~60 KB: off the stack
   std::unique_ptr<Detector> detector_;
   // Per run: the event sink, when the current chunk arrived, the latencies.
