@@ -22,7 +22,8 @@
 namespace micronet_ad::cli {
 namespace {
 
-void print_table(const nlohmann::json& j) {
+// `band_fusion_arena`: the arena with InterpreterOptions::band_fusion (row bands go below the bound).
+void print_table(const nlohmann::json& j, std::size_t band_fusion_arena) {
   fmt::print("{}  ({} bytes, schema v{})\n", j["path"].get<std::string>(), j["bytes"].get<std::size_t>(),
              j["schema_version"].get<unsigned>());
   auto q = [](const nlohmann::json& qj) {
@@ -51,8 +52,8 @@ void print_table(const nlohmann::json& j) {
   fmt::print("\ntotal MACs       {}\n", j["total_macs"].get<long long>());
   fmt::print("parameters       {} ({} bytes, shared tensors counted once)\n", j["parameters"].get<std::size_t>(),
              j["parameter_bytes"].get<std::size_t>());
-  fmt::print("arena bytes      {} (layer-at-a-time lower bound {})\n", j["arena_bytes"].get<std::size_t>(),
-             j["arena_lower_bound_bytes"].get<std::size_t>());
+  fmt::print("arena bytes      {} (layer-at-a-time lower bound {}); with band fusion {}\n",
+             j["arena_bytes"].get<std::size_t>(), j["arena_lower_bound_bytes"].get<std::size_t>(), band_fusion_arena);
   fmt::print("interpreter memory {} bytes with reference kernels (arena + per-channel requantization data),\n"
              "                 {} bytes with this CPU's optimized kernels (+ packed weight copies)\n",
              j["interpreter_memory_bytes"].get<std::size_t>(), j["interpreter_memory_bytes_optimized"].get<std::size_t>());
@@ -196,7 +197,7 @@ void add_inspect_command(CLI::App& app, int* exit_code) {
     if (json) {
       fmt::print("{}\n", j.dump(2));
     } else {
-      print_table(j);
+      print_table(j, Interpreter::arena_bytes(file->model, true));
       if (!probe.empty()) print_probe(j["probe"]);
     }
     *exit_code = 0;

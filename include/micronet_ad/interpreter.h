@@ -25,20 +25,38 @@ const char* kernel_set_name(KernelSet set);  // "reference", "auto", "avx2", "av
 // Parses those names; returns false for an unknown name.
 bool parse_kernel_set(const char* name, KernelSet* set);
 
+struct InterpreterOptions {
+  KernelSet kernels = KernelSet::kAuto;
+  // Row-band execution: where a convolution's output is read only by the next convolution (and
+  // that shrinks the arena), the second one runs one output row at a time and the first computes
+  // only the few rows of their shared tensor that row needs (src/core/plan/band_fusion.h). Same
+  // bytes out in a smaller arena (ad_small 98,304 → 68,288 B, ad_medium 245,760 → 141,312 B,
+  // ad_large 353,280 → 146,048 B), a little slower. The observer is not called for the first op
+  // of a fused pair: its output never exists whole. Off by default: layer-by-layer checks need
+  // every tensor.
+  bool band_fusion = false;
+};
+
 class Interpreter {
  public:
   // Bytes of memory init() needs for `model` (arena plus per-operator data — multipliers and,
   // for optimized kernels, packed weights and scratch — with alignment).
   static std::size_t required_memory(const Model& model, KernelSet kernels = KernelSet::kAuto);
+  static std::size_t required_memory(const Model& model, const InterpreterOptions& options);
+  // The activation arena init() lays out: model.arena_bytes(), or less with band fusion.
+  static std::size_t arena_bytes(const Model& model, bool band_fusion);
 
-  // `memory` must hold required_memory(model, kernels) bytes and outlive the Interpreter; so must
+  // `memory` must hold required_memory(model, kernels or options) bytes and outlive the Interpreter; so must
   // `model`. Optimized kernels pack their weights here, once.
   Status init(const Model& model, void* memory, std::size_t memory_bytes, KernelSet kernels = KernelSet::kAuto);
+  Status init(const Model& model, void* memory, std::size_t memory_bytes, const InterpreterOptions& options);
 
   // The set init() resolved kAuto to (kReference, kAvx2 or kAvx512Vnni).
   KernelSet kernel_set() const { return kernel_set_; }
   // Whether this build and CPU can run `set` (kReference and kAuto: always).
   static bool kernel_set_supported(KernelSet set);
+  // Convolution pairs init() chose to run in row bands (0 without band fusion).
+  int fused_pairs() const { return fused_pairs_; }
 
   std::int8_t* input();  // input tensor bytes (model.tensor(model.input_tensor()).bytes)
   const std::int8_t* output() const;
@@ -63,12 +81,18 @@ class Interpreter {
     const std::int8_t* packed = nullptr;  // GEMM weights
     const std::int32_t* corr = nullptr;   // GEMM per-channel bias + offset correction
     const void* dw_packed = nullptr;      // depthwise weights and bias in the level's layout
+    // > 0: this op is the second of a band-fused pair and reads its input as a band of this many
+    // rows, which the previous op (not run on its own) computes on demand.
+    int band_rows = 0;
   };
 
  private:
   std::int8_t* tensor_data(int tensor_index) const;
+  void run_band_pair(int b);
   const Model* model_ = nullptr;
   std::uint8_t* arena_ = nullptr;
+  std::int32_t arena_offsets_[kMaxTensors] = {};  // per tensor: the model's plan, or the fused one
+  int fused_pairs_ = 0;
   KernelSet kernel_set_ = KernelSet::kReference;
   std::int8_t* im2col_ = nullptr;  // scratch shared by the im2col convolutions
   void* gemm_scratch_ = nullptr;   // scratch shared by the GEMMs (AVX2 int16 rows)

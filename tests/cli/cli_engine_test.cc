@@ -22,6 +22,10 @@ TEST(CliInspect, JsonDescribesAdSmall) {
   EXPECT_EQ(j["total_macs"].get<long long>(), 18740192);
   EXPECT_EQ(j["parameters"].get<long long>(), 194968);
   EXPECT_EQ(j["arena_bytes"].get<long long>(), 98304);
+  // Band fusion: 18432 + 7872 + 41984 (see TableShowsTheBandFusionArena), 30,016 B less memory.
+  EXPECT_EQ(j["arena_bytes_band_fusion"].get<long long>(), 68288);
+  EXPECT_EQ(j["interpreter_memory_bytes"].get<long long>() - j["interpreter_memory_bytes_band_fusion"].get<long long>(),
+            98304 - 68288);
   ASSERT_EQ(j["operators"].size(), 12u);
   EXPECT_EQ(j["operators"][1]["type"], "DEPTHWISE_CONV_2D");
   EXPECT_EQ(j["operators"][1]["stride"], "2x2");
@@ -33,11 +37,22 @@ TEST(CliInspect, JsonDescribesAdSmall) {
   EXPECT_EQ(j["output"]["quantization"]["zero_point"].get<int>(), 29);
 }
 
+TEST(CliInspect, TableShowsTheBandFusionArena) {
+  // Band fusion pairs ops 0+1, 2+3 and 4+5; the peak is then pair 2+3: op 2's input 16·16·72,
+  // a 3-row band of 16·164 and op 3's output 16·16·164 = 18432 + 7872 + 41984.
+  const auto r = run_cli("inspect small");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("arena bytes      98304 (layer-at-a-time lower bound 98304); with band fusion 68288"),
+            std::string::npos) << r.out;
+}
+
 TEST(CliInspect, TableNamesModelByShortName) {
   const auto r = run_cli("inspect medium");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("total MACs       62346720"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("arena bytes      245760"), std::string::npos) << r.out;
+  // Ops 0+1 in row bands; ops 4 and 5 stay whole, each with two 16·16·276 tensors alive.
+  EXPECT_NE(r.out.find("with band fusion 141312"), std::string::npos) << r.out;
 }
 
 TEST(CliInfer, RawGoldenInputsGiveGoldenOutputs) {

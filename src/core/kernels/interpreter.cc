@@ -6,6 +6,7 @@
 #include "kernels/geometry.h"
 #include "kernels/optimized/optimized.h"
 #include "kernels/reference/reference.h"
+#include "plan/band_fusion.h"
 #include "quant/quantization.h"
 
 namespace micronet_ad {
@@ -74,10 +75,11 @@ Path choose_path(opt::Level level, const OperatorInfo& op, const kernels::ConvGe
   return Path::kRef;
 }
 
-// Lays out the caller's memory for `set` (already resolved). With base == nullptr only counts;
-// otherwise also fills `ops` and the scratch pointers. Returns the bytes used.
-std::size_t layout(const Model& model, KernelSet set, std::uint8_t* base, Interpreter::PreparedOp* ops,
-                   std::uint8_t** arena, std::int8_t** im2col, void** gemm_scratch) {
+// Lays out the caller's memory for `set` (already resolved) and an arena of `arena_bytes`. With
+// base == nullptr only counts; otherwise also fills `ops` and the scratch pointers. Returns the
+// bytes used. Scratch is sized for whole layers, which covers their row bands too.
+std::size_t layout(const Model& model, KernelSet set, std::size_t arena_bytes, std::uint8_t* base,
+                   Interpreter::PreparedOp* ops, std::uint8_t** arena, std::int8_t** im2col, void** gemm_scratch) {
   const opt::Level level = level_of(set);
   const std::size_t align = level == opt::Level::kReference ? kArenaAlignment : kOptimizedAlignment;
   std::size_t offset = 0;
@@ -86,8 +88,8 @@ std::size_t layout(const Model& model, KernelSet set, std::uint8_t* base, Interp
     offset += align_up(bytes, align);
     return p;
   };
-  if (arena != nullptr) *arena = take(model.arena_bytes());
-  else take(model.arena_bytes());
+  if (arena != nullptr) *arena = take(arena_bytes);
+  else take(arena_bytes);
   std::size_t im2col_bytes = 0, scratch_bytes = 0;
   for (int i = 0; i < model.num_operators(); ++i) {
     const OperatorInfo& op = model.op(i);
@@ -160,6 +162,72 @@ std::size_t layout(const Model& model, KernelSet set, std::uint8_t* base, Interp
   return offset;
 }
 
+// What a convolution needs besides its operator: the resolved kernel set and shared scratch.
+struct ConvContext {
+  const Model* model;
+  KernelSet set;
+  std::int8_t* im2col;
+  void* gemm_scratch;
+};
+
+// Runs convolution `op` over geometry `g` — the layer's own, or a row band of it — through the
+// path init() prepared for the layer.
+void run_conv(const ConvContext& c, const OperatorInfo& op, const Interpreter::PreparedOp& p,
+              const kernels::ConvGeometry& g, const std::int8_t* x, std::int8_t* y) {
+  kernels::Requantization rq;
+  rq.input_offset = p.input_offset; rq.output_offset = p.output_offset;
+  rq.act_min = p.act_min; rq.act_max = p.act_max;
+  rq.multipliers = p.multipliers; rq.shifts = p.shifts;
+#if defined(__x86_64__)
+  const bool avx512 = c.set == KernelSet::kAvx512Vnni;
+  if (p.path == Path::kGemm || p.path == Path::kIm2colGemm) {
+    opt::GemmArgs a;
+    a.m = static_cast<int>(gemm_rows(g)); a.k = gemm_depth(g); a.n = g.out_c;
+    if (p.path == Path::kIm2colGemm) {
+      // AVX-512 takes the row sums from im2col, which has each row's bytes at hand.
+      a.lda = opt::gemm_lda(avx512 ? opt::Level::kAvx512Vnni : opt::Level::kAvx2, a.k);
+      auto* terms = avx512 ? static_cast<std::int32_t*>(c.gemm_scratch) : nullptr;
+      opt::im2col(g, p.input_offset, x, c.im2col, a.lda, terms);
+      a.x = c.im2col;
+      a.row_terms = terms;
+    } else {
+      a.x = x;
+    }
+    a.packed = p.packed; a.corr = p.corr; a.multipliers = p.multipliers; a.shifts = p.shifts;
+    a.input_offset = p.input_offset; a.output_offset = p.output_offset;
+    a.act_min = p.act_min; a.act_max = p.act_max;
+    a.y = y; a.scratch = c.gemm_scratch;
+    if (avx512) opt::gemm_avx512vnni(a);
+    else opt::gemm_avx2(a);
+    return;
+  }
+  if (p.path == Path::kDepthwise) {
+    if (avx512) opt::depthwise_avx512(g, rq, x, p.dw_packed, y);
+    else opt::depthwise_avx2(g, rq, x, p.dw_packed, y);
+    return;
+  }
+#endif
+  const Model& model = *c.model;
+  const auto* w = reinterpret_cast<const std::int8_t*>(model.tensor(op.inputs[1]).data);
+  const auto* bias = (op.num_inputs > 2 && op.inputs[2] >= 0)
+                         ? reinterpret_cast<const std::int32_t*>(model.tensor(op.inputs[2]).data) : nullptr;
+  if (op.type == OpType::kConv2D) kernels::reference::conv2d(g, rq, x, w, bias, y);
+  else kernels::reference::depthwise_conv2d(g, rq, x, w, bias, y);
+}
+
+// Output rows [r0, r1) of convolution `op` (geometry g) into y. The sub-geometry starts at the
+// first input row those rows read, so that its top padding is never negative.
+void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const Interpreter::PreparedOp& p,
+                   const kernels::ConvGeometry& g, int r0, int r1, const std::int8_t* x, std::int8_t* y) {
+  kernels::ConvGeometry rows = g;
+  const int first = r0 * g.stride_h - g.pad_top;  // input row of the first window's top tap
+  const int skip = first > 0 ? first : 0;
+  rows.in_h = g.in_h - skip;
+  rows.pad_top = skip - first;
+  rows.out_h = r1 - r0;
+  run_conv(c, op, p, rows, x + static_cast<std::size_t>(skip) * g.in_w * g.in_c, y);
+}
+
 }  // namespace
 
 const char* kernel_set_name(KernelSet set) {
@@ -189,30 +257,61 @@ bool Interpreter::kernel_set_supported(KernelSet set) {
 }
 
 std::size_t Interpreter::required_memory(const Model& model, KernelSet kernels) {
-  const KernelSet set = resolve(kernels);
+  InterpreterOptions options;
+  options.kernels = kernels;
+  return required_memory(model, options);
+}
+
+std::size_t Interpreter::required_memory(const Model& model, const InterpreterOptions& options) {
+  const KernelSet set = resolve(options.kernels);
   const std::size_t align = set == KernelSet::kReference ? kArenaAlignment : kOptimizedAlignment;
-  return align + layout(model, set, nullptr, nullptr, nullptr, nullptr, nullptr);  // slack to align the start
+  const std::size_t arena = arena_bytes(model, options.band_fusion);
+  return align + layout(model, set, arena, nullptr, nullptr, nullptr, nullptr, nullptr);  // slack to align the start
+}
+
+std::size_t Interpreter::arena_bytes(const Model& model, bool band_fusion) {
+  if (!band_fusion) return model.arena_bytes();
+  plan::BandFusion fusion;
+  // The model's own plan succeeded, and bands only shrink tensors: this cannot fail.
+  return plan::plan_band_fusion(model, &fusion, nullptr).ok() ? fusion.arena_bytes : model.arena_bytes();
 }
 
 Status Interpreter::init(const Model& model, void* memory, std::size_t memory_bytes, KernelSet kernels) {
+  InterpreterOptions options;
+  options.kernels = kernels;
+  return init(model, memory, memory_bytes, options);
+}
+
+Status Interpreter::init(const Model& model, void* memory, std::size_t memory_bytes, const InterpreterOptions& options) {
   model_ = nullptr;
-  const KernelSet set = resolve(kernels);
+  const KernelSet set = resolve(options.kernels);
   if (!kernel_set_supported(set))
     return Status::Error("kernel set %s is not supported by this CPU or build", kernel_set_name(set));
-  const std::size_t needed = required_memory(model, set);
+  plan::BandFusion fusion;  // no pairs unless asked for
+  std::size_t arena = model.arena_bytes();
+  if (options.band_fusion) {
+    const Status planned = plan::plan_band_fusion(model, &fusion, arena_offsets_);
+    if (!planned.ok()) return planned;
+    arena = fusion.arena_bytes;
+  } else {
+    for (int t = 0; t < model.num_tensors(); ++t) arena_offsets_[t] = model.plan(t).arena_offset;
+  }
+  const std::size_t align = set == KernelSet::kReference ? kArenaAlignment : kOptimizedAlignment;
+  const std::size_t needed = align + layout(model, set, arena, nullptr, nullptr, nullptr, nullptr, nullptr);
   if (memory == nullptr || memory_bytes < needed)
     return Status::Error("interpreter needs %zu bytes of memory, got %zu", needed, memory_bytes);
-  const std::size_t align = set == KernelSet::kReference ? kArenaAlignment : kOptimizedAlignment;
   auto base = reinterpret_cast<std::uintptr_t>(memory);
   auto* start = static_cast<std::uint8_t*>(memory) + (align_up(base, align) - base);
-  layout(model, set, start, prepared_, &arena_, &im2col_, &gemm_scratch_);
+  layout(model, set, arena, start, prepared_, &arena_, &im2col_, &gemm_scratch_);
+  for (int i = 0; i < model.num_operators(); ++i) prepared_[i].band_rows = fusion.band_rows[i];
+  fused_pairs_ = fusion.num_pairs;
   kernel_set_ = set;
   model_ = &model;
   return Status::Ok();
 }
 
 std::int8_t* Interpreter::tensor_data(int tensor_index) const {
-  return reinterpret_cast<std::int8_t*>(arena_ + model_->plan(tensor_index).arena_offset);
+  return reinterpret_cast<std::int8_t*>(arena_ + arena_offsets_[tensor_index]);
 }
 
 std::int8_t* Interpreter::input() { return model_ ? tensor_data(model_->input_tensor()) : nullptr; }
@@ -220,62 +319,67 @@ const std::int8_t* Interpreter::output() const { return model_ ? tensor_data(mod
 std::size_t Interpreter::input_bytes() const { return model_ ? static_cast<std::size_t>(model_->plan(model_->input_tensor()).size) : 0; }
 std::size_t Interpreter::output_bytes() const { return model_ ? static_cast<std::size_t>(model_->plan(model_->output_tensor()).size) : 0; }
 
+// Op b − 1 (A) and op b (B) of a fused pair: B one output row at a time, from a band holding
+// the rows [base, end) of their shared tensor T; A computes each row of T once, when first needed.
+void Interpreter::run_band_pair(int b) {
+  const Model& model = *model_;
+  const ConvContext context{model_, kernel_set_, im2col_, gemm_scratch_};
+  const OperatorInfo& op_a = model.op(b - 1);
+  const OperatorInfo& op_b = model.op(b);
+  const PreparedOp& pa = prepared_[b - 1];
+  const PreparedOp& pb = prepared_[b];
+  const kernels::ConvGeometry ga = conv_geometry(model, op_a, pa.pad_top, pa.pad_left);
+  const kernels::ConvGeometry gb = conv_geometry(model, op_b, pb.pad_top, pb.pad_left);
+  const std::int8_t* x = tensor_data(op_a.inputs[0]);
+  std::int8_t* band = tensor_data(op_a.output);
+  std::int8_t* y = tensor_data(op_b.output);
+  const std::size_t t_row = static_cast<std::size_t>(gb.in_w) * gb.in_c;
+  const std::size_t y_row = static_cast<std::size_t>(gb.out_w) * gb.out_c;
+  int base = 0, end = 0;
+  for (int oy = 0; oy < gb.out_h; ++oy) {
+    const int top = oy * gb.stride_h - gb.pad_top;  // B's window: rows [top, top + band_rows) of T
+    const int want_base = top > 0 ? top : 0;
+    const int want_end = top + pb.band_rows < gb.in_h ? top + pb.band_rows : gb.in_h;
+    // Windows only move down: rows still needed move to the front, the new ones come from A.
+    const int kept = end > want_base ? end - want_base : 0;
+    if (kept > 0 && want_base > base)
+      std::memmove(band, band + static_cast<std::size_t>(want_base - base) * t_row, static_cast<std::size_t>(kept) * t_row);
+    base = want_base;
+    end = want_base + kept;
+    if (want_end > end) {
+      run_conv_rows(context, op_a, pa, ga, end, want_end, x, band + static_cast<std::size_t>(kept) * t_row);
+      end = want_end;
+    }
+    kernels::ConvGeometry row = gb;
+    row.in_h = end - base;
+    row.pad_top = base - top;
+    row.out_h = 1;
+    run_conv(context, op_b, pb, row, band, y + static_cast<std::size_t>(oy) * y_row);
+  }
+}
+
 Status Interpreter::invoke() {
   if (model_ == nullptr) return Status::Error("interpreter is not initialised");
   const Model& model = *model_;
+  const ConvContext context{model_, kernel_set_, im2col_, gemm_scratch_};
 #if defined(__x86_64__)
   const bool avx512 = kernel_set_ == KernelSet::kAvx512Vnni;
 #endif
   for (int i = 0; i < model.num_operators(); ++i) {
     const OperatorInfo& op = model.op(i);
     const PreparedOp& p = prepared_[i];
+    // The first op of a fused pair runs inside the second, band by band; its output never exists whole.
+    if (i + 1 < model.num_operators() && prepared_[i + 1].band_rows > 0) continue;
     const TensorInfo in = model.tensor(op.inputs[0]);
     const TensorInfo out = model.tensor(op.output);
     const std::int8_t* x = tensor_data(op.inputs[0]);
     std::int8_t* y = tensor_data(op.output);
     switch (op.type) {
       case OpType::kConv2D:
-      case OpType::kDepthwiseConv2D: {
-        const kernels::ConvGeometry g = conv_geometry(model, op, p.pad_top, p.pad_left);
-        kernels::Requantization rq;
-        rq.input_offset = p.input_offset; rq.output_offset = p.output_offset;
-        rq.act_min = p.act_min; rq.act_max = p.act_max;
-        rq.multipliers = p.multipliers; rq.shifts = p.shifts;
-#if defined(__x86_64__)
-        if (p.path == Path::kGemm || p.path == Path::kIm2colGemm) {
-          opt::GemmArgs a;
-          a.m = static_cast<int>(gemm_rows(g)); a.k = gemm_depth(g); a.n = g.out_c;
-          if (p.path == Path::kIm2colGemm) {
-            // AVX-512 takes the row sums from im2col, which has each row's bytes at hand.
-            a.lda = opt::gemm_lda(avx512 ? opt::Level::kAvx512Vnni : opt::Level::kAvx2, a.k);
-            auto* terms = avx512 ? static_cast<std::int32_t*>(gemm_scratch_) : nullptr;
-            opt::im2col(g, p.input_offset, x, im2col_, a.lda, terms);
-            a.x = im2col_;
-            a.row_terms = terms;
-          } else {
-            a.x = x;
-          }
-          a.packed = p.packed; a.corr = p.corr; a.multipliers = p.multipliers; a.shifts = p.shifts;
-          a.input_offset = p.input_offset; a.output_offset = p.output_offset;
-          a.act_min = p.act_min; a.act_max = p.act_max;
-          a.y = y; a.scratch = gemm_scratch_;
-          if (avx512) opt::gemm_avx512vnni(a);
-          else opt::gemm_avx2(a);
-          break;
-        }
-        if (p.path == Path::kDepthwise) {
-          if (avx512) opt::depthwise_avx512(g, rq, x, p.dw_packed, y);
-          else opt::depthwise_avx2(g, rq, x, p.dw_packed, y);
-          break;
-        }
-#endif
-        const auto* w = reinterpret_cast<const std::int8_t*>(model.tensor(op.inputs[1]).data);
-        const auto* bias = (op.num_inputs > 2 && op.inputs[2] >= 0)
-                               ? reinterpret_cast<const std::int32_t*>(model.tensor(op.inputs[2]).data) : nullptr;
-        if (op.type == OpType::kConv2D) kernels::reference::conv2d(g, rq, x, w, bias, y);
-        else kernels::reference::depthwise_conv2d(g, rq, x, w, bias, y);
+      case OpType::kDepthwiseConv2D:
+        if (p.band_rows > 0) run_band_pair(i);
+        else run_conv(context, op, p, conv_geometry(model, op, p.pad_top, p.pad_left), x, y);
         break;
-      }
       case OpType::kAveragePool2D: {
         kernels::PoolGeometry g;
         g.batches = in.shape.dims[0];

@@ -79,6 +79,12 @@ nlohmann::json model_info_json(const ModelFile& file) {
   // packed copies of the weights.
   j["interpreter_memory_bytes"] = Interpreter::required_memory(m, KernelSet::kReference);
   j["interpreter_memory_bytes_optimized"] = Interpreter::required_memory(m, KernelSet::kAuto);
+  // Row-band execution (InterpreterOptions::band_fusion): the arena and memory it needs.
+  InterpreterOptions banded;
+  banded.kernels = KernelSet::kReference;
+  banded.band_fusion = true;
+  j["arena_bytes_band_fusion"] = Interpreter::arena_bytes(m, true);
+  j["interpreter_memory_bytes_band_fusion"] = Interpreter::required_memory(m, banded);
   return j;
 }
 
