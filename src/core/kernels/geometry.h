@@ -18,4 +18,14 @@ inline int padding_before(Padding padding, int in, int out, int filter, int stri
   return total > 0 ? total / 2 : 0;
 }
 
+// The part of a pooling window inside the input, along one axis: the window starts at input
+// index `start` (negative inside the padding) and its taps [begin, end) fall inside the input.
+struct WindowSpan {
+  int start, begin, end;
+};
+inline WindowSpan window_span(int out_index, int stride, int pad_before, int filter, int in) {
+  const int start = out_index * stride - pad_before;
+  return WindowSpan{start, start < 0 ? -start : 0, filter < in - start ? filter : in - start};
+}
+
 }  // namespace micronet_ad::kernels

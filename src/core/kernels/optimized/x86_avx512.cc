@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/geometry.h"
 #include "kernels/optimized/optimized.h"
 
 #define MNAD_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -479,13 +480,11 @@ MNAD_AVX512 void average_pool_avx512(const PoolGeometry& g, const std::int8_t* x
   const __m512i act_min = _mm512_set1_epi32(g.act_min), act_max = _mm512_set1_epi32(g.act_max);
   for (int b = 0; b < g.batches; ++b)
     for (int oy = 0; oy < g.out_h; ++oy) {
-      const int in_y0 = oy * g.stride_h - g.pad_top;
-      const int fy_begin = in_y0 < 0 ? -in_y0 : 0;
-      const int fy_end = g.filter_h < g.in_h - in_y0 ? g.filter_h : g.in_h - in_y0;
+      const WindowSpan wy = window_span(oy, g.stride_h, g.pad_top, g.filter_h, g.in_h);
+      const int in_y0 = wy.start, fy_begin = wy.begin, fy_end = wy.end;
       for (int ox = 0; ox < g.out_w; ++ox) {
-        const int in_x0 = ox * g.stride_w - g.pad_left;
-        const int fx_begin = in_x0 < 0 ? -in_x0 : 0;
-        const int fx_end = g.filter_w < g.in_w - in_x0 ? g.filter_w : g.in_w - in_x0;
+        const WindowSpan wx = window_span(ox, g.stride_w, g.pad_left, g.filter_w, g.in_w);
+        const int in_x0 = wx.start, fx_begin = wx.begin, fx_end = wx.end;
         const int count = (fy_end - fy_begin) * (fx_end - fx_begin);  // > 0: validation
         const __m512i half = _mm512_set1_epi32(count / 2);
         const __m512d divisor = _mm512_set1_pd(static_cast<double>(count));

@@ -1,3 +1,4 @@
+#include "kernels/geometry.h"
 #include "kernels/reference/reference.h"
 
 namespace micronet_ad::kernels::reference {
@@ -7,13 +8,11 @@ namespace micronet_ad::kernels::reference {
 void average_pool2d(const PoolGeometry& g, const std::int8_t* input, std::int8_t* output) {
   for (int b = 0; b < g.batches; ++b) {
     for (int oy = 0; oy < g.out_h; ++oy) {
-      const int in_y0 = oy * g.stride_h - g.pad_top;
-      const int fy_begin = in_y0 < 0 ? -in_y0 : 0;
-      const int fy_end = g.filter_h < g.in_h - in_y0 ? g.filter_h : g.in_h - in_y0;
+      const WindowSpan wy = window_span(oy, g.stride_h, g.pad_top, g.filter_h, g.in_h);
+      const int in_y0 = wy.start, fy_begin = wy.begin, fy_end = wy.end;
       for (int ox = 0; ox < g.out_w; ++ox) {
-        const int in_x0 = ox * g.stride_w - g.pad_left;
-        const int fx_begin = in_x0 < 0 ? -in_x0 : 0;
-        const int fx_end = g.filter_w < g.in_w - in_x0 ? g.filter_w : g.in_w - in_x0;
+        const WindowSpan wx = window_span(ox, g.stride_w, g.pad_left, g.filter_w, g.in_w);
+        const int in_x0 = wx.start, fx_begin = wx.begin, fx_end = wx.end;
         for (int c = 0; c < g.channels; ++c) {
           std::int32_t sum = 0;
           int count = 0;
