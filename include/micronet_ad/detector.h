@@ -13,6 +13,7 @@
 #include "micronet_ad/frontend.h"
 #include "micronet_ad/interpreter.h"
 #include "micronet_ad/model.h"
+#include "micronet_ad/profile.h"
 #include "micronet_ad/status.h"
 
 namespace micronet_ad {
@@ -35,6 +36,21 @@ Status output_of_machine_id(const char* machine_id, int* output_index);
 Status machine_id_from_file_name(const char* path, char* out, std::size_t out_size);
 
 // ---- scoring ---------------------------------------------------------------------------------
+// One scoring interface (docs/enrolment.md): window → score per method → clip mean → decision.
+// A method is computed for every window where it applies; a new method is one enum value here
+// and one case in score_window() (scorer.cc).
+enum class ScoreMethod : std::uint8_t {
+  kNegSoftmax,  // −p[id]: the kit's and the paper's score; needs a machine-ID output
+  kNll,         // −log p[id]; needs a machine-ID output
+  kDistance,    // distance from a machine profile (profile.h); needs a profile
+};
+inline constexpr int kNumScoreMethods = 3;
+const char* score_method_name(ScoreMethod method);  // "neg_softmax", "nll", "distance"
+bool parse_score_method(const char* text, ScoreMethod* out);
+
+// The one decision rule: a score above its threshold is anomalous.
+inline bool is_anomalous(double score, double threshold) { return score > threshold; }
+
 struct OutputQuantization {
   float scale = 0.0f;
   std::int32_t zero_point = 0;
@@ -42,19 +58,23 @@ struct OutputQuantization {
 
 struct WindowScore {
   double probabilities[kNumOutputs] = {};  // softmax over all 8 dequantized logits
-  double score = 0.0;                      // −p[id]: the kit's and the paper's score
-  double nll = 0.0;                        // −log p[id]
+  double values[kNumScoreMethods] = {};    // by ScoreMethod; NaN where the method does not apply
+  double operator[](ScoreMethod method) const { return values[static_cast<int>(method)]; }
 };
 
 // Dequantizes the logits and applies a numerically stable softmax in double.
 void softmax(const std::int8_t* logits, OutputQuantization quantization, double* probabilities);
-WindowScore score_window(const std::int8_t* logits, OutputQuantization quantization, int output_index);
+// Every method's window score. output_index −1: no machine-ID output (softmax methods NaN);
+// profile nullptr: no distance (NaN). `embedding` is the interpreter's embedding tensor.
+WindowScore score_window(const std::int8_t* logits, OutputQuantization quantization, int output_index,
+                         const Profile* profile = nullptr, const std::int8_t* embedding = nullptr);
 
 struct ClipScore {
   std::int64_t windows = 0;
-  double score = 0.0;  // mean window score (higher = more anomalous)
-  // Mean of the per-window −log p[id] (what golden meta.json's "nll" is), not −log of the mean p.
-  double nll = 0.0;
+  // Mean of each method's window scores (higher = more anomalous); NaN where it does not apply.
+  // For nll that is the mean of −log p[id] (golden meta.json's "nll"), not −log of the mean p.
+  double means[kNumScoreMethods] = {};
+  double operator[](ScoreMethod method) const { return means[static_cast<int>(method)]; }
   double mean_probabilities[kNumOutputs] = {};
   // argmax of the mean softmax over the known IDs (outputs 0..3) only: 4..7 are untrained, and
   // a barely responding model can put its largest (near-uniform) mass there.
@@ -75,8 +95,7 @@ class ClipAccumulator {
 
  private:
   std::int64_t windows_ = 0;
-  double score_sum_ = 0.0;
-  double nll_sum_ = 0.0;
+  double sums_[kNumScoreMethods] = {};
   double probability_sum_[kNumOutputs] = {};
   std::int8_t min_[kNumOutputs] = {};
   std::int8_t max_[kNumOutputs] = {};
@@ -86,7 +105,7 @@ class ClipAccumulator {
 struct DetectorConfig {
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
-  int output_index = 0;  // the clip's machine ID (see output_of_machine_id)
+  int output_index = 0;  // the clip's machine-ID output (output_of_machine_id), or −1 for none
 };
 
 // Called for every scored window, in order (e.g. to keep per-window scores or raw outputs).
@@ -108,6 +127,11 @@ class Detector {
   // Starts a new clip, optionally for another machine ID.
   void reset();
   Status set_output_index(int output_index);
+  // Scores distance from `profile` too (nullptr: no longer). Refuses a profile whose embedding
+  // size, quantization, framing or resize differ from this model's and config's, saying which.
+  // The profile must outlive its use here.
+  Status set_profile(const Profile* profile);
+  const Profile* profile() const { return profile_; }
   void set_window_observer(WindowObserver observer, void* context) {
     observer_ = observer;
     observer_context_ = context;
@@ -128,7 +152,9 @@ class Detector {
 
   DetectorConfig config_;
   OutputQuantization output_;
+  OutputQuantization embedding_;  // the embedding tensor's quantization
   Interpreter* interpreter_ = nullptr;
+  const Profile* profile_ = nullptr;
   Frontend* frontend_ = nullptr;
   ClipAccumulator accumulator_;
   WindowObserver observer_ = nullptr;

@@ -62,6 +62,10 @@ class Interpreter {
   const std::int8_t* output() const;
   std::size_t input_bytes() const;
   std::size_t output_bytes() const;
+  // The model's embedding tensor (Model::embedding_tensor) after invoke(); nullptr / 0 when the
+  // model has none. Valid until the next invoke().
+  const std::int8_t* embedding() const;
+  std::size_t embedding_bytes() const;
 
   Status invoke();
   void set_observer(OpObserver observer, void* context) {

@@ -81,6 +81,10 @@ class Model {
   int num_operators() const { return num_operators_; }
   int input_tensor() const { return input_; }
   int output_tensor() const { return output_; }
+  // The window embedding (SPEC §7, docs/enrolment.md): the activation the last CONV_2D reads —
+  // for the MicroNet models the pooled features the 1x1 classifier sees. −1 when the model has
+  // no CONV_2D. The planner keeps it alive until invoke() returns, so it can be read afterwards.
+  int embedding_tensor() const { return embedding_; }
   TensorInfo tensor(int index) const;  // index must be in [0, num_tensors())
   const OperatorInfo& op(int index) const { return ops_[index]; }
   const TensorPlan& plan(int tensor_index) const { return plans_[tensor_index]; }
@@ -108,6 +112,7 @@ class Model {
   int num_operators_ = 0;
   int input_ = -1;
   int output_ = -1;
+  int embedding_ = -1;
   std::size_t arena_bytes_ = 0;
   std::size_t arena_lower_bound_ = 0;
   std::size_t parameter_bytes_ = 0;

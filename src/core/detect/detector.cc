@@ -30,6 +30,11 @@ Status Detector::init(const DetectorConfig& config, const Model& model, Interpre
   if (Status s = frontend->init(fe, fft); !s) return s;
   config_ = config;
   output_ = {out.scale(), out.zero_point};
+  if (model.embedding_tensor() >= 0) {
+    const TensorInfo e = model.tensor(model.embedding_tensor());
+    embedding_ = {e.scale(), e.zero_point};
+  }
+  profile_ = nullptr;
   interpreter_ = interpreter;
   frontend_ = frontend;
   if (Status s = set_output_index(config.output_index); !s) return s;
@@ -38,11 +43,34 @@ Status Detector::init(const DetectorConfig& config, const Model& model, Interpre
 }
 
 Status Detector::set_output_index(int output_index) {
-  if (machine_id_of_output(output_index) == nullptr) {
-    return Status::Error("detector: output index %d is not a machine ID output (0..%d)", output_index,
+  if (output_index != -1 && machine_id_of_output(output_index) == nullptr) {
+    return Status::Error("detector: output index %d is not a machine ID output (0..%d, or -1 for none)", output_index,
                          kNumMachineIds - 1);
   }
   config_.output_index = output_index;
+  return Status::Ok();
+}
+
+Status Detector::set_profile(const Profile* profile) {
+  if (profile != nullptr) {
+    if (interpreter_ == nullptr) return Status::Error("detector: set_profile() before init()");
+    const ProfileHeader& h = profile->header();
+    if (interpreter_->embedding() == nullptr) return Status::Error("profile: the model has no embedding (no CONV_2D)");
+    if (h.embedding_size != interpreter_->embedding_bytes())
+      return Status::Error("profile '%s' has embedding size %u, this model's is %zu (made for another model)", h.name,
+                           h.embedding_size, interpreter_->embedding_bytes());
+    if (h.embedding_scale != embedding_.scale || h.embedding_zero_point != embedding_.zero_point)
+      return Status::Error("profile '%s' was made for an embedding quantized %g/%d, this model's is %g/%d (another model)",
+                           h.name, static_cast<double>(h.embedding_scale), static_cast<int>(h.embedding_zero_point),
+                           static_cast<double>(embedding_.scale), static_cast<int>(embedding_.zero_point));
+    if (h.framing != config_.framing)
+      return Status::Error("profile '%s' was made with --framing %s, scoring uses %s", h.name, to_string(h.framing),
+                           to_string(config_.framing));
+    if (h.resize != config_.resize)
+      return Status::Error("profile '%s' was made with --resize %s, scoring uses %s", h.name, to_string(h.resize),
+                           to_string(config_.resize));
+  }
+  profile_ = profile;
   return Status::Ok();
 }
 
@@ -56,7 +84,8 @@ Status Detector::score_pending_windows() {
     std::memcpy(interpreter_->input(), window_.input, kPatchElements);
     if (Status s = interpreter_->invoke(); !s) return s;
     const std::int8_t* logits = interpreter_->output();
-    const WindowScore score = score_window(logits, output_, config_.output_index);
+    const WindowScore score =
+        score_window(logits, output_, config_.output_index, profile_, interpreter_->embedding());
     accumulator_.add(logits, score);
     if (observer_ != nullptr) observer_(observer_context_, window_, logits, score);
   }

@@ -1,5 +1,6 @@
 // Window and clip scores (SPEC §4).
 #include <cmath>
+#include <cstring>
 
 #include "micronet_ad/detector.h"
 
@@ -20,12 +21,39 @@ void softmax(const std::int8_t* logits, OutputQuantization quantization, double*
   for (int i = 0; i < kNumOutputs; ++i) probabilities[i] /= sum;
 }
 
-WindowScore score_window(const std::int8_t* logits, OutputQuantization quantization, int output_index) {
+const char* score_method_name(ScoreMethod method) {
+  switch (method) {
+    case ScoreMethod::kNegSoftmax: return "neg_softmax";
+    case ScoreMethod::kNll: return "nll";
+    case ScoreMethod::kDistance: return "distance";
+  }
+  return "?";
+}
+
+bool parse_score_method(const char* text, ScoreMethod* out) {
+  for (int m = 0; m < kNumScoreMethods; ++m) {
+    if (std::strcmp(text, score_method_name(static_cast<ScoreMethod>(m))) == 0) {
+      *out = static_cast<ScoreMethod>(m);
+      return true;
+    }
+  }
+  return false;
+}
+
+WindowScore score_window(const std::int8_t* logits, OutputQuantization quantization, int output_index,
+                         const Profile* profile, const std::int8_t* embedding) {
   WindowScore s;
   softmax(logits, quantization, s.probabilities);
-  const double p = s.probabilities[output_index];
-  s.score = -p;
-  s.nll = -std::log(p);  // +inf only if p underflows (output scales far beyond any real model's)
+  for (double& v : s.values) v = std::nan("");
+  if (output_index >= 0 && output_index < kNumOutputs) {
+    const double p = s.probabilities[output_index];
+    s.values[static_cast<int>(ScoreMethod::kNegSoftmax)] = -p;
+    // +inf only if p underflows (output scales far beyond any real model's)
+    s.values[static_cast<int>(ScoreMethod::kNll)] = -std::log(p);
+  }
+  if (profile != nullptr && embedding != nullptr) {
+    s.values[static_cast<int>(ScoreMethod::kDistance)] = profile->distance(embedding);
+  }
   return s;
 }
 
@@ -50,8 +78,7 @@ void ClipAccumulator::add(const std::int8_t* logits, const WindowScore& score) {
     if (windows_ == 0 || logits[i] < min_[i]) min_[i] = logits[i];
     if (windows_ == 0 || logits[i] > max_[i]) max_[i] = logits[i];
   }
-  score_sum_ += score.score;
-  nll_sum_ += score.nll;
+  for (int m = 0; m < kNumScoreMethods; ++m) sums_[m] += score.values[m];
   ++windows_;
 }
 
@@ -60,8 +87,7 @@ ClipScore ClipAccumulator::result() const {
   r.windows = windows_;
   if (windows_ == 0) return r;
   const double n = static_cast<double>(windows_);
-  r.score = score_sum_ / n;
-  r.nll = nll_sum_ / n;
+  for (int m = 0; m < kNumScoreMethods; ++m) r.means[m] = sums_[m] / n;
   for (int i = 0; i < kNumOutputs; ++i) {
     r.mean_probabilities[i] = probability_sum_[i] / n;
     r.output_min[i] = min_[i];

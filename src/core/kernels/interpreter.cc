@@ -318,6 +318,12 @@ std::int8_t* Interpreter::input() { return model_ ? tensor_data(model_->input_te
 const std::int8_t* Interpreter::output() const { return model_ ? tensor_data(model_->output_tensor()) : nullptr; }
 std::size_t Interpreter::input_bytes() const { return model_ ? static_cast<std::size_t>(model_->plan(model_->input_tensor()).size) : 0; }
 std::size_t Interpreter::output_bytes() const { return model_ ? static_cast<std::size_t>(model_->plan(model_->output_tensor()).size) : 0; }
+const std::int8_t* Interpreter::embedding() const {
+  return model_ && model_->embedding_tensor() >= 0 ? tensor_data(model_->embedding_tensor()) : nullptr;
+}
+std::size_t Interpreter::embedding_bytes() const {
+  return model_ && model_->embedding_tensor() >= 0 ? static_cast<std::size_t>(model_->plan(model_->embedding_tensor()).size) : 0;
+}
 
 // Op b − 1 (A) and op b (B) of a fused pair: B one output row at a time, from a band holding
 // the rows [base, end) of their shared tensor T; A computes each row of T once, when first needed.

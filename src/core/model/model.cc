@@ -521,6 +521,12 @@ Status Model::validate() {
   }
   if (!written[output_] || output_ == input_) return Status::Error("subgraph output tensor %d is not produced by any operator", output_);
   plans_[output_].last_op = static_cast<std::int16_t>(num_operators_);
+  embedding_ = -1;
+  for (int i = num_operators_ - 1; i >= 0 && embedding_ < 0; --i) {
+    if (ops_[i].type == OpType::kConv2D) embedding_ = ops_[i].inputs[0];
+  }
+  // Kept until the end of invoke(), so that it can be read with the outputs (no op overwrites it).
+  if (embedding_ >= 0 && embedding_ != input_) plans_[embedding_].last_op = static_cast<std::int16_t>(num_operators_);
 
   // Sizes of activations, and the unique weight and bias buffers (not RESHAPE's shape operand).
   bool is_parameter[kMaxTensors] = {};
