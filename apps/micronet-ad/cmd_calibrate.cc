@@ -85,11 +85,11 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
   static std::string model, machine_id, output, method_name = "empirical";
   static double quantile = 0.0;
   static ScoreModeOptions mode;
-  static host::ScoreKind kind = host::ScoreKind::kNegSoftmax;
+  static ScoringOptions scoring_options;
   static int threads = 0;
   add_model_option(cmd, &model);
   add_mode_options(cmd, &mode);
-  add_score_kind_option(cmd, &kind);
+  add_scoring_options(cmd, &scoring_options, false);
   cmd->add_option("--quantile,-q", quantile,
                   "Share of normal clips expected below the threshold, in (0, 1), e.g. 0.9 (DCASE 2021 baseline)")
       ->required()
@@ -105,9 +105,11 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
     if (!(quantile > 0.0 && quantile < 1.0)) throw std::runtime_error("--quantile must be strictly between 0 and 1");
     const host::ThresholdMethod method = host::parse_threshold_method(method_name);
     const auto file = host::load_default_model(model);
+    const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
+    const ScoreMethod kind = scoring.method();
     const std::vector<host::ClipInput> inputs = drop_anomalies(calibration_inputs(paths));
     if (inputs.empty()) throw std::runtime_error("no normal clips to calibrate on");
-    const host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, false};
+    const host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, false, scoring.profile_set()};
     std::map<std::string, std::vector<double>> scores;  // by machine ID
     std::size_t failures = 0, degenerate = 0;
     score_with_progress(file->model, options, inputs, [&](std::size_t, host::ClipOutcome& o) {
@@ -117,7 +119,7 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
         return;
       }
       if (o.result->clip.degenerate()) ++degenerate;
-      scores[machine_key(o.output_index)].push_back(clip_score(*o.result, kind));
+      scores[scoring.judge.machine_key(o.output_index, o.result->profile)].push_back(clip_score(*o.result, kind));
     });
     warn_if_degenerate(file->path, degenerate, inputs.size() - failures);
     if (failures > 0) {
@@ -130,7 +132,7 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
     set.score_kind = kind;
     set.method = method;
     set.quantile = quantile;
-    fmt::print("{:<6}  {:>6}  {:>10}  {:>10}  {:>10}  {}\n", "id", "clips", "min", "max", "threshold", "method");
+    fmt::print("{:<12}  {:>6}  {:>10}  {:>10}  {:>10}  {}\n", "id", "clips", "min", "max", "threshold", "method");
     for (const auto& [id, values] : scores) {
       host::Calibration calibration;
       try {
@@ -145,7 +147,7 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
         how += fmt::format(" (gamma shape {:.4g}, loc {:.6g}, scale {:.4g})", calibration.gamma->shape,
                            calibration.gamma->loc, calibration.gamma->scale);
       }
-      fmt::print("{:<6}  {:>6}  {:>10.6f}  {:>10.6f}  {:>10.6f}  {}\n", id, values.size(), *lo, *hi,
+      fmt::print("{:<12}  {:>6}  {:>10.6f}  {:>10.6f}  {:>10.6f}  {}\n", id, values.size(), *lo, *hi,
                  calibration.threshold, how);
       if (static_cast<double>(values.size()) * (1.0 - quantile) < 1.0) {
         std::fprintf(stderr,

@@ -20,6 +20,7 @@
 #include "host/eval/dcase_layout.h"
 #include "host/io/default_model.h"
 #include "host/io/file.h"
+#include "enrol.h"
 #include "scoring.h"
 
 namespace micronet_ad::cli {
@@ -66,13 +67,14 @@ std::vector<std::string> machine_types(const std::vector<TestClip>& clips) {
 struct Machine {
   host::MachineScores scores;
   std::vector<std::size_t> report_clips;
+  std::optional<double> threshold;  // the Judge's, when it decides
 };
 
 void write_text(const fs::path& path, const std::string& text) { host::write_file(path.string(), text.data(), text.size()); }
 
 std::string decision_csv(const std::vector<host::ScoreRow>& rows, double threshold) {
   std::string out;
-  for (const host::ScoreRow& row : rows) out += fmt::format("{},{}\n", row.file, row.score > threshold ? 1 : 0);
+  for (const host::ScoreRow& row : rows) out += fmt::format("{},{}\n", row.file, is_anomalous(row.score, threshold) ? 1 : 0);
   return out;
 }
 
@@ -81,17 +83,25 @@ std::string decision_csv(const std::vector<host::ScoreRow>& rows, double thresho
 void add_eval_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
       "eval", "DCASE evaluation: score every test clip, AUC/pAUC per machine ID, score CSVs and result.csv");
-  static std::string root, model, out_dir = "result", thresholds_path, report_path;
+  static std::string root, model, out_dir = "result", report_path, enrol_root;
   static ScoreModeOptions mode;
-  static host::ScoreKind kind = host::ScoreKind::kNegSoftmax;
+  static ScoringOptions scoring_options;
+  static EnrolOptions enrol_options;
   static int threads = 0;
   add_model_option(cmd, &model);
   add_mode_options(cmd, &mode);
-  add_score_kind_option(cmd, &kind);
+  add_scoring_options(cmd, &scoring_options, false);
+  cmd->add_option("--enrol", enrol_root,
+                  "Enrol first: fit a profile per machine type and ID on <ROOT>/<type>/train (written to "
+                  "<out>/profiles/), then evaluate <ROOT>/<type>/test by distance; ROOT defaults to the evaluated "
+                  "tree")
+      ->expected(0, 1)
+      ->default_str("");
+  add_enrol_fit_options(cmd, &enrol_options);
   cmd->add_option("--out", out_dir,
                   "Folder for anomaly_score_<type>_id_XX.csv, result.csv and decision_result_<type>_id_XX.csv "
                   "(created; default: result)");
-  cmd->add_option("--thresholds", thresholds_path,
+  cmd->add_option("--thresholds", scoring_options.thresholds,
                   "Thresholds JSON from `calibrate` (same model and score kind, one machine type): adds decisions, "
                   "precision, recall and F1");
   cmd->add_option("--report", report_path, "Also write a self-contained HTML report (ROC, histograms, spectrograms)");
@@ -100,26 +110,30 @@ void add_eval_command(CLI::App& app, int* exit_code) {
                   "DCASE tree <ROOT>/<machine_type>/test/{normal,anomaly}_id_XX_*.wav, one machine type's folder, "
                   "or a test/ folder")
       ->required();
-  cmd->callback([exit_code] {
+  cmd->callback([exit_code, cmd] {
     const auto started = std::chrono::steady_clock::now();
     const auto file = host::load_default_model(model);
-    std::optional<host::ThresholdSet> thresholds;
-    if (!thresholds_path.empty()) thresholds = host::load_thresholds(thresholds_path, model_sha1(*file), kind);
     const std::vector<TestClip> clips = find_test_clips(root);
     const std::vector<std::string> types = machine_types(clips);
-    if (thresholds) {
-      // Threshold files hold one threshold per machine ID, so they belong to one machine type.
-      if (types.size() > 1) {
-        throw std::runtime_error(root + ": --thresholds applies to one machine type, but this tree has " +
-                                 std::to_string(types.size()) + " (" + types.front() + ", " + types[1] +
-                                 ", ...); evaluate one machine type's folder at a time");
-      }
-      for (const TestClip& c : clips) threshold_for(*thresholds, c.machine_id, thresholds_path);  // fail early
+    if (cmd_used(cmd, "--enrol")) {
+      if (!scoring_options.profile.empty()) throw std::runtime_error("--enrol and --profile exclude each other");
+      scoring_options.profile = enrol_dcase_tree(*file, enrol_root.empty() ? root : enrol_root,
+                                                 (fs::path(out_dir) / "profiles").string(), mode, enrol_options,
+                                                 threads, types);
     }
-
+    const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
+    const ScoreMethod kind = scoring.method();
+    const bool decides = scoring.judge.has_thresholds() || kind == ScoreMethod::kDistance;
+    // Threshold files for softmax scores hold one threshold per machine ID, so one machine type.
+    if (scoring.judge.has_thresholds() && kind != ScoreMethod::kDistance && types.size() > 1) {
+      throw std::runtime_error(root + ": --thresholds applies to one machine type, but this tree has " +
+                               std::to_string(types.size()) + " (" + types.front() + ", " + types[1] +
+                               ", ...); evaluate one machine type's folder at a time");
+    }
     std::vector<host::ClipInput> inputs;
     for (const TestClip& c : clips) inputs.push_back({c.path, ""});
-    const host::BatchOptions options{mode.framing, mode.resize, "", threads, !report_path.empty()};
+    const host::BatchOptions options{mode.framing, mode.resize, "", threads, !report_path.empty(),
+                                     scoring.profile_set()};
     std::map<std::pair<std::string, std::string>, Machine> machines;  // sorted by (type, id)
     host::ReportData report;
     std::size_t failures = 0, degenerate = 0;
@@ -129,13 +143,20 @@ void add_eval_command(CLI::App& app, int* exit_code) {
         std::fprintf(stderr, "micronet-ad: error: %s\n", o.error.c_str());
         return;
       }
-      if (o.result->clip.degenerate()) ++degenerate;
       const TestClip& c = clips[i];
+      std::optional<double> threshold;
+      try {
+        threshold = scoring.judge.threshold(o.output_index, o.result->profile);
+      } catch (const std::runtime_error& e) {
+        throw std::runtime_error(c.path + ": " + e.what());
+      }
+      if (o.result->clip.degenerate()) ++degenerate;
       const std::string name = fs::path(c.path).filename().string();
       Machine& m = machines[{c.machine_type, c.machine_id}];
       m.scores.machine_type = c.machine_type;
       m.scores.machine_id = c.machine_id;
       m.scores.rows.push_back({name, clip_score(*o.result, kind), 0});
+      m.threshold = threshold;
       if (!report_path.empty()) {
         m.report_clips.push_back(report.clips.size());
         report.clips.push_back(report_clip(name, o, kind));
@@ -149,10 +170,8 @@ void add_eval_command(CLI::App& app, int* exit_code) {
     for (const auto& [key, m] : machines) groups.push_back(m.scores);
     const std::vector<host::IdMetrics> ids = host::evaluate_machines(groups);
     std::vector<host::IdDecisions> decisions;
-    if (thresholds) {
-      for (const host::MachineScores& g : groups) {
-        decisions.push_back(host::decide_id(g.rows, threshold_for(*thresholds, g.machine_id, thresholds_path)));
-      }
+    if (decides) {
+      for (const auto& [key, m] : machines) decisions.push_back(host::decide_id(m.scores.rows, m.threshold.value()));
     }
 
     std::error_code ec;
@@ -161,15 +180,15 @@ void add_eval_command(CLI::App& app, int* exit_code) {
     for (std::size_t k = 0; k < groups.size(); ++k) {
       const host::MachineScores& g = groups[k];
       host::write_score_csv((fs::path(out_dir) / host::score_csv_name(g.machine_type, g.machine_id)).string(), g.rows);
-      if (thresholds) {
+      if (decides) {
         write_text(fs::path(out_dir) / ("decision_result_" + g.machine_type + "_" + g.machine_id + ".csv"),
                    decision_csv(g.rows, decisions[k].threshold));
       }
     }
     write_text(fs::path(out_dir) / "result.csv",
-               thresholds ? host::format_result_csv(ids, decisions) : host::format_result_csv(ids));
+               decides ? host::format_result_csv(ids, decisions) : host::format_result_csv(ids));
 
-    fmt::print("{}", host::format_metrics_table(ids, thresholds ? &decisions : nullptr));
+    fmt::print("{}", host::format_metrics_table(ids, decides ? &decisions : nullptr));
     std::fflush(stdout);
     warn_about_undefined(ids);
     warn_if_degenerate(file->path, degenerate, scored);
@@ -179,7 +198,8 @@ void add_eval_command(CLI::App& app, int* exit_code) {
     if (!report_path.empty()) {
       report.title = "micronet-ad evaluation: " + root;
       report.facts = report_facts(*file, kind, options);
-      if (thresholds) report.facts.push_back({"thresholds", thresholds_path});
+      if (!scoring_options.thresholds.empty()) report.facts.push_back({"thresholds", scoring_options.thresholds});
+      if (!scoring_options.profile.empty()) report.facts.push_back({"profiles", scoring_options.profile});
       report.score_label = score_kind_label(kind);
       std::size_t k = 0;
       for (const auto& [key, m] : machines) {
@@ -187,10 +207,10 @@ void add_eval_command(CLI::App& app, int* exit_code) {
         rm.title = key.first + " " + key.second;
         rm.clips = m.report_clips;
         rm.metrics = ids[k];
-        if (thresholds) {
+        if (decides) {
           rm.decisions = decisions[k];
           for (std::size_t c = 0; c < rm.clips.size(); ++c) {
-            report.clips[rm.clips[c]].decision = m.scores.rows[c].score > decisions[k].threshold;
+            report.clips[rm.clips[c]].decision = is_anomalous(m.scores.rows[c].score, decisions[k].threshold);
           }
         }
         report.machines.push_back(std::move(rm));

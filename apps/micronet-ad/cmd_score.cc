@@ -1,7 +1,7 @@
 // micronet-ad score PATH...: anomaly scores of audio clips (SPEC §4), one result per clip.
 // Files are scored by a small pool of threads (host::score_clips); results are printed in input
-// order, so the output does not depend on --threads. With --thresholds each clip also gets a
-// decision (1: anomalous), with --report an HTML report.
+// order, so the output does not depend on --threads. With --thresholds or --profile each clip
+// also gets a decision (1: anomalous), with --report an HTML report.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -30,9 +30,9 @@ std::string csv_field(const std::string& text) {
 }
 
 // The report groups clips by machine ID (score has no machine types).
-host::ReportData score_report(const host::ModelFile& file, host::ScoreKind kind, const host::BatchOptions& options,
+host::ReportData score_report(const host::ModelFile& file, ScoreMethod kind, const host::BatchOptions& options,
                               std::vector<host::ReportClip> clips, const std::vector<std::string>& ids,
-                              const std::optional<host::ThresholdSet>& thresholds) {
+                              const std::vector<std::optional<double>>& thresholds) {
   host::ReportData data;
   data.title = "micronet-ad score report";
   data.facts = report_facts(file, kind, options);
@@ -54,9 +54,8 @@ host::ReportData score_report(const host::ModelFile& file, host::ScoreKind kind,
       if (clips[i].anomalous) labelled.push_back({clips[i].name, clips[i].score, 0});
     }
     if (!labelled.empty()) m.metrics = host::evaluate_id(m.metrics.machine_id, labelled);
-    if (thresholds && thresholds->machines.count(m.metrics.machine_id) > 0) {
-      m.decisions = host::decide_id(labelled, thresholds->machines.at(m.metrics.machine_id).threshold);
-    }
+    // Clips of one machine share its threshold.
+    if (const auto& t = thresholds[m.clips.front()]) m.decisions = host::decide_id(labelled, *t);
   }
   data.clips = std::move(clips);
   return data;
@@ -67,39 +66,41 @@ host::ReportData score_report(const host::ModelFile& file, host::ScoreKind kind,
 void add_score_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("score", "Anomaly scores of audio clips (files or directories, recursive)");
   static std::vector<std::string> paths;
-  static std::string model, machine_id, format = "table", thresholds_path, report_path;
+  static std::string model, machine_id, format = "table", report_path;
   static ScoreModeOptions mode;
-  static host::ScoreKind kind = host::ScoreKind::kNegSoftmax;
+  static ScoringOptions scoring_options;
   static int threads = 0;
   add_model_option(cmd, &model);
-  cmd->add_option("--machine-id", machine_id, "Machine ID of every clip (default: from DCASE file names)");
+  cmd->add_option("--machine-id", machine_id,
+                  "Machine of every clip: a model ID (00..06) or, with --profile DIR, a profile name (default: "
+                  "from DCASE file names)");
   add_mode_options(cmd, &mode);
-  add_score_kind_option(cmd, &kind);
-  cmd->add_option("--thresholds", thresholds_path,
-                  "Thresholds JSON from `calibrate` (same model and score kind): adds a decision per clip, 1 when "
-                  "its score exceeds its machine's threshold");
+  add_scoring_options(cmd, &scoring_options);
   cmd->add_option("--report", report_path, "Also write a self-contained HTML report (charts, spectrograms)");
   cmd->add_option("--format", format, "Output format")->check(CLI::IsMember({"table", "csv", "json"}));
   cmd->add_option("--threads", threads, "Worker threads (default: one per core)")->check(CLI::Range(0, 256));
   cmd->add_option("PATH", paths, "Audio files or directories")->required();
   cmd->callback([exit_code] {
     const auto file = host::load_default_model(model);
-    std::optional<host::ThresholdSet> thresholds;
-    if (!thresholds_path.empty()) thresholds = host::load_thresholds(thresholds_path, model_sha1(*file), kind);
+    const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
+    const ScoreMethod kind = scoring.method();
+    const bool decides = scoring.judge.has_thresholds() || kind == ScoreMethod::kDistance;
     const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(paths);
-    host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, !report_path.empty()};
+    host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, !report_path.empty(),
+                               scoring.profile_set()};
 
     nlohmann::ordered_json clips = nlohmann::ordered_json::array(), failed = nlohmann::ordered_json::array();
     std::vector<host::ReportClip> report_clips;
     std::vector<std::string> report_ids;
+    std::vector<std::optional<double>> report_thresholds;
     std::size_t failures = 0, degenerate = 0, scored = 0;
-    const std::string decision_header = thresholds ? fmt::format(" {:>10} {:>8}", "threshold", "decision") : "";
+    const std::string decision_header = decides ? fmt::format(" {:>10} {:>8}", "threshold", "decision") : "";
     if (format == "table") {
       fmt::print("{:<60} {:>3} {:>10} {:>8} {:>7} {:>9}{}\n", "path", "id", "score", "nll", "windows", "predicted",
                  decision_header);
     } else if (format == "csv") {
       fmt::print("path,machine_id,score,nll,windows,predicted_machine_id,degenerate{}\n",
-                 thresholds ? ",threshold,decision" : "");
+                 decides ? ",threshold,decision" : "");
     }
     std::fflush(stdout);
     auto fail = [&](const std::string& path, const std::string& error) {
@@ -109,31 +110,30 @@ void add_score_command(CLI::App& app, int* exit_code) {
     };
     score_with_progress(file->model, options, inputs, [&](std::size_t i, host::ClipOutcome& o) {
       if (!o.result) return fail(inputs[i].path, o.error);
-      std::optional<double> threshold;
-      if (thresholds) {
-        try {
-          threshold = threshold_for(*thresholds, machine_key(o.output_index), thresholds_path);
-        } catch (const std::runtime_error& e) {
-          return fail(inputs[i].path, inputs[i].path + ": " + e.what());
-        }
+      const host::ClipResult& r = *o.result;
+      host::Verdict verdict;
+      try {
+        verdict = scoring.judge.judge(r.clip, o.output_index, r.profile);
+      } catch (const std::runtime_error& e) {
+        return fail(inputs[i].path, inputs[i].path + ": " + e.what());
       }
       ++scored;
-      const host::ClipResult& r = *o.result;
-      const char* id = machine_id_of_output(o.output_index);
-      const double score = clip_score(r, kind);
-      const int decision = threshold && score > *threshold ? 1 : 0;
+      const char* known_id = machine_id_of_output(o.output_index);
+      const char* id = known_id ? known_id : "-";
+      const std::optional<double>& threshold = verdict.threshold;
+      const int decision = verdict.anomalous() ? 1 : 0;
       if (r.clip.degenerate()) ++degenerate;
       if (format == "table") {
-        fmt::print("{:<60} {:>3} {:>10.6f} {:>8.4f} {:>7} {:>9}{}{}\n", inputs[i].path, id, r.clip.score, r.clip.nll,
-                   r.clip.windows, host::predicted_machine_id(r.clip),
+        fmt::print("{:<60} {:>3} {:>10.6f} {:>8.4f} {:>7} {:>9}{}{}\n", inputs[i].path, id, verdict.score,
+                   r.clip[ScoreMethod::kNll], r.clip.windows, host::predicted_machine_id(r.clip),
                    threshold ? fmt::format(" {:>10.6f} {:>8}", *threshold, decision) : "",
                    r.clip.degenerate() ? "  degenerate" : "");
       } else if (format == "csv") {
-        fmt::print("{},{},{:.8f},{:.8f},{},{},{}{}\n", csv_field(inputs[i].path), id, r.clip.score, r.clip.nll,
-                   r.clip.windows, host::predicted_machine_id(r.clip), r.clip.degenerate() ? 1 : 0,
+        fmt::print("{},{},{:.8f},{:.8f},{},{},{}{}\n", csv_field(inputs[i].path), id, verdict.score,
+                   r.clip[ScoreMethod::kNll], r.clip.windows, host::predicted_machine_id(r.clip), r.clip.degenerate() ? 1 : 0,
                    threshold ? fmt::format(",{:.8f},{}", *threshold, decision) : "");
       } else {
-        nlohmann::ordered_json clip = host::clip_json(inputs[i].path, o.output_index, r);
+        nlohmann::ordered_json clip = host::clip_json(inputs[i].path, o.output_index, r, kind);
         if (threshold) {
           clip["threshold"] = *threshold;
           clip["decision"] = decision;
@@ -144,7 +144,8 @@ void add_score_command(CLI::App& app, int* exit_code) {
       if (!report_path.empty()) {
         report_clips.push_back(report_clip(std::filesystem::path(inputs[i].path).filename().string(), o, kind));
         if (threshold) report_clips.back().decision = decision == 1;
-        report_ids.push_back(machine_key(o.output_index));
+        report_ids.push_back(verdict.machine.empty() ? "-" : verdict.machine);
+        report_thresholds.push_back(threshold);
       }
     });
     if (format == "json") {
@@ -154,13 +155,14 @@ void add_score_command(CLI::App& app, int* exit_code) {
                                   {"score_kind", host::to_string(kind)},
                                   {"clips", clips},
                                   {"failed", failed}};
-      if (thresholds) j["thresholds"] = thresholds_path;
+      if (!scoring_options.thresholds.empty()) j["thresholds"] = scoring_options.thresholds;
+      if (!scoring_options.profile.empty()) j["profile"] = scoring_options.profile;
       fmt::print("{}\n", j.dump(2));
     }
     warn_if_degenerate(file->path, degenerate, scored);
     if (!report_path.empty()) {
       host::write_html_report(report_path,
-                              score_report(*file, kind, options, std::move(report_clips), report_ids, thresholds));
+                              score_report(*file, kind, options, std::move(report_clips), report_ids, report_thresholds));
       std::fprintf(stderr, "micronet-ad: report written to %s\n", report_path.c_str());
     }
     *exit_code = failures > 0 ? 1 : 0;

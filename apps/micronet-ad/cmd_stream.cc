@@ -21,34 +21,10 @@
 #include "host/stream/pcm_source.h"
 #include "host/stream/stop_signal.h"
 #include "host/stream/stream_scorer.h"
+#include "scoring.h"
 
 namespace micronet_ad::cli {
 namespace {
-
-// The threshold for one machine from a thresholds file made for this model (any score kind).
-struct Decider {
-  double threshold = 0.0;
-  host::ScoreKind kind = host::ScoreKind::kNegSoftmax;
-  double value(const ClipScore& clip) const { return kind == host::ScoreKind::kNll ? clip.nll : clip.score; }
-  void add_to(nlohmann::ordered_json& j, const ClipScore& clip) const {
-    j["threshold"] = threshold;
-    j["decision"] = value(clip) > threshold ? "anomalous" : "normal";
-  }
-};
-
-Decider load_decider(const std::string& path, const host::ModelFile& model, int output_index) {
-  const std::vector<std::uint8_t> bytes = host::read_file(path, std::size_t(1) << 20);
-  const host::ThresholdSet set = host::parse_thresholds_json(std::string(bytes.begin(), bytes.end()), path);
-  host::check_thresholds_match(set, host::model_sha1(model), set.score_kind, path);
-  const std::string key = std::string("id_") + machine_id_of_output(output_index);
-  const auto it = set.machines.find(key);
-  if (it == set.machines.end()) {
-    std::string known;
-    for (const auto& [id, t] : set.machines) known += (known.empty() ? "" : ", ") + id;
-    throw std::runtime_error(path + ": no threshold for " + key + " (it has " + known + ")");
-  }
-  return {it->second.threshold, set.score_kind};
-}
 
 // Writes one line and flushes it: the point of streaming is that nobody waits for a buffer.
 void emit(const nlohmann::ordered_json& j) {
@@ -62,17 +38,20 @@ void emit(const nlohmann::ordered_json& j) {
 
 void add_stream_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("stream", "Score live raw PCM (stdin or an ALSA device), one JSON line per window");
-  static std::string model, machine_id, input, device, format = "s16le", thresholds;
+  static std::string model, machine_id, input, device, format = "s16le";
+  static ScoringOptions scoring_options;
   static int rate = 16000, channels = 1;
   static double max_seconds = 0.0;
   static bool input_digest = false;
   static ScoreModeOptions mode;
   add_model_option(cmd, &model);
-  cmd->add_option("--machine-id", machine_id, "Machine ID of the stream (00, 02, 04, 06)")->required();
+  cmd->add_option("--machine-id", machine_id,
+                  "Machine of the stream: a model ID (00, 02, 04, 06) or, with --profile DIR, a profile name")
+      ->required();
   cmd->add_option("--rate", rate, "Input sample rate in Hz (resampled to 16 kHz)")->capture_default_str()->check(CLI::Range(1, 768000));
   cmd->add_option("--channels", channels, "Interleaved input channels (averaged)")->capture_default_str()->check(CLI::Range(1, 32));
   cmd->add_option("--format", format, "Sample format (little-endian)")->capture_default_str()->check(CLI::IsMember({"s16le", "f32le"}));
-  cmd->add_option("--thresholds", thresholds, "Thresholds JSON (from calibrate): adds a decision to every line");
+  add_scoring_options(cmd, &scoring_options);
   add_mode_options(cmd, &mode);
   cmd->add_option("--max-seconds", max_seconds, "Stop after this many seconds of input (default: until it ends)")
       ->check(CLI::NonNegativeNumber);
@@ -86,11 +65,19 @@ void add_stream_command(CLI::App& app, int* exit_code) {
     host::StreamOptions options;
     options.framing = mode.framing;
     options.resize = mode.resize;
-    options.output_index = host::clip_output_index("--machine-id", machine_id);
+    const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
+    const ScoreMethod kind = scoring.method();
+    if (scoring.profiles) options.profile = &scoring.profiles->for_clip("--machine-id", machine_id).profile();
+    options.output_index = host::clip_output_index("--machine-id", machine_id, options.profile != nullptr);
     options.max_seconds = max_seconds;
     options.input_digest = input_digest;
-    std::optional<Decider> decider;
-    if (!thresholds.empty()) decider = load_decider(thresholds, *file, options.output_index);
+    // Every line's decision is the running clip score's, judged in one place.
+    const std::optional<double> threshold = scoring.judge.threshold(options.output_index, options.profile);
+    auto add_decision = [&](nlohmann::ordered_json& j, const ClipScore& clip) {
+      if (!threshold) return;
+      j["threshold"] = *threshold;
+      j["decision"] = is_anomalous(clip[kind], *threshold) ? "anomalous" : "normal";
+    };
 
     host::PcmFormat pcm;
     pcm.rate = rate;
@@ -109,13 +96,13 @@ void add_stream_command(CLI::App& app, int* exit_code) {
                                       {"window", e.index},
                                       {"start_s", e.start_seconds},
                                       {"end_s", e.end_seconds},
-                                      {"score", e.score.score},
-                                      {"nll", e.score.nll},
-                                      {"clip_score", e.running.score},
-                                      {"clip_nll", e.running.nll},
+                                      {"score", e.score[kind]},
+                                      {"nll", e.score[ScoreMethod::kNll]},
+                                      {"clip_score", e.running[kind]},
+                                      {"clip_nll", e.running[ScoreMethod::kNll]},
                                       {"windows", e.running.windows},
                                       {"latency_ms", e.latency_ms}};
-          if (decider) decider->add_to(j, e.running);
+          add_decision(j, e.running);
           if (input_digest) j["input_sha1"] = e.input_sha1;
           emit(j);
         });
@@ -129,8 +116,9 @@ void add_stream_command(CLI::App& app, int* exit_code) {
         {"source_frames", summary.source_frames},
         {"seconds", static_cast<double>(summary.samples) / kSampleRateHz},
         {"windows", summary.clip.windows},
-        {"clip_score", summary.clip.score},
-        {"clip_nll", summary.clip.nll},
+        {"score_method", score_method_name(kind)},
+        {"clip_score", summary.clip[kind]},
+        {"clip_nll", summary.clip[ScoreMethod::kNll]},
         {"predicted_machine_id", machine_id_of_output(summary.clip.predicted_output)
                                      ? machine_id_of_output(summary.clip.predicted_output) : "-"},
         {"degenerate", summary.clip.degenerate()},
@@ -141,7 +129,8 @@ void add_stream_command(CLI::App& app, int* exit_code) {
           {"mean", summary.latency.mean()}}},
         {"dropped_bytes", summary.dropped_bytes},
         {"overruns", summary.overruns}};
-    if (decider) decider->add_to(j, summary.clip);
+    if (options.profile) j["profile"] = options.profile->header().name;
+    add_decision(j, summary.clip);
     emit(j);
     if (summary.dropped_bytes > 0) {
       std::fprintf(stderr, "micronet-ad: warning: %s: the input ended inside a frame; its last %zu byte(s) were dropped\n",

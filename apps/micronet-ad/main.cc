@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   micronet_ad::cli::add_inspect_command(app, &exit_code);
   micronet_ad::cli::add_infer_command(app, &exit_code);
+  micronet_ad::cli::add_enrol_command(app, &exit_code);
   micronet_ad::cli::add_score_command(app, &exit_code);
   micronet_ad::cli::add_features_command(app, &exit_code);
   micronet_ad::cli::add_metrics_command(app, &exit_code);

@@ -39,34 +39,49 @@ class ProgressBar {
   bool enabled_;
 };
 
-// -log p from a window score -p; p is never 0 in practice (softmax of 8 bounded logits).
-double nll_of(double neg_probability) {
-  return -std::log(std::max(-neg_probability, std::numeric_limits<double>::min()));
-}
-
 }  // namespace
 
-void add_score_kind_option(CLI::App* cmd, host::ScoreKind* kind) {
+void add_scoring_options(CLI::App* cmd, ScoringOptions* options, bool with_thresholds) {
   cmd->add_option_function<std::string>(
-         "--score-kind", [kind](const std::string& v) { *kind = host::parse_score_kind(v); },
-         "Clip score: neg_softmax (default: mean over windows of -p[id], the kit's and the paper's score) or nll "
-         "(mean of -log p[id]); thresholds are tied to it")
-      ->check(CLI::IsMember({"neg_softmax", "nll"}));
+         "--score-kind", [options](const std::string& v) { options->kind = host::parse_score_kind(v); },
+         "Clip score: neg_softmax (mean over windows of -p[id], the kit's and the paper's score), nll (mean of "
+         "-log p[id]) or distance (mean distance to the machine's profile; the default with --profile)")
+      ->check(CLI::IsMember({"neg_softmax", "nll", "distance"}));
+  if (with_thresholds) {
+    cmd->add_option("--thresholds", options->thresholds,
+                    "Thresholds JSON from `calibrate` (same model and score kind): a decision per clip, anomalous "
+                    "when its score exceeds its machine's threshold");
+  }
+  cmd->add_option("--profile", options->profile,
+                  "Machine profile from `enrol` (FILE: for every clip), or a directory of them (DIR: found by "
+                  "machine name, --machine-id or the DCASE ID); scores by distance, decides by the profile's "
+                  "threshold");
 }
 
-double clip_score(const host::ClipResult& result, host::ScoreKind kind) {
-  return kind == host::ScoreKind::kNll ? result.clip.nll : result.clip.score;
+Scoring load_scoring(const ScoringOptions& options, const host::ModelFile& file, Framing framing, Resize resize) {
+  Scoring scoring;
+  const std::string sha1 = model_sha1(file);
+  if (!options.profile.empty()) {
+    scoring.profiles = std::make_unique<host::ProfileSet>(host::ProfileSet::load(options.profile, sha1, framing, resize));
+    if (scoring.profiles->names().empty())
+      throw std::runtime_error(options.profile + ": no profiles (*" + host::kProfileExtension + ") in the directory");
+  }
+  const ScoreMethod method = options.kind.value_or(scoring.profiles ? ScoreMethod::kDistance : ScoreMethod::kNegSoftmax);
+  if (method == ScoreMethod::kDistance && !scoring.profiles)
+    throw std::runtime_error("--score-kind distance needs --profile (enrol the machine first)");
+  std::optional<host::ThresholdSet> thresholds;
+  if (!options.thresholds.empty()) thresholds = host::load_thresholds(options.thresholds, sha1, method);
+  scoring.judge = host::Judge(method, std::move(thresholds), options.thresholds);
+  return scoring;
 }
 
-std::vector<double> window_scores(const host::ClipResult& result, host::ScoreKind kind) {
-  if (kind == host::ScoreKind::kNegSoftmax) return result.window_scores;
-  std::vector<double> out;
-  for (double s : result.window_scores) out.push_back(nll_of(s));
-  return out;
-}
-
-std::string score_kind_label(host::ScoreKind kind) {
-  return kind == host::ScoreKind::kNll ? "score: mean -log p[id]" : "score: mean -p[id]";
+std::string score_kind_label(ScoreMethod kind) {
+  switch (kind) {
+    case ScoreMethod::kNll: return "score: mean -log p[id]";
+    case ScoreMethod::kDistance: return "score: mean distance to the machine's profile";
+    case ScoreMethod::kNegSoftmax: break;
+  }
+  return "score: mean -p[id]";
 }
 
 std::string model_sha1(const host::ModelFile& file) { return host::sha1_hex(file.bytes(), file.model.size()); }
@@ -74,15 +89,6 @@ std::string model_sha1(const host::ModelFile& file) { return host::sha1_hex(file
 std::string machine_key(int output_index) {
   const char* id = machine_id_of_output(output_index);
   return std::string("id_") + (id ? id : "??");
-}
-
-double threshold_for(const host::ThresholdSet& set, const std::string& machine_id, const std::string& source) {
-  const auto it = set.machines.find(machine_id);
-  if (it != set.machines.end()) return it->second.threshold;
-  std::string known;
-  for (const auto& [id, machine] : set.machines) known += (known.empty() ? "" : ", ") + id;
-  throw std::runtime_error(source + ": no threshold for machine " + machine_id + " (it has " + known +
-                           "); calibrate that machine's normal clips too");
 }
 
 void score_with_progress(const Model& model, const host::BatchOptions& options,
@@ -115,18 +121,18 @@ void warn_about_undefined(const std::vector<host::IdMetrics>& ids) {
   }
 }
 
-host::ReportClip report_clip(const std::string& name, const host::ClipOutcome& outcome, host::ScoreKind kind) {
+host::ReportClip report_clip(const std::string& name, const host::ClipOutcome& outcome, ScoreMethod kind) {
   host::ReportClip clip;
   clip.name = name;
   if (const auto label = host::parse_clip_label(name)) clip.anomalous = label->anomalous;
   clip.score = clip_score(*outcome.result, kind);
-  clip.window_scores = window_scores(*outcome.result, kind);
+  clip.window_scores = outcome.result->window_scores_of(kind);
   clip.frames = outcome.logmel.size();
   if (!outcome.logmel.empty()) clip.spectrogram_png = host::spectrogram_png(outcome.logmel);
   return clip;
 }
 
-std::vector<std::pair<std::string, std::string>> report_facts(const host::ModelFile& file, host::ScoreKind kind,
+std::vector<std::pair<std::string, std::string>> report_facts(const host::ModelFile& file, ScoreMethod kind,
                                                               const host::BatchOptions& options) {
   return {{"model", file.path},
           {"model SHA-1", model_sha1(file)},

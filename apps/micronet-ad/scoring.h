@@ -3,12 +3,16 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "host/detect/batch_scorer.h"
+#include "host/detect/judge.h"
+#include "host/detect/profile_set.h"
 #include "host/eval/metrics.h"
 #include "host/eval/thresholds.h"
 #include "host/io/model_file.h"
@@ -16,24 +20,33 @@
 
 namespace micronet_ad::cli {
 
-// --score-kind neg_softmax|nll (default neg_softmax, the kit's and the paper's score).
-void add_score_kind_option(CLI::App* cmd, host::ScoreKind* kind);
+// How a command scores: --score-kind, --thresholds and --profile.
+struct ScoringOptions {
+  std::optional<ScoreMethod> kind;  // --score-kind; default neg_softmax, or distance with --profile
+  std::string thresholds;           // --thresholds FILE
+  std::string profile;              // --profile FILE|DIR
+};
+void add_scoring_options(CLI::App* cmd, ScoringOptions* options, bool with_thresholds = true);
 
-// The clip's score of that kind: mean window -p[id], or mean window -log p[id].
-double clip_score(const host::ClipResult& result, host::ScoreKind kind);
-// Each window's score of that kind.
-std::vector<double> window_scores(const host::ClipResult& result, host::ScoreKind kind);
+// What the options name, loaded and checked against the model and front-end mode.
+struct Scoring {
+  std::unique_ptr<host::ProfileSet> profiles;  // with --profile
+  host::Judge judge;
+  ScoreMethod method() const { return judge.method(); }
+  const host::ProfileSet* profile_set() const { return profiles.get(); }
+};
+Scoring load_scoring(const ScoringOptions& options, const host::ModelFile& file, Framing framing, Resize resize);
+
+// The clip's score of that method (its mean window score).
+inline double clip_score(const host::ClipResult& result, ScoreMethod kind) { return result.clip[kind]; }
 // Axis label for the report, e.g. "score: mean -p[id]".
-std::string score_kind_label(host::ScoreKind kind);
+std::string score_kind_label(ScoreMethod kind);
 
 // SHA-1 of the model file's bytes (what threshold files are tied to).
 std::string model_sha1(const host::ModelFile& file);
 
 // "id_00" for output index 0.
 std::string machine_key(int output_index);
-
-// The threshold for a machine, or a runtime_error naming the thresholds file and the IDs it has.
-double threshold_for(const host::ThresholdSet& set, const std::string& machine_id, const std::string& source);
 
 // Scores `inputs` with a progress bar on a terminal (stderr) for batches worth one.
 void score_with_progress(const Model& model, const host::BatchOptions& options,
@@ -47,10 +60,10 @@ void warn_if_degenerate(const std::string& model_path, std::size_t degenerate, s
 void warn_about_undefined(const std::vector<host::IdMetrics>& ids);
 
 // The report's view of one scored clip (spectrogram encoded now, so the log-mel can be dropped).
-host::ReportClip report_clip(const std::string& name, const host::ClipOutcome& outcome, host::ScoreKind kind);
+host::ReportClip report_clip(const std::string& name, const host::ClipOutcome& outcome, ScoreMethod kind);
 
 // Facts at the top of a report: model, its SHA-1, score kind, framing and resize.
-std::vector<std::pair<std::string, std::string>> report_facts(const host::ModelFile& file, host::ScoreKind kind,
+std::vector<std::pair<std::string, std::string>> report_facts(const host::ModelFile& file, ScoreMethod kind,
                                                               const host::BatchOptions& options);
 
 }  // namespace micronet_ad::cli

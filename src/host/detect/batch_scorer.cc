@@ -26,9 +26,11 @@ ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const Cli
     return o;
   }
   try {
-    o.output_index = clip_output_index(input.path, options.machine_id);
+    const Profile* profile = nullptr;
+    if (options.profiles != nullptr) profile = &options.profiles->for_clip(input.path, options.machine_id).profile();
+    o.output_index = clip_output_index(input.path, options.machine_id, profile != nullptr);
     load_audio(input.path, {}, &audio);
-    o.result = scorer.score(audio.samples, o.output_index);
+    o.result = scorer.score(audio.samples, o.output_index, profile);
     if (options.keep_logmel) {
       // The scorer's front end does not keep frames; a second pass costs a few ms per clip.
       FrontendConfig config;

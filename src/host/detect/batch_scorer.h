@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "host/detect/clip_scorer.h"
+#include "host/detect/profile_set.h"
 #include "micronet_ad/frontend.h"
 #include "micronet_ad/model.h"
 
@@ -43,6 +44,9 @@ struct BatchOptions {
   std::string machine_id;  // every clip's ID; empty: from the DCASE file names
   int threads = 0;         // 0: one per core
   bool keep_logmel = false;
+  // Score by distance too, each clip with its machine's profile (profile_set.h); the clip's
+  // machine then need not be one the model has an output for. Must outlive the scoring.
+  const ProfileSet* profiles = nullptr;
 };
 
 // Workers actually used for `inputs` clips: `requested` (0: one per core), at most one per clip.

@@ -13,8 +13,10 @@ namespace micronet_ad::host {
 // "00".."06" for the predicted machine, "-" when none.
 std::string predicted_machine_id(const ClipScore& clip);
 
-// {path, machine_id, score, nll, windows, predicted_machine_id, window_scores, degenerate,
-//  max_output_range_steps, output_ranges}
-nlohmann::ordered_json clip_json(const std::string& path, int output_index, const ClipResult& result);
+// {path, machine_id, score_method, score (that method's clip score), neg_softmax, nll,
+//  [profile, distance,] windows, predicted_machine_id, window_scores (that method's), degenerate,
+//  max_output_range_steps, output_ranges}. A score that does not apply is null.
+nlohmann::ordered_json clip_json(const std::string& path, int output_index, const ClipResult& result,
+                                 ScoreMethod method = ScoreMethod::kNegSoftmax);
 
 }  // namespace micronet_ad::host

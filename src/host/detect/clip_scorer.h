@@ -16,8 +16,12 @@ namespace micronet_ad::host {
 
 struct ClipResult {
   ClipScore clip;
-  std::vector<double> window_scores;                           // −p[id] of each window
-  std::vector<std::array<std::int8_t, kNumOutputs>> outputs;  // raw int8 outputs of each window
+  std::vector<std::array<double, kNumScoreMethods>> window_scores;  // each window's score, by ScoreMethod
+  std::vector<std::array<std::int8_t, kNumOutputs>> outputs;        // raw int8 outputs of each window
+  std::vector<std::int8_t> embeddings;  // each window's int8 embedding (windows × embedding size)
+  const Profile* profile = nullptr;     // the profile distance was scored against, if any
+  // One method's score of every window.
+  std::vector<double> window_scores_of(ScoreMethod method) const;
 };
 
 // Owns what the Detector wires together (Engine, Frontend, FFT). Not thread-safe: use one per
@@ -25,11 +29,13 @@ struct ClipResult {
 class ClipScorer {
  public:
   ClipScorer(const Model& model, Framing framing, Resize resize);
-  // Scores 16 kHz mono samples (int16 scale) as the clip of machine output `output_index`,
-  // pushing `chunk` samples at a time (0: all at once). Throws std::runtime_error on failure.
-  ClipResult score(const float* samples, std::size_t count, int output_index, std::size_t chunk = 0);
-  ClipResult score(const std::vector<float>& samples, int output_index) {
-    return score(samples.data(), samples.size(), output_index);
+  // Scores 16 kHz mono samples (int16 scale) as the clip of machine output `output_index` (−1:
+  // none), and by distance from `profile` when given, pushing `chunk` samples at a time (0: all
+  // at once). Throws std::runtime_error on failure (e.g. a profile made for another model).
+  ClipResult score(const float* samples, std::size_t count, int output_index, std::size_t chunk = 0,
+                   const Profile* profile = nullptr);
+  ClipResult score(const std::vector<float>& samples, int output_index, const Profile* profile = nullptr) {
+    return score(samples.data(), samples.size(), output_index, 0, profile);
   }
   Interpreter& interpreter() { return engine_.interpreter(); }  // e.g. for an op observer
 
@@ -44,7 +50,8 @@ class ClipScorer {
 };
 
 // Output index of the clip's machine ID: `machine_id` when not empty, else the DCASE file name.
-// Throws std::runtime_error "<path>: <what is wrong>".
-int clip_output_index(const std::string& path, const std::string& machine_id);
+// Throws std::runtime_error "<path>: <what is wrong>" — unless `optional`, which gives −1 for a
+// machine the model has no output for (scoring by distance needs none).
+int clip_output_index(const std::string& path, const std::string& machine_id, bool optional = false);
 
 }  // namespace micronet_ad::host

@@ -1,5 +1,7 @@
 #include "host/eval/thresholds.h"
 
+#include "micronet_ad/profile.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -99,12 +101,13 @@ json machine_to_json(const MachineThreshold& machine) {
 
 }  // namespace
 
-std::string to_string(ScoreKind kind) { return kind == ScoreKind::kNll ? "nll" : "neg_softmax"; }
+std::string to_string(ScoreMethod method) { return score_method_name(method); }
 
-ScoreKind parse_score_kind(const std::string& text) {
-  if (text == "neg_softmax") return ScoreKind::kNegSoftmax;
-  if (text == "nll") return ScoreKind::kNll;
-  throw std::invalid_argument("score kind '" + text + "' is not 'neg_softmax' or 'nll'");
+ScoreMethod parse_score_kind(const std::string& text) {
+  if (text == "neg_softmax") return ScoreMethod::kNegSoftmax;
+  if (text == "nll") return ScoreMethod::kNll;
+  if (text == "distance") return ScoreMethod::kDistance;
+  throw std::invalid_argument("score kind '" + text + "' is not 'neg_softmax', 'nll' or 'distance'");
 }
 
 std::string thresholds_to_json(const ThresholdSet& set) {
@@ -151,13 +154,16 @@ ThresholdSet parse_thresholds_json(std::string_view text, const std::string& sou
   const json& machines = reader.field(document, "machines", top);
   if (!machines.is_object() || machines.empty()) reader.fail("'machines' must be a non-empty object");
   for (const auto& [id, machine] : machines.items()) {
-    if (!is_machine_id(id)) reader.fail("machine '" + id + "' is not of the form id_XX");
+    // Distance thresholds are per profile, named like their machine; the others per model output.
+    if (set.score_kind == ScoreMethod::kDistance ? !is_valid_profile_name(id.c_str()) : !is_machine_id(id))
+      reader.fail("machine '" + id + "' is not of the form " +
+                  (set.score_kind == ScoreMethod::kDistance ? "a profile name" : "id_XX"));
     set.machines[id] = read_machine(reader, machine, "machines." + id);
   }
   return set;
 }
 
-void check_thresholds_match(const ThresholdSet& set, const std::string& model_sha1, ScoreKind score_kind,
+void check_thresholds_match(const ThresholdSet& set, const std::string& model_sha1, ScoreMethod score_kind,
                             const std::string& source) {
   if (lowercase(set.model_sha1) != lowercase(model_sha1)) {
     throw std::runtime_error(source + ": thresholds were calibrated for the model with SHA-1 " + set.model_sha1 +
@@ -174,7 +180,7 @@ void write_thresholds(const std::string& path, const ThresholdSet& set) {
   write_file(path, text.data(), text.size());
 }
 
-ThresholdSet load_thresholds(const std::string& path, const std::string& model_sha1, ScoreKind score_kind) {
+ThresholdSet load_thresholds(const std::string& path, const std::string& model_sha1, ScoreMethod score_kind) {
   const std::vector<std::uint8_t> bytes = read_file(path, std::size_t(16) << 20);
   ThresholdSet set = parse_thresholds_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
   check_thresholds_match(set, model_sha1, score_kind, path);

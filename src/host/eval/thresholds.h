@@ -22,14 +22,14 @@
 
 #include "host/eval/calibration.h"
 #include "host/eval/gamma.h"
+#include "micronet_ad/detector.h"
 
 namespace micronet_ad::host {
 
-// The clip score (SPEC §4): mean over windows of -softmax p[id], or of -log p[id].
-enum class ScoreKind { kNegSoftmax, kNll };
-std::string to_string(ScoreKind kind);
-// "neg_softmax" or "nll"; throws std::invalid_argument otherwise.
-ScoreKind parse_score_kind(const std::string& text);
+// Thresholds files hold the softmax methods' thresholds (distance thresholds live in profiles).
+std::string to_string(ScoreMethod method);
+// "neg_softmax", "nll" or "distance"; throws std::invalid_argument otherwise.
+ScoreMethod parse_score_kind(const std::string& text);
 
 struct MachineThreshold {
   double threshold = 0.0;
@@ -39,10 +39,11 @@ struct MachineThreshold {
 
 struct ThresholdSet {
   std::string model_sha1;  // 40 lowercase hex digits
-  ScoreKind score_kind = ScoreKind::kNegSoftmax;
+  ScoreMethod score_kind = ScoreMethod::kNegSoftmax;
   ThresholdMethod method = ThresholdMethod::kEmpirical;
   double quantile = 0.9;
-  std::map<std::string, MachineThreshold> machines;  // by machine ID, "id_XX"
+  // By machine: "id_XX" (softmax methods: the model's outputs), a profile name (distance).
+  std::map<std::string, MachineThreshold> machines;
 };
 
 // Pretty-printed JSON (numbers round-trip exactly). Throws std::invalid_argument when the set
@@ -56,11 +57,11 @@ std::string thresholds_to_json(const ThresholdSet& set);
 ThresholdSet parse_thresholds_json(std::string_view text, const std::string& source);
 
 // Throws std::runtime_error "<source>: ..." unless the set was made for this model and score.
-void check_thresholds_match(const ThresholdSet& set, const std::string& model_sha1, ScoreKind score_kind,
+void check_thresholds_match(const ThresholdSet& set, const std::string& model_sha1, ScoreMethod score_kind,
                             const std::string& source);
 
 void write_thresholds(const std::string& path, const ThresholdSet& set);
 // read + parse + check_thresholds_match; errors name the path.
-ThresholdSet load_thresholds(const std::string& path, const std::string& model_sha1, ScoreKind score_kind);
+ThresholdSet load_thresholds(const std::string& path, const std::string& model_sha1, ScoreMethod score_kind);
 
 }  // namespace micronet_ad::host

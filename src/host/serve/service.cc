@@ -283,7 +283,7 @@ void Service::Impl::handle_score(const httplib::Request& req, httplib::Response&
     const std::string key = std::string("id_") + machine_id_of_output(output_index);
     const auto it = thresholds->machines.find(key);
     if (it != thresholds->machines.end()) {
-      const double value = thresholds->score_kind == ScoreKind::kNll ? result.clip.nll : result.clip.score;
+      const double value = result.clip[thresholds->score_kind];
       j["threshold"] = it->second.threshold;
       j["score_kind"] = to_string(thresholds->score_kind);
       j["decision"] = value > it->second.threshold ? "anomalous" : "normal";

@@ -63,6 +63,7 @@ StreamScorer::StreamScorer(const Model& model, const StreamOptions& options)
   config.resize = options.resize;
   config.output_index = options.output_index;
   check(detector_->init(config, model, &engine_.interpreter(), frontend_.get(), &fft_), "detector");
+  check(detector_->set_profile(options.profile), "detector");
   detector_->set_window_observer(&StreamScorer::on_window, this);
 }
 

@@ -22,7 +22,8 @@ namespace micronet_ad::host {
 struct StreamOptions {
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
-  int output_index = 0;       // the machine ID's output
+  int output_index = 0;       // the machine ID's output (−1: none)
+  const Profile* profile = nullptr;  // score by distance from it too (must outlive the scorer)
   double max_seconds = 0.0;   // stop after this much input audio (0: until the input ends)
   bool input_digest = false;  // SHA-1 of each window's int8 model input (to compare runs)
 };

@@ -1,0 +1,45 @@
+// Enrolment on the host: normal clips → their window embeddings (the batch pool) → a fitted,
+// calibrated profile (host/profile/profile_fit.h). Used by `enrol`, `eval --enrol` and the
+// service's PUT /v1/machines/NAME. docs/enrolment.md explains the method and its defaults.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "host/detect/batch_scorer.h"
+#include "host/io/model_file.h"
+#include "host/profile/profile_fit.h"
+
+namespace micronet_ad::host {
+
+// Defaults chosen by measurement (docs/enrolment.md).
+inline constexpr double kDefaultEnrolQuantile = 0.95;
+inline constexpr std::uint32_t kCompactRank = 32;  // compact profile: ≤ 64 KB at D = 276
+
+struct EnrolSettings {
+  Framing framing = Framing::kCentered;
+  Resize resize = Resize::kAverage;
+  std::uint32_t rank = 0;  // 0: full
+  double quantile = kDefaultEnrolQuantile;
+  int threads = 0;
+};
+
+// The embedding size of the model (its embedding tensor's bytes); throws when it has none.
+std::uint32_t embedding_size(const Model& model);
+
+// Fit options for `name` with this model and settings.
+FitOptions fit_options(const ModelFile& file, const std::string& name, const EnrolSettings& settings);
+
+// Every clip's window embeddings, computed on the batch pool (`progress(done)` after each clip,
+// on the calling thread). Throws std::runtime_error naming every clip that failed.
+std::vector<ClipEmbeddings> embed_clips(const Model& model, const EnrolSettings& settings,
+                                        const std::vector<std::string>& paths,
+                                        const std::function<void(std::size_t)>& progress = {});
+
+// embed_clips + fit_profile.
+FitResult enrol_clips(const ModelFile& file, const std::string& name, const EnrolSettings& settings,
+                      const std::vector<std::string>& paths, const std::function<void(std::size_t)>& progress = {});
+
+}  // namespace micronet_ad::host

@@ -1,0 +1,42 @@
+#include "host/detect/judge.h"
+
+#include <stdexcept>
+
+namespace micronet_ad::host {
+
+Judge::Judge(ScoreMethod method, std::optional<ThresholdSet> thresholds, std::string source)
+    : method_(method), thresholds_(std::move(thresholds)), source_(std::move(source)) {
+  if (thresholds_ && thresholds_->score_kind != method_)
+    throw std::runtime_error(source_ + ": thresholds were calibrated on '" + to_string(thresholds_->score_kind) +
+                             "' scores, not on '" + to_string(method_) + "'");
+}
+
+std::string Judge::machine_key(int output_index, const Profile* profile) const {
+  if (method_ == ScoreMethod::kDistance) return profile ? profile->header().name : "";
+  const char* id = machine_id_of_output(output_index);
+  return id ? std::string("id_") + id : "";
+}
+
+std::optional<double> Judge::threshold(int output_index, const Profile* profile) const {
+  const std::string key = machine_key(output_index, profile);
+  if (thresholds_) {
+    const auto it = thresholds_->machines.find(key);
+    if (it != thresholds_->machines.end()) return it->second.threshold;
+    std::string known;
+    for (const auto& [id, machine] : thresholds_->machines) known += (known.empty() ? "" : ", ") + id;
+    throw std::runtime_error(source_ + ": no threshold for machine " + (key.empty() ? "?" : key) + " (it has " +
+                             known + "); calibrate that machine's normal clips too");
+  }
+  if (method_ == ScoreMethod::kDistance && profile != nullptr) return profile->header().threshold;
+  return std::nullopt;
+}
+
+Verdict Judge::judge(const ClipScore& clip, int output_index, const Profile* profile) const {
+  Verdict v;
+  v.score = clip[method_];
+  v.machine = machine_key(output_index, profile);
+  v.threshold = threshold(output_index, profile);
+  return v;
+}
+
+}  // namespace micronet_ad::host
