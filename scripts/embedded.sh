@@ -3,16 +3,53 @@
 # sources as the host build, runs each in QEMU (mps2-an386, mps3-an547) and fails unless every
 # output is byte-equal to the golden data. Prints flash/RAM from the ELF and the firmware's
 # arena, stack and QEMU instruction counts (from -icount: not real timing).
+# Before building, the host CLI enrols a compact machine profile (rank $RANK, default 32) from the
+# slider train clips and scores the firmware's clip with it; the firmware embeds both and checks
+# its window distances against the host's. The CLI: $MICRONET_AD_CLI, else build/micronet-ad
+# (scripts/test.sh builds it first), else this script builds that target.
 #   bash scripts/embedded.sh            # both CPUs
 #   CPUS=cortex-m55 bash scripts/embedded.sh
+#   RANK=16 CPUS=cortex-m4 bash scripts/embedded.sh   # another profile rank (build dir ...-k16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
 [ -f "$MICRONET_AD_SHARED/SPEC.md" ] || { echo "shared data not found at $MICRONET_AD_SHARED" >&2; exit 1; }
 QEMU_TIMEOUT="${QEMU_TIMEOUT:-120}"
 MODEL="${MODEL:-ad_small}"
+RANK="${RANK:-32}"
 
 bash scripts/setup-deps.sh --embedded
+
+# ---- the host side: a compact profile and the host's distances for the firmware's clip ---------
+cli="${MICRONET_AD_CLI:-}"
+if [ -z "$cli" ]; then
+  cli="$PWD/build/micronet-ad"
+  if [ ! -x "$cli" ]; then
+    echo "== embedded: building the host CLI (build/micronet-ad) to enrol the profile"
+    bash scripts/setup-deps.sh
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" >/dev/null
+    cmake --build build --target micronet-ad
+  fi
+fi
+model_file="$MICRONET_AD_SHARED/models/${MODEL}_int8.tflite"
+train="$MICRONET_AD_SHARED/data/dcase2020_task2/slider/train"
+clip_wav="$MICRONET_AD_SHARED/data/dcase2020_task2/slider/test/anomaly_id_00_00000000.wav"
+clip_golden="$MICRONET_AD_SHARED/golden/frontend/clip_slider_anomaly_id_00/centered-average_input_${MODEL}_13x1024.i8"
+gen="$(mktemp -d)"
+trap 'rm -rf "$gen"' EXIT
+echo "== embedded: enrolling a rank-$RANK profile of slider id_00 ($MODEL) with $cli"
+# The firmware's clip windows are the golden ones: the host must score exactly those bytes.
+"$cli" features --model "$model_file" --stage input -o "$gen/input.npy" "$clip_wav" >"$gen/features.log" 2>&1 ||
+  { cat "$gen/features.log" >&2; exit 1; }
+golden_bytes=$(stat -c %s "$clip_golden")
+tail -c "$golden_bytes" "$gen/input.npy" | cmp -s - "$clip_golden" &&
+  [ "$(stat -c %s "$gen/input.npy")" -le $((golden_bytes + 256)) ] ||
+  { echo "the host's windows of $clip_wav differ from $clip_golden" >&2; exit 1; }
+"$cli" enrol --model "$model_file" --rank "$RANK" --name slider_id_00 -o "$gen/profile.mnprof" "$train" \
+  >"$gen/enrol.log" 2>&1 || { cat "$gen/enrol.log" >&2; exit 1; }
+grep -A1 '^machine ' "$gen/enrol.log" || true
+"$cli" score --model "$model_file" --profile "$gen/profile.mnprof" --format json "$clip_wav" \
+  >"$gen/scores.json" 2>"$gen/score.log" || { cat "$gen/score.log" >&2; exit 1; }
 
 passed=0; failed=0
 for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
@@ -22,9 +59,16 @@ for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
     *) echo "unknown CPU $cpu" >&2; exit 2 ;;
   esac
   [ "$MODEL" = ad_small ] || dir="$dir-$MODEL"
+  [ "$RANK" = 32 ] || dir="$dir-k$RANK"
   echo "== embedded: $cpu firmware ($MODEL) on QEMU $machine"
+  # Generated data lives in the build directory; unchanged files keep their time (no rebuild).
+  mkdir -p "$dir/profile"
+  profile="$dir/profile/slider_id_00_k$RANK.mnprof"; scores="$dir/profile/slider_id_00_k$RANK.json"
+  cmp -s "$gen/profile.mnprof" "$profile" || cp "$gen/profile.mnprof" "$profile"
+  cmp -s "$gen/scores.json" "$scores" || cp "$gen/scores.json" "$scores"
   cmake -S embedded -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-none-eabi.cmake" \
-        -DMICRONET_AD_CPU="$cpu" -DMICRONET_AD_MODEL="$MODEL" -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" >/dev/null
+        -DMICRONET_AD_CPU="$cpu" -DMICRONET_AD_MODEL="$MODEL" -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" \
+        -DMICRONET_AD_PROFILE="$PWD/$profile" -DMICRONET_AD_PROFILE_SCORES="$PWD/$scores" >/dev/null
   cmake --build "$dir"
   # Flash = what the board stores (vectors, code, constants, .data's initial image);
   # RAM = .data + .bss (interpreter arena, model tables) + libc heap + stack.
@@ -39,7 +83,7 @@ for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
     -semihosting-config enable=on,target=native -icount shift=0 -kernel "$dir/fw.elf" >"$log" 2>&1 </dev/null
   rc=$?
   set -e
-  grep -v '^golden \|^clip  ' "$log" || true
+  grep -v '^golden \|^clip  \|^dist  ' "$log" || true
   if [ "$rc" -eq 0 ] && grep -q '^PASS:' "$log"; then
     passed=$((passed + 1))
   else

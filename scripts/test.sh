@@ -23,8 +23,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 if [ -f scripts/fuzz.sh ]; then
-  echo "== libFuzzer: model loader (${FUZZ_SECONDS:-60} s)"
-  FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh
+  echo "== libFuzzer: model loader and profile parser (${FUZZ_SECONDS:-45} s each)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-45}" bash scripts/fuzz.sh
 fi
 bash scripts/embedded.sh  # the core on Cortex-M4F/M55 under QEMU, byte-equal to the golden data
 echo "all tests passed"

@@ -132,7 +132,7 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
     set.score_kind = kind;
     set.method = method;
     set.quantile = quantile;
-    fmt::print("{:<12}  {:>6}  {:>10}  {:>10}  {:>10}  {}\n", "id", "clips", "min", "max", "threshold", "method");
+    fmt::print("{:<6}  {:>6}  {:>10}  {:>10}  {:>10}  {}\n", "id", "clips", "min", "max", "threshold", "method");
     for (const auto& [id, values] : scores) {
       host::Calibration calibration;
       try {
@@ -147,7 +147,7 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
         how += fmt::format(" (gamma shape {:.4g}, loc {:.6g}, scale {:.4g})", calibration.gamma->shape,
                            calibration.gamma->loc, calibration.gamma->scale);
       }
-      fmt::print("{:<12}  {:>6}  {:>10.6f}  {:>10.6f}  {:>10.6f}  {}\n", id, values.size(), *lo, *hi,
+      fmt::print("{:<6}  {:>6}  {:>10.6f}  {:>10.6f}  {:>10.6f}  {}\n", id, values.size(), *lo, *hi,
                  calibration.threshold, how);
       if (static_cast<double>(values.size()) * (1.0 - quantile) < 1.0) {
         std::fprintf(stderr,

@@ -107,9 +107,9 @@ void add_enrol_fit_options(CLI::App* cmd, EnrolOptions* options) {
                   "Mahalanobis distance, default)")
       ->check(CLI::Range(0, kProfileMaxEmbedding));
   cmd->add_flag("--compact", options->compact,
-                fmt::format("Compact profile for a microcontroller: --rank {} (under 64 KB)", host::kCompactRank));
+                fmt::format("Compact profile for a microcontroller: --rank {} (19 KB for ad_medium)", host::kCompactRank));
   cmd->add_option("--quantile", options->quantile,
-                  "Threshold: this quantile of the enrolment clips' leave-one-out scores (default 0.95)")
+                  "Threshold: this quantile of the enrolment clips' leave-one-out scores (default 1: their maximum)")
       ->check(CLI::Range(0.5, 1.0));
 }
 

@@ -142,13 +142,15 @@ class Detector {
   // Ends the clip (zero-pads a short one to one window) and scores the remaining windows.
   Status finish();
 
-  ClipScore result() const { return accumulator_.result(); }
+  // The clip so far; distance aggregated as the profile says (ProfileAggregate).
+  ClipScore result() const;
   const ClipAccumulator& accumulator() const { return accumulator_; }
   OutputQuantization output_quantization() const { return output_; }
   const DetectorConfig& config() const { return config_; }
 
  private:
   Status score_pending_windows();
+  void add_embedding(const std::int8_t* embedding);
 
   DetectorConfig config_;
   OutputQuantization output_;
@@ -160,6 +162,10 @@ class Detector {
   WindowObserver observer_ = nullptr;
   void* observer_context_ = nullptr;
   Window window_;  // scratch for the window being scored
+  // Element-wise sum of the clip's int8 embeddings (for ProfileAggregate::kClipMeanEmbedding).
+  // int32 holds 2^24 windows of ±128 (about 155 days of audio); later windows are not added.
+  std::int32_t embedding_sum_[kProfileMaxEmbedding] = {};
+  std::int64_t embedding_windows_ = 0;
 };
 
 }  // namespace micronet_ad

@@ -44,8 +44,8 @@ TEST_P(GoldenClip, ScoresAndOutputsMatchMetaJsonInAllModes) {
       SCOPED_TRACE(clip + " " + key);
       const host::ClipResult r = score_clip(model, samples, mode.framing, mode.resize);
       ASSERT_EQ(r.clip.windows, 13);
-      EXPECT_NEAR(r.clip.score, m["scores"][key]["score_neg_softmax"].get<double>(), 1e-6);
-      EXPECT_NEAR(r.clip.nll, m["scores"][key]["nll"].get<double>(), 1e-6);
+      EXPECT_NEAR(r.clip[ScoreMethod::kNegSoftmax], m["scores"][key]["score_neg_softmax"].get<double>(), 1e-6);
+      EXPECT_NEAR(r.clip[ScoreMethod::kNll], m["scores"][key]["nll"].get<double>(), 1e-6);
       const auto golden = test::shared_int8(test::golden_clip_dir(clip) + mode.name + "_output_ad_" + model + "_13x8.i8");
       ASSERT_EQ(golden.size(), 13u * kNumOutputs);
       for (std::size_t w = 0; w < 13; ++w) {
@@ -65,7 +65,7 @@ TEST_P(GoldenClip, NllIsTheMeanOfPerWindowNegativeLogLikelihoods) {
   double mean_nll = 0.0, mean_p = 0.0;
   for (std::size_t w = 0; w < 13; ++w) {
     const WindowScore s = score_window(golden.data() + w * kNumOutputs, q, 0);
-    mean_nll += s.nll / 13;
+    mean_nll += s[ScoreMethod::kNll] / 13;
     mean_p += s.probabilities[0] / 13;
   }
   EXPECT_NEAR(mean_nll, expected, 1e-6);
@@ -77,8 +77,10 @@ TEST_P(GoldenClip, ChunkedStreamingGivesTheSameScores) {
   const host::ClipResult whole = score_clip("medium", samples, Framing::kCentered, Resize::kAverage);
   for (std::size_t chunk : {1000u, 4097u, 33280u}) {
     const host::ClipResult r = score_clip("medium", samples, Framing::kCentered, Resize::kAverage, chunk);
-    EXPECT_EQ(r.window_scores, whole.window_scores) << chunk;
-    EXPECT_EQ(r.clip.nll, whole.clip.nll) << chunk;
+    EXPECT_EQ(r.window_scores_of(ScoreMethod::kNegSoftmax), whole.window_scores_of(ScoreMethod::kNegSoftmax)) << chunk;
+    EXPECT_EQ(r.window_scores_of(ScoreMethod::kNll), whole.window_scores_of(ScoreMethod::kNll)) << chunk;
+    EXPECT_EQ(r.embeddings, whole.embeddings) << chunk;
+    EXPECT_EQ(r.clip[ScoreMethod::kNll], whole.clip[ScoreMethod::kNll]) << chunk;
   }
 }
 
@@ -98,7 +100,7 @@ INSTANTIATE_TEST_SUITE_P(Slider, GoldenClip, ::testing::ValuesIn(test::kClips));
 TEST(PublishedKit, AnomalyClipScore) {
   const host::ClipResult r = score_clip("medium", test::load_clip("anomaly"), Framing::kKit, Resize::kDecimate);
   EXPECT_EQ(r.clip.windows, 13);
-  EXPECT_NEAR(r.clip.score, -0.024493, 5e-6);
+  EXPECT_NEAR(r.clip[ScoreMethod::kNegSoftmax], -0.024493, 5e-6);
 }
 
 // The kit's own 8 kHz, 8-bit sample (3,000 samples, near silence): the kit reports −0.883147
@@ -111,11 +113,11 @@ TEST(PublishedKit, KitOwnSampleScoresNearItsLog) {
   const host::Audio audio = host::load_audio(host::shared_path("data/kit_random_id_00_000000.wav"));
   EXPECT_EQ(audio.source_rate, 8000);
   const host::ClipResult r = score_clip("medium", audio.samples, Framing::kKit, Resize::kDecimate);
-  std::printf("kit sample: %.6f over %lld window(s) (kit log: -0.883147)\n", r.clip.score,
+  std::printf("kit sample: %.6f over %lld window(s) (kit log: -0.883147)\n", r.clip[ScoreMethod::kNegSoftmax],
               static_cast<long long>(r.clip.windows));
   EXPECT_EQ(r.clip.windows, 1);
-  EXPECT_NEAR(r.clip.score, -0.883147, 0.03);
-  EXPECT_LT(r.clip.score, -0.8);
+  EXPECT_NEAR(r.clip[ScoreMethod::kNegSoftmax], -0.883147, 0.03);
+  EXPECT_LT(r.clip[ScoreMethod::kNegSoftmax], -0.8);
 }
 
 }  // namespace

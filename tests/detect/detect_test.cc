@@ -57,8 +57,8 @@ TEST(Scores, SoftmaxOfEqualLogitsIsUniform) {
   const std::int8_t logits[kNumOutputs] = {5, 5, 5, 5, 5, 5, 5, 5};
   const WindowScore s = score_window(logits, {0.5f, 5}, 2);
   for (double p : s.probabilities) EXPECT_DOUBLE_EQ(p, 0.125);
-  EXPECT_DOUBLE_EQ(s.score, -0.125);
-  EXPECT_NEAR(s.nll, std::log(8.0), 1e-15);
+  EXPECT_DOUBLE_EQ(s[ScoreMethod::kNegSoftmax], -0.125);
+  EXPECT_NEAR(s[ScoreMethod::kNll], std::log(8.0), 1e-15);
 }
 
 TEST(Scores, SoftmaxDequantizesAndMatchesTheDefinition) {
@@ -68,8 +68,8 @@ TEST(Scores, SoftmaxDequantizesAndMatchesTheDefinition) {
   for (int i = 0; i < kNumOutputs; ++i) sum += expected[i] = std::exp(double(q.scale) * (logits[i] - q.zero_point));
   const WindowScore s = score_window(logits, q, 1);
   for (int i = 0; i < kNumOutputs; ++i) EXPECT_NEAR(s.probabilities[i], expected[i] / sum, 1e-15) << i;
-  EXPECT_NEAR(s.score, -expected[1] / sum, 1e-15);
-  EXPECT_NEAR(s.nll, -std::log(expected[1] / sum), 1e-12);
+  EXPECT_NEAR(s[ScoreMethod::kNegSoftmax], -expected[1] / sum, 1e-15);
+  EXPECT_NEAR(s[ScoreMethod::kNll], -std::log(expected[1] / sum), 1e-12);
 }
 
 TEST(Scores, SoftmaxIsStableForHugeLogits) {
@@ -79,10 +79,10 @@ TEST(Scores, SoftmaxIsStableForHugeLogits) {
   EXPECT_DOUBLE_EQ(s.probabilities[0], 0.5);
   EXPECT_DOUBLE_EQ(s.probabilities[2], 0.5);
   EXPECT_EQ(s.probabilities[1], 0.0);
-  EXPECT_NEAR(s.nll, std::log(2.0), 1e-15);
+  EXPECT_NEAR(s[ScoreMethod::kNll], std::log(2.0), 1e-15);
   const WindowScore low = score_window(logits, {10.0f, 0}, 3);
   EXPECT_EQ(low.probabilities[3], 0.0);  // e^-1270 underflows: nll is +inf, never NaN
-  EXPECT_TRUE(std::isinf(low.nll) && low.nll > 0);
+  EXPECT_TRUE(std::isinf(low[ScoreMethod::kNll]) && low[ScoreMethod::kNll] > 0);
 }
 
 void add(ClipAccumulator* acc, std::initializer_list<int> values, OutputQuantization q, int id) {
@@ -102,8 +102,8 @@ TEST(Clip, MeansPredictionAndRanges) {
   const ClipScore r = acc.result();
   ASSERT_EQ(r.windows, 2);
   const double p0a = 1.0 / (7.0 + std::exp(3.0)), p0b = 1.0 / (7.0 + std::exp(1.0));
-  EXPECT_NEAR(r.score, -(p0a + p0b) / 2, 1e-15);
-  EXPECT_NEAR(r.nll, (-std::log(p0a) - std::log(p0b)) / 2, 1e-14);  // mean of per-window −log p
+  EXPECT_NEAR(r[ScoreMethod::kNegSoftmax], -(p0a + p0b) / 2, 1e-15);
+  EXPECT_NEAR(r[ScoreMethod::kNll], (-std::log(p0a) - std::log(p0b)) / 2, 1e-14);  // mean of per-window −log p
   EXPECT_EQ(r.predicted_output, 1);
   EXPECT_EQ(r.output_min[1], 1);
   EXPECT_EQ(r.output_max[1], 3);

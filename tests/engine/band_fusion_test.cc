@@ -307,9 +307,19 @@ test::ModelSpec pair_model(const PairCase& c) {
   b.stride_h = b.stride_w = c.b_stride;
   b.dilation_h = b.dilation_w = c.b_dilation;
   b.activation = test::fb::ActivationFunctionType_RELU6;
-  m.ops = {a, b};
+  // A 1x1 classifier after the pair, as in the MicroNet models: it reads the embedding (y), which
+  // must outlive the graph, so the pair's own tensor t is free to become a band.
+  const std::vector<float> c_w(2, w_scale);
+  m.tensors.push_back(test::weights("c/w", {2, 1, 1, out_c}, c_w, 0, rng));
+  m.tensors.push_back(test::bias("c/b", y_scale, c_w, rng));
+  m.tensors.push_back(test::activation("z", {1, y_h, y_w, 2}, spread_scale(y_scale, w_scale, out_c), 5));
+  test::OpSpec classifier;
+  classifier.builtin_code = test::kBuiltinConv2D;
+  classifier.inputs = {6, 7, 8};
+  classifier.outputs = {9};
+  m.ops = {a, b, classifier};
   m.inputs = {0};
-  m.outputs = {6};
+  m.outputs = {9};
   return m;
 }
 

@@ -156,7 +156,7 @@ TEST(CliCalibrate, MachineFolderMeansItsTrainClipsAndNllKind) {
               numpy_linear_quantile(score_clips(small_machine() + "/train").nll, 0.5), 1e-15);
 }
 
-TEST(CliCalibrate, ThresholdsForAnotherModelOrScoreKindAreRefused) {
+TEST(CliCalibrate, ThresholdsForAnotherModelOrScoreMethodAreRefused) {
   const std::string test_dir = small_machine() + "/test";
   auto r = run_cli("score --model small --thresholds " + small_thresholds() + " " + test_dir);
   EXPECT_EQ(r.exit_code, 1);

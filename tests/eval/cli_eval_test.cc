@@ -143,7 +143,7 @@ TEST(CliEval, ScoresAreTheScoreCommandsScores) {
   }
 }
 
-TEST(CliEval, NllScoreKindWritesNllScores) {
+TEST(CliEval, NllScoreMethodWritesNllScores) {
   const std::string out = fresh_dir("eval_nll");
   const auto r = run_cli("eval --score-kind nll --out " + out + " " + make_tree() + "/slider");
   ASSERT_EQ(r.exit_code, 0) << r.err;

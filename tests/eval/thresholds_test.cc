@@ -19,7 +19,7 @@ const std::string kMediumSha1 = "c54a0f0ddac24f2e62b48f26d8bee664d58c49b8";
 ThresholdSet sample_set() {
   ThresholdSet set;
   set.model_sha1 = kMediumSha1;
-  set.score_kind = ScoreKind::kNegSoftmax;
+  set.score_kind = ScoreMethod::kNegSoftmax;
   set.method = ThresholdMethod::kGamma;
   set.quantile = 0.9;
   set.machines["id_00"] = MachineThreshold{-0.1 - 0.2 / 3, 75, GammaDistribution{3.25, -1.0000001, 0.0712}};
@@ -61,11 +61,11 @@ TEST(Thresholds, RoundTripIsExact) {
 TEST(Thresholds, FileRoundTripAndLoadChecks) {
   const std::string path = ::testing::TempDir() + "/thresholds_test.json";
   write_thresholds(path, sample_set());
-  EXPECT_EQ(load_thresholds(path, kMediumSha1, ScoreKind::kNegSoftmax).machines.size(), 2u);
+  EXPECT_EQ(load_thresholds(path, kMediumSha1, ScoreMethod::kNegSoftmax).machines.size(), 2u);
   // SHA-1 compares without regard to case.
-  EXPECT_NO_THROW(load_thresholds(path, "C54A0F0DDAC24F2E62B48F26D8BEE664D58C49B8", ScoreKind::kNegSoftmax));
+  EXPECT_NO_THROW(load_thresholds(path, "C54A0F0DDAC24F2E62B48F26D8BEE664D58C49B8", ScoreMethod::kNegSoftmax));
   try {
-    load_thresholds(path, "6dc73515caea226065c3408d82d857b9908e3ffa", ScoreKind::kNegSoftmax);
+    load_thresholds(path, "6dc73515caea226065c3408d82d857b9908e3ffa", ScoreMethod::kNegSoftmax);
     FAIL();
   } catch (const std::runtime_error& e) {
     const std::string what = e.what();
@@ -74,13 +74,13 @@ TEST(Thresholds, FileRoundTripAndLoadChecks) {
     EXPECT_NE(what.find("recalibrate"), std::string::npos);
   }
   try {
-    load_thresholds(path, kMediumSha1, ScoreKind::kNll);
+    load_thresholds(path, kMediumSha1, ScoreMethod::kNll);
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("'neg_softmax' scores, not on 'nll'"), std::string::npos);
   }
   std::remove(path.c_str());
-  EXPECT_THROW(load_thresholds(path, kMediumSha1, ScoreKind::kNll), std::runtime_error);
+  EXPECT_THROW(load_thresholds(path, kMediumSha1, ScoreMethod::kNll), std::runtime_error);
 }
 
 TEST(Thresholds, RejectsInvalidJson) {
@@ -145,9 +145,9 @@ TEST(Thresholds, RefusesToWriteAnInvalidSet) {
   EXPECT_THROW(thresholds_to_json(set), std::invalid_argument);
 }
 
-TEST(Thresholds, ScoreKindNames) {
-  EXPECT_EQ(to_string(ScoreKind::kNegSoftmax), "neg_softmax");
-  EXPECT_EQ(parse_score_kind("nll"), ScoreKind::kNll);
+TEST(Thresholds, ScoreMethodNames) {
+  EXPECT_EQ(to_string(ScoreMethod::kNegSoftmax), "neg_softmax");
+  EXPECT_EQ(parse_score_kind("nll"), ScoreMethod::kNll);
   EXPECT_THROW(parse_score_kind("NLL"), std::invalid_argument);
 }
 

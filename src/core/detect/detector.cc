@@ -58,7 +58,7 @@ Status Detector::set_profile(const Profile* profile) {
     if (interpreter_->embedding() == nullptr) return Status::Error("profile: the model has no embedding (no CONV_2D)");
     if (h.embedding_size != interpreter_->embedding_bytes())
       return Status::Error("profile '%s' has embedding size %u, this model's is %zu (made for another model)", h.name,
-                           h.embedding_size, interpreter_->embedding_bytes());
+                           static_cast<unsigned>(h.embedding_size), interpreter_->embedding_bytes());
     if (h.embedding_scale != embedding_.scale || h.embedding_zero_point != embedding_.zero_point)
       return Status::Error("profile '%s' was made for an embedding quantized %g/%d, this model's is %g/%d (another model)",
                            h.name, static_cast<double>(h.embedding_scale), static_cast<int>(h.embedding_zero_point),
@@ -77,6 +77,24 @@ Status Detector::set_profile(const Profile* profile) {
 void Detector::reset() {
   if (frontend_ != nullptr) frontend_->reset();
   accumulator_.reset();
+  std::memset(embedding_sum_, 0, sizeof embedding_sum_);
+  embedding_windows_ = 0;
+}
+
+ClipScore Detector::result() const {
+  ClipScore r = accumulator_.result();
+  if (profile_ != nullptr && profile_->header().aggregate == ProfileAggregate::kClipMeanEmbedding &&
+      embedding_windows_ > 0) {
+    r.means[static_cast<int>(ScoreMethod::kDistance)] = profile_->distance_of_sum(embedding_sum_, embedding_windows_);
+  }
+  return r;
+}
+
+void Detector::add_embedding(const std::int8_t* embedding) {
+  constexpr std::int64_t kMaxWindows = std::int64_t(1) << 24;  // keeps every sum within int32
+  if (profile_ == nullptr || embedding_windows_ >= kMaxWindows) return;
+  for (std::uint32_t j = 0; j < profile_->header().embedding_size; ++j) embedding_sum_[j] += embedding[j];
+  ++embedding_windows_;
 }
 
 Status Detector::score_pending_windows() {
@@ -87,6 +105,7 @@ Status Detector::score_pending_windows() {
     const WindowScore score =
         score_window(logits, output_, config_.output_index, profile_, interpreter_->embedding());
     accumulator_.add(logits, score);
+    add_embedding(interpreter_->embedding());
     if (observer_ != nullptr) observer_(observer_context_, window_, logits, score);
   }
   return Status::Ok();

@@ -64,13 +64,16 @@ bool all_finite(const float* x, std::size_t n) {
 Status check_header(const ProfileHeader& h) {
   if (h.framing != Framing::kCentered && h.framing != Framing::kKit) return Status::Error("profile: unknown framing");
   if (h.resize != Resize::kAverage && h.resize != Resize::kDecimate) return Status::Error("profile: unknown resize");
-  if (h.aggregate != ProfileAggregate::kMeanWindowDistance) return Status::Error("profile: unknown clip aggregate");
+  if (h.aggregate != ProfileAggregate::kMeanWindowDistance && h.aggregate != ProfileAggregate::kClipMeanEmbedding)
+    return Status::Error("profile: unknown clip aggregate");
   if (h.embedding_size < 1 || h.embedding_size > static_cast<std::uint32_t>(kProfileMaxEmbedding))
-    return Status::Error("profile: embedding size %u, expected 1..%d", h.embedding_size, kProfileMaxEmbedding);
+    return Status::Error("profile: embedding size %u, expected 1..%d", static_cast<unsigned>(h.embedding_size), kProfileMaxEmbedding);
   if (h.rank < 1 || h.rank > h.embedding_size)
-    return Status::Error("profile: rank %u, expected 1..%u (the embedding size)", h.rank, h.embedding_size);
+    return Status::Error("profile: rank %u, expected 1..%u (the embedding size)", static_cast<unsigned>(h.rank),
+                         static_cast<unsigned>(h.embedding_size));
   if (h.clips < 1 || h.windows < h.clips)
-    return Status::Error("profile: %u clips and %u windows, expected at least one window per clip", h.clips, h.windows);
+    return Status::Error("profile: %u clips and %u windows, expected at least one window per clip",
+                         static_cast<unsigned>(h.clips), static_cast<unsigned>(h.windows));
   if (!std::isfinite(h.threshold)) return Status::Error("profile: threshold is not finite");
   if (!(h.threshold_quantile > 0.0f && h.threshold_quantile <= 1.0f))
     return Status::Error("profile: threshold quantile must be in (0, 1]");
@@ -93,7 +96,7 @@ Status check_arrays(std::uint32_t d, std::uint32_t k, const float* mean, const f
   if (!all_finite(mean, d)) return Status::Error("profile: mean has a NaN or infinite value");
   for (std::uint32_t i = 0; i < k; ++i) {
     if (!(precisions[i] > 0.0f) || !std::isfinite(precisions[i]))
-      return Status::Error("profile: precision %u is not finite and > 0", i);
+      return Status::Error("profile: precision %u is not finite and > 0", static_cast<unsigned>(i));
   }
   if (!all_finite(components, static_cast<std::size_t>(k) * d))
     return Status::Error("profile: components have a NaN or infinite value");
@@ -161,17 +164,19 @@ Status Profile::load(const std::uint8_t* data, std::size_t size, Profile* out) {
     return Status::Error("profile: data must be 4-byte aligned");
   const std::uint32_t version = get_u32(data + kOffVersion);
   if (version != kProfileVersion)
-    return Status::Error("profile: format version %u, this build reads version %u", version, kProfileVersion);
+    return Status::Error("profile: format version %u, this build reads version %u", static_cast<unsigned>(version),
+                         static_cast<unsigned>(kProfileVersion));
   const std::uint32_t file_bytes = get_u32(data + kOffFileBytes);
   if (file_bytes != size)
-    return Status::Error("profile: header says %u bytes, the file has %zu (truncated or padded)", file_bytes, size);
+    return Status::Error("profile: header says %u bytes, the file has %zu (truncated or padded)",
+                         static_cast<unsigned>(file_bytes), size);
   ProfileHeader h;
   h.embedding_size = get_u32(data + kOffEmbedding);
   h.rank = get_u32(data + kOffRank);
   if (h.embedding_size < 1 || h.embedding_size > static_cast<std::uint32_t>(kProfileMaxEmbedding) || h.rank < 1 ||
       h.rank > h.embedding_size || profile_file_bytes(h.embedding_size, h.rank) != size)
-    return Status::Error("profile: embedding size %u and rank %u do not match the file's %zu bytes", h.embedding_size,
-                         h.rank, size);
+    return Status::Error("profile: embedding size %u and rank %u do not match the file's %zu bytes",
+                         static_cast<unsigned>(h.embedding_size), static_cast<unsigned>(h.rank), size);
   if (file_crc(data, size) != get_u32(data + kOffCrc)) return Status::Error("profile: checksum mismatch (corrupt file)");
   bool reserved_zero = data[kOffReserved0] == 0;
   for (std::size_t i = kOffReserved; i < kProfileHeaderBytes; ++i) reserved_zero = reserved_zero && data[i] == 0;
@@ -205,25 +210,45 @@ Status Profile::load(const std::uint8_t* data, std::size_t size, Profile* out) {
   return Status::Ok();
 }
 
-float Profile::distance(const std::int8_t* embedding) const {
-  const std::uint32_t d = header_.embedding_size, k = header_.rank;
-  const float scale = header_.embedding_scale;
-  const std::int32_t zero_point = header_.embedding_zero_point;
+namespace {
+
+// The distance (profile.h) of the embedding x with x[j] = value(j), dequantized.
+template <class Value>
+float distance_of(const ProfileHeader& h, const float* mean, const float* precisions, const float* components,
+                  Value value) {
+  const std::uint32_t d = h.embedding_size, k = h.rank;
   float norm2 = 0.0f;
   for (std::uint32_t j = 0; j < d; ++j) {
-    const float dj = scale * static_cast<float>(embedding[j] - zero_point) - mean_[j];
+    const float dj = value(j) - mean[j];
     norm2 += dj * dj;
   }
   float weighted = 0.0f, explained = 0.0f;
-  const float* u = components_;
+  const float* u = components;
   for (std::uint32_t i = 0; i < k; ++i, u += d) {
     float p = 0.0f;
-    for (std::uint32_t j = 0; j < d; ++j) p += u[j] * (scale * static_cast<float>(embedding[j] - zero_point) - mean_[j]);
-    weighted += precisions_[i] * p * p;
+    for (std::uint32_t j = 0; j < d; ++j) p += u[j] * (value(j) - mean[j]);
+    weighted += precisions[i] * p * p;
     explained += p * p;
   }
   const float residual = norm2 - explained;
-  return weighted + (residual > 0.0f ? header_.residual_precision * residual : 0.0f);
+  return weighted + (residual > 0.0f ? h.residual_precision * residual : 0.0f);
+}
+
+}  // namespace
+
+float Profile::distance(const std::int8_t* embedding) const {
+  const float scale = header_.embedding_scale;
+  const std::int32_t zero_point = header_.embedding_zero_point;
+  return distance_of(header_, mean_, precisions_, components_,
+                     [&](std::uint32_t j) { return scale * static_cast<float>(embedding[j] - zero_point); });
+}
+
+float Profile::distance_of_sum(const std::int32_t* sums, std::int64_t count) const {
+  const float scale = header_.embedding_scale;
+  const float zero_point = static_cast<float>(header_.embedding_zero_point);
+  const float inverse = 1.0f / static_cast<float>(count);
+  return distance_of(header_, mean_, precisions_, components_,
+                     [&](std::uint32_t j) { return scale * (static_cast<float>(sums[j]) * inverse - zero_point); });
 }
 
 }  // namespace micronet_ad

@@ -6,10 +6,24 @@
 #include "host/io/sha1.h"
 
 namespace micronet_ad::host {
+namespace {
+
+void check_machine_name(const std::string& name) {
+  if (!is_valid_profile_name(name.c_str()))
+    throw std::invalid_argument("machine name '" + name + "' must be 1..31 characters of A-Z a-z 0-9 _ . -");
+}
+
+constexpr const char* kNoEmbedding = "the model has no CONV_2D, so no embedding to enrol with (SPEC §7)";
+
+// A scored clip's embeddings, moved out of its result.
+ClipEmbeddings take_embeddings(std::string name, ClipResult& result) {
+  return {std::move(name), std::move(result.embeddings)};
+}
+
+}  // namespace
 
 std::uint32_t embedding_size(const Model& model) {
-  if (model.embedding_tensor() < 0)
-    throw std::runtime_error("the model has no CONV_2D, so no embedding to enrol with (SPEC §7)");
+  if (model.embedding_tensor() < 0) throw std::runtime_error(kNoEmbedding);
   return static_cast<std::uint32_t>(model.tensor(model.embedding_tensor()).bytes);
 }
 
@@ -44,7 +58,7 @@ std::vector<ClipEmbeddings> embed_clips(const Model& model, const EnrolSettings&
   std::size_t failed = 0;
   score_clips(model, options, inputs, [&](std::size_t i, ClipOutcome& o) {
     if (o.result) {
-      clips.push_back({std::filesystem::path(paths[i]).filename().string(), std::move(o.result->embeddings)});
+      clips.push_back(take_embeddings(std::filesystem::path(paths[i]).filename().string(), *o.result));
     } else if (failed++ < 3) {
       errors += (errors.empty() ? "" : "; ") + o.error;
     }
@@ -56,12 +70,22 @@ std::vector<ClipEmbeddings> embed_clips(const Model& model, const EnrolSettings&
   return clips;
 }
 
+ClipEmbeddings embed_audio(ClipScorer& scorer, const std::string& name, const std::vector<float>& samples) {
+  if (scorer.interpreter().embedding_bytes() == 0) throw std::runtime_error(kNoEmbedding);
+  ClipResult result = scorer.score(samples, -1);  // embeddings need no machine output
+  return take_embeddings(name, result);
+}
+
+FitResult fit_embeddings(const ModelFile& file, const std::string& name, const EnrolSettings& settings,
+                         const std::vector<ClipEmbeddings>& clips) {
+  check_machine_name(name);
+  return fit_profile(clips, embedding_size(file.model), fit_options(file, name, settings));
+}
+
 FitResult enrol_clips(const ModelFile& file, const std::string& name, const EnrolSettings& settings,
                       const std::vector<std::string>& paths, const std::function<void(std::size_t)>& progress) {
-  if (!is_valid_profile_name(name.c_str()))
-    throw std::invalid_argument("machine name '" + name + "' must be 1..31 characters of A-Z a-z 0-9 _ . -");
-  const std::vector<ClipEmbeddings> clips = embed_clips(file.model, settings, paths, progress);
-  return fit_profile(clips, embedding_size(file.model), fit_options(file, name, settings));
+  check_machine_name(name);  // before the clips are scored
+  return fit_embeddings(file, name, settings, embed_clips(file.model, settings, paths, progress));
 }
 
 }  // namespace micronet_ad::host

@@ -9,14 +9,15 @@
 #include <vector>
 
 #include "host/detect/batch_scorer.h"
+#include "host/detect/clip_scorer.h"
 #include "host/io/model_file.h"
 #include "host/profile/profile_fit.h"
 
 namespace micronet_ad::host {
 
 // Defaults chosen by measurement (docs/enrolment.md).
-inline constexpr double kDefaultEnrolQuantile = 0.95;
-inline constexpr std::uint32_t kCompactRank = 32;  // compact profile: ≤ 64 KB at D = 276
+inline constexpr double kDefaultEnrolQuantile = 1.0;  // the largest leave-one-out score
+inline constexpr std::uint32_t kCompactRank = 16;     // compact profile: 19 KB at D = 276
 
 struct EnrolSettings {
   Framing framing = Framing::kCentered;
@@ -38,7 +39,18 @@ std::vector<ClipEmbeddings> embed_clips(const Model& model, const EnrolSettings&
                                         const std::vector<std::string>& paths,
                                         const std::function<void(std::size_t)>& progress = {});
 
-// embed_clips + fit_profile.
+// One clip's window embeddings from audio already decoded (16 kHz mono, int16 scale), on the
+// caller's scorer (made with the settings' framing and resize): what embed_clips does for each
+// file, for audio that never was one (e.g. the service's uploads, on its worker's scorer).
+ClipEmbeddings embed_audio(ClipScorer& scorer, const std::string& name, const std::vector<float>& samples);
+
+// Fits and calibrates machine `name`'s profile on clips already embedded (embed_clips or
+// embed_audio). Throws std::invalid_argument for a bad name or input (e.g. fewer than 2 clips)
+// and std::runtime_error when the fit fails, as fit_profile.
+FitResult fit_embeddings(const ModelFile& file, const std::string& name, const EnrolSettings& settings,
+                         const std::vector<ClipEmbeddings>& clips);
+
+// embed_clips + fit_embeddings.
 FitResult enrol_clips(const ModelFile& file, const std::string& name, const EnrolSettings& settings,
                       const std::vector<std::string>& paths, const std::function<void(std::size_t)>& progress = {});
 
