@@ -3,20 +3,20 @@
 # sources as the host build, runs each in QEMU (mps2-an386, mps3-an547) and fails unless every
 # output is byte-equal to the golden data. Prints flash/RAM from the ELF and the firmware's
 # arena, stack and QEMU instruction counts (from -icount: not real timing).
-# Before building, the host CLI enrols a compact machine profile (rank $RANK, default 32) from the
+# Before building, the host CLI enrols a compact machine profile (rank $RANK, default 16 = enrol --compact) from the
 # slider train clips and scores the firmware's clip with it; the firmware embeds both and checks
 # its window distances against the host's. The CLI: $MICRONET_AD_CLI, else build/micronet-ad
 # (scripts/test.sh builds it first), else this script builds that target.
 #   bash scripts/embedded.sh            # both CPUs
 #   CPUS=cortex-m55 bash scripts/embedded.sh
-#   RANK=16 CPUS=cortex-m4 bash scripts/embedded.sh   # another profile rank (build dir ...-k16)
+#   RANK=32 CPUS=cortex-m4 bash scripts/embedded.sh   # another profile rank (build dir ...-k32)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
 [ -f "$MICRONET_AD_SHARED/SPEC.md" ] || { echo "shared data not found at $MICRONET_AD_SHARED" >&2; exit 1; }
 QEMU_TIMEOUT="${QEMU_TIMEOUT:-120}"
 MODEL="${MODEL:-ad_small}"
-RANK="${RANK:-32}"
+RANK="${RANK:-16}"
 
 bash scripts/setup-deps.sh --embedded
 
@@ -59,7 +59,7 @@ for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
     *) echo "unknown CPU $cpu" >&2; exit 2 ;;
   esac
   [ "$MODEL" = ad_small ] || dir="$dir-$MODEL"
-  [ "$RANK" = 32 ] || dir="$dir-k$RANK"
+  [ "$RANK" = 16 ] || dir="$dir-k$RANK"
   echo "== embedded: $cpu firmware ($MODEL) on QEMU $machine"
   # Generated data lives in the build directory; unchanged files keep their time (no rebuild).
   mkdir -p "$dir/profile"

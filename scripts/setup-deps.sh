@@ -9,7 +9,7 @@ else
   pkgs=(
     build-essential cmake ninja-build pkg-config
     flatbuffers-compiler libflatbuffers-dev
-    libsndfile1-dev libsoxr-dev libkissfft-dev libfftw3-dev
+    libsndfile1-dev libsoxr-dev libkissfft-dev libfftw3-dev libeigen3-dev
     libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev
