@@ -1,6 +1,6 @@
 // micronet-ad serve --listen HOST:PORT: the HTTP scoring service (host/serve/service.h). Prints
 // the bound address (port 0 picks a free one) on its first stdout line; SIGTERM/SIGINT stop it
-// after the requests in flight are answered.
+// after the requests in flight are answered. --profile DIR: the enrolled machines' profiles.
 #include <pthread.h>
 #include <signal.h>
 
@@ -36,13 +36,18 @@ host::ThresholdSet load_model_thresholds(const std::string& path, const host::Mo
 }  // namespace
 
 void add_serve_command(CLI::App& app, int* exit_code) {
-  auto* cmd = app.add_subcommand("serve", "HTTP scoring service: POST /v1/score, GET /v1/model, /healthz, /metrics");
+  auto* cmd = app.add_subcommand(
+      "serve", "HTTP scoring service: POST /v1/score, PUT/GET/DELETE /v1/machines/NAME, GET /v1/model, /healthz, /metrics");
   static std::string model, thresholds, listen = "127.0.0.1:8080";
   static host::ServiceConfig config;
   static ScoreModeOptions mode;
   static double max_body_mb = 32.0;
   add_model_option(cmd, &model);
   cmd->add_option("--thresholds", thresholds, "Thresholds JSON (from calibrate): answers get a decision");
+  cmd->add_option("--profile", config.profile_dir,
+                  "Directory of machine profiles (created if missing): its <machine>.mnprof files are loaded at "
+                  "start; PUT /v1/machines/NAME enrols a machine into it; POST /v1/score?machine=NAME scores by "
+                  "distance from NAME's profile and decides by its threshold");
   cmd->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--workers", config.workers, "Scoring threads (default: one per core)")->check(CLI::Range(0, 256));
   cmd->add_option("--max-queue", config.max_queue, "Connections waiting for a worker before 503")->capture_default_str()
@@ -51,6 +56,8 @@ void add_serve_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0.001, 1024.0));
   cmd->add_option("--max-seconds", config.max_seconds, "Longest clip in seconds (413 beyond)")->capture_default_str()
       ->check(CLI::Range(0.1, 86400.0));
+  cmd->add_option("--max-enrol-clips", config.max_enrol_clips, "Most clips in one enrolment upload (413 beyond)")
+      ->capture_default_str()->check(CLI::Range(2, 100000));
   cmd->add_option("--read-timeout", config.read_timeout_seconds, "Seconds a connection may stall while sending")->capture_default_str()
       ->check(CLI::Range(1, 3600));
   cmd->add_option("--write-timeout", config.write_timeout_seconds, "Seconds a connection may stall while receiving")->capture_default_str()
@@ -77,8 +84,10 @@ void add_serve_command(CLI::App& app, int* exit_code) {
 
     host::Service service(*file, std::move(set), config);
     const int port = service.bind();
-    fmt::print("micronet-ad serve: listening on http://{}:{} ({} workers, model {})\n", config.host, port,
-               service.workers(), file->path);
+    const std::string machines =
+        config.profile_dir.empty() ? "" : fmt::format(", {} machine(s) in {}", service.machines(), config.profile_dir);
+    fmt::print("micronet-ad serve: listening on http://{}:{} ({} workers, model {}{})\n", config.host, port,
+               service.workers(), file->path, machines);
     std::fflush(stdout);
 
     std::atomic<bool> finished{false};

@@ -24,9 +24,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <sndfile.h>
 
-#include "stream/child_process.h"
+#include "serve/serve_support.h"
 #include "support/cli.h"
 #include "support/test_data.h"
 
@@ -34,36 +33,13 @@ namespace micronet_ad {
 namespace {
 
 using nlohmann::json;
-using test::ChildProcess;
+using test::error_json;
+using test::file_bytes;
+using test::make_wav;
+using test::metric;
+using test::Server;
 
 std::string slider(const std::string& name) { return host::shared_path("data/dcase2020_task2/slider/" + name); }
-
-std::string file_bytes(const std::string& path) {
-  const std::vector<std::uint8_t> b = host::read_file(path);
-  return std::string(b.begin(), b.end());
-}
-
-// A WAV of the first `seconds` of a clip (or the clip repeated, for longer ones).
-std::string make_wav(const std::string& source, double seconds, const std::string& name) {
-  SF_INFO in{};
-  SNDFILE* f = sf_open(source.c_str(), SFM_READ, &in);
-  EXPECT_NE(f, nullptr);
-  std::vector<short> clip(static_cast<std::size_t>(in.frames));
-  sf_readf_short(f, clip.data(), in.frames);
-  sf_close(f);
-  std::vector<short> out(static_cast<std::size_t>(seconds * in.samplerate));
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = clip[i % clip.size()];
-  const std::string path = test::temp_dir() + "/" + name;
-  SF_INFO info{};
-  info.samplerate = in.samplerate;
-  info.channels = 1;
-  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-  SNDFILE* w = sf_open(path.c_str(), SFM_WRITE, &info);
-  EXPECT_NE(w, nullptr);
-  sf_writef_short(w, out.data(), static_cast<sf_count_t>(out.size()));
-  sf_close(w);
-  return path;
-}
 
 // `score --format json` for one clip: the reference answer.
 json score_clip(const std::string& path, const std::string& machine_id = "00") {
@@ -71,47 +47,6 @@ json score_clip(const std::string& path, const std::string& machine_id = "00") {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return json::parse(r.out)["clips"][0];
 }
-
-// A running `micronet-ad serve --listen 127.0.0.1:0 <args>`; its port from the first stdout line.
-class Server {
- public:
-  explicit Server(const std::vector<std::string>& args) {
-    static int counter = 0;
-    err_path_ = test::temp_dir() + "/serve" + std::to_string(counter++) + ".err";
-    std::vector<std::string> argv = {test::cli_path(), "serve", "--listen", "127.0.0.1:0"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    child_ = std::make_unique<ChildProcess>(argv, err_path_, true);
-    const std::string line = child_->read_line();
-    const std::string prefix = "listening on http://127.0.0.1:";
-    const std::size_t at = line.find(prefix);
-    if (at != std::string::npos) port_ = std::atoi(line.c_str() + at + prefix.size());
-    EXPECT_GT(port_, 0) << "startup line: '" << line << "'\nstderr: " << test::slurp(err_path_);
-  }
-  ~Server() {
-    if (child_ && running_) stop();
-  }
-  int port() const { return port_; }
-  pid_t pid() const { return child_->pid(); }
-  std::unique_ptr<httplib::Client> client() const {
-    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    c->set_read_timeout(120, 0);  // ASan builds score slowly
-    c->set_write_timeout(60, 0);
-    return c;
-  }
-  // SIGTERM; the exit code.
-  int stop() {
-    running_ = false;
-    ::kill(child_->pid(), SIGTERM);
-    return child_->wait();
-  }
-  std::string stderr_text() const { return test::slurp(err_path_); }
-
- private:
-  std::unique_ptr<ChildProcess> child_;
-  std::string err_path_;
-  int port_ = -1;
-  bool running_ = true;
-};
 
 httplib::Result post_score(httplib::Client& c, const std::string& body, const std::string& query = "machine_id=00") {
   return c.Post(("/v1/score?" + query).c_str(), body, "audio/wav");
@@ -143,25 +78,6 @@ std::string raw_exchange(int port, const std::string& bytes, bool half_close = t
   for (ssize_t n; (n = ::recv(s, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
   ::close(s);
   return answer;
-}
-
-// One Prometheus sample's value; 0 when absent.
-double metric(const std::string& text, const std::string& series) {
-  const std::size_t at = text.find("\n" + series + " ");
-  return at == std::string::npos ? 0.0 : std::stod(text.substr(at + series.size() + 2));
-}
-
-json error_json(const httplib::Result& r, int status, const std::string& kind) {
-  EXPECT_TRUE(r) << "no answer for " << kind;
-  if (!r) return {};
-  EXPECT_EQ(r->status, status) << kind << ": " << r->body;
-  EXPECT_EQ(r->get_header_value("Content-Type"), "application/json") << kind;
-  const json j = json::parse(r->body, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << r->body;
-  EXPECT_EQ(j.value("kind", ""), kind) << r->body;
-  EXPECT_EQ(j.value("status", 0), status) << r->body;
-  EXPECT_FALSE(j.value("error", "").empty()) << r->body;
-  return j;
 }
 
 class ServeTest : public ::testing::Test {
@@ -475,7 +391,7 @@ TEST(ServeCli, BadOptionsFailClearly) {
   // A machine without a threshold cannot get stream decisions.
   expect_error("stream - --machine-id 04 --thresholds " +
                    write_thresholds("t3.json", "c54a0f0ddac24f2e62b48f26d8bee664d58c49b8", -0.5),
-               "no threshold for id_04 (it has id_00)");
+               "no threshold for machine id_04 (it has id_00)");
 }
 
 }  // namespace

@@ -1,13 +1,21 @@
-// The service's parts without a server: the Prometheus text, --listen parsing, and decoding
-// audio from memory (what request bodies go through) against decoding the same file from disk.
+// The service's parts without a server: the Prometheus text, --listen parsing, decoding audio
+// from memory (what request bodies go through) against decoding the same file from disk, and the
+// live set of machine profiles (snapshots, atomic replacement, files on disk).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host/audio/audio_file.h"
+#include "host/detect/enrolment.h"
+#include "host/io/sha1.h"
+#include "host/serve/machines.h"
 #include "host/serve/metrics.h"
 #include "host/serve/service.h"
+#include "support/cli.h"
 #include "support/test_data.h"
 
 namespace micronet_ad {
@@ -29,6 +37,9 @@ TEST(ServiceMetrics, PrometheusTextCountsAndCumulativeBuckets) {
   m.clip_scored(13);
   m.clip_scored(2);
   m.request_started();  // one still running
+  m.enrolled(4);
+  m.enrolled(0);  // a profile file
+  m.set_machines(1);
   const std::string text = m.prometheus_text();
   auto has = [&](const std::string& line) {
     EXPECT_NE(text.find("\n" + line + "\n"), std::string::npos) << line << "\n---\n" << text;
@@ -53,6 +64,9 @@ TEST(ServiceMetrics, PrometheusTextCountsAndCumulativeBuckets) {
   has("micronet_ad_clips_scored_total 2");
   has("micronet_ad_windows_scored_total 15");
   has("micronet_ad_http_requests_in_flight 1");
+  has("micronet_ad_enrolments_total 2");
+  has("micronet_ad_enrolment_clips_total 4");
+  has("micronet_ad_machines 1");
   has("# TYPE micronet_ad_http_request_duration_seconds histogram");
 }
 
@@ -117,6 +131,78 @@ TEST(LoadAudioMemory, EveryProblemHasItsKindAndNamesTheLabel) {
     EXPECT_EQ(e.kind(), AudioError::Kind::kUnreadable);
     EXPECT_STREQ(host::to_string(e.kind()), "unreadable");
   }
+}
+
+TEST(MachineProfiles, SnapshotsOutliveReplacementAndTheFileFollowsTheLiveProfile) {
+  const auto model = host::load_model_file(test::model_path("medium"));
+  const std::string sha1 = host::sha1_file_hex(test::model_path("medium"));
+  std::vector<std::string> clips;
+  for (const char* n : {"00000000", "00000001"}) clips.push_back(host::shared_path(std::string("data/mimii/fan/train/normal_id_00_") + n + ".wav"));
+  host::EnrolSettings settings;
+  settings.threads = 1;
+  const std::vector<host::ClipEmbeddings> embeddings = host::embed_clips(model->model, settings, clips);
+  const host::FitResult full = host::fit_embeddings(*model, "fan", settings, embeddings);
+  settings.rank = 8;
+  const host::FitResult compact = host::fit_embeddings(*model, "fan", settings, embeddings);
+  // The fit of embedded audio is the file path's.
+  EXPECT_EQ(full.bytes, host::enrol_clips(*model, "fan", host::EnrolSettings{}, clips).bytes);
+
+  const std::string dir = test::temp_dir() + "/machine_profiles";
+  host::MachineProfiles machines(dir, sha1, Framing::kCentered, Resize::kAverage);
+  EXPECT_TRUE(std::filesystem::is_directory(dir));
+  EXPECT_EQ(machines.size(), 0u);
+  auto rejected = [&](std::vector<std::uint8_t> bytes, const std::string& name) {
+    try {
+      machines.check(std::move(bytes), name, "upload");
+    } catch (const host::ProfileRejected& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("upload: ", 0), 0u) << e.what();
+      return e.kind();
+    }
+    ADD_FAILURE() << "accepted";
+    return host::ProfileRejected::Kind::kInvalid;
+  };
+  EXPECT_EQ(rejected(std::vector<std::uint8_t>(full.bytes.begin(), full.bytes.begin() + 300), "fan"),
+            host::ProfileRejected::Kind::kInvalid);
+  EXPECT_EQ(rejected(full.bytes, "pump"), host::ProfileRejected::Kind::kMismatch);
+
+  EXPECT_TRUE(machines.store(machines.check(full.bytes, "fan", "upload")));
+  const std::shared_ptr<const host::ProfileFile> before = machines.find("fan");
+  ASSERT_NE(before, nullptr);
+  EXPECT_FALSE(machines.store(machines.check(compact.bytes, "fan", "upload")));
+  EXPECT_EQ(before->profile().header().rank, full.header.rank);  // still whole, still usable
+  EXPECT_EQ(machines.find("fan")->profile().header().rank, 8u);
+  EXPECT_EQ(test::slurp(dir + "/fan.mnprof"), std::string(compact.bytes.begin(), compact.bytes.end()));
+  EXPECT_EQ(machines.names(), std::vector<std::string>{"fan"});
+
+  // Readers racing a writer always get one of the two profiles, whole.
+  const std::int8_t* window = embeddings[0].windows.data();
+  const float distances[2] = {before->profile().distance(window), machines.find("fan")->profile().distance(window)};
+  ASSERT_NE(distances[0], distances[1]);
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!done) {
+        const auto p = machines.find("fan");
+        const float d = p->profile().distance(window);
+        if (d != distances[0] && d != distances[1]) ++wrong;
+      }
+    });
+  }
+  for (int i = 0; i < 20; ++i) machines.store(machines.check(i % 2 ? compact.bytes : full.bytes, "fan", "upload"));
+  done = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(machines.find("fan")->profile().header().rank, 8u);
+
+  // A restart loads what is on disk; removing deletes the file.
+  host::MachineProfiles again(dir, sha1, Framing::kCentered, Resize::kAverage);
+  EXPECT_EQ(again.find("fan")->bytes(), compact.bytes);
+  EXPECT_TRUE(again.remove("fan"));
+  EXPECT_FALSE(again.remove("fan"));
+  EXPECT_EQ(again.find("fan"), nullptr);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/fan.mnprof"));
 }
 
 }  // namespace

@@ -34,6 +34,17 @@ void ServiceMetrics::clip_scored(std::int64_t windows) {
   windows_ += windows;
 }
 
+void ServiceMetrics::enrolled(std::int64_t clips) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++enrolments_;
+  enrolment_clips_ += clips;
+}
+
+void ServiceMetrics::set_machines(std::int64_t machines) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  machines_ = machines;
+}
+
 std::string ServiceMetrics::prometheus_text() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
@@ -66,6 +77,14 @@ std::string ServiceMetrics::prometheus_text() const {
   out += "# HELP micronet_ad_http_requests_in_flight Requests being handled.\n";
   out += "# TYPE micronet_ad_http_requests_in_flight gauge\n";
   out += fmt::format("micronet_ad_http_requests_in_flight {}\n", in_flight_);
+  out += "# HELP micronet_ad_enrolments_total Machine profiles stored by PUT /v1/machines/NAME.\n";
+  out += "# TYPE micronet_ad_enrolments_total counter\n";
+  out += fmt::format("micronet_ad_enrolments_total {}\n", enrolments_);
+  out += "# HELP micronet_ad_enrolment_clips_total Uploaded clips machine profiles were fitted on.\n";
+  out += "# TYPE micronet_ad_enrolment_clips_total counter\n";
+  out += fmt::format("micronet_ad_enrolment_clips_total {}\n", enrolment_clips_);
+  out += "# HELP micronet_ad_machines Machines with a profile.\n# TYPE micronet_ad_machines gauge\n";
+  out += fmt::format("micronet_ad_machines {}\n", machines_);
   return out;
 }
 

@@ -6,6 +6,9 @@
 //   micronet_ad_clips_scored_total 9
 //   micronet_ad_windows_scored_total 117
 //   micronet_ad_http_requests_in_flight 1
+//   micronet_ad_enrolments_total 2               (profiles stored by PUT /v1/machines/NAME)
+//   micronet_ad_enrolment_clips_total 8          (clips those enrolments were fitted on)
+//   micronet_ad_machines 1                       (machines with a profile now)
 //
 // Thread-safe; label values come from fixed sets chosen by the service (never from requests), so
 // the number of series stays bounded.
@@ -32,6 +35,9 @@ class ServiceMetrics {
   void request_finished(const std::string& endpoint, int status, double seconds);
   void error(const std::string& kind);
   void clip_scored(std::int64_t windows);
+  // A profile stored by enrolment, fitted on `clips` uploaded clips (0: uploaded as a file).
+  void enrolled(std::int64_t clips);
+  void set_machines(std::int64_t machines);
 
   std::string prometheus_text() const;
 
@@ -46,6 +52,7 @@ class ServiceMetrics {
   std::map<std::string, std::int64_t> errors_;                    // by kind
   std::map<std::string, Histogram> latency_;                      // by endpoint
   std::int64_t clips_ = 0, windows_ = 0, in_flight_ = 0;
+  std::int64_t enrolments_ = 0, enrolment_clips_ = 0, machines_ = 0;
 };
 
 }  // namespace micronet_ad::host

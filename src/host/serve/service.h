@@ -1,17 +1,37 @@
 // The HTTP scoring service behind `micronet-ad serve` (cpp-httplib):
 //
-//   POST /v1/score?machine_id=00[&name=clip.wav]  body: an audio file → the clip JSON `score
-//                                                  --format json` prints (+ decision/threshold)
-//   GET  /v1/model                                 → what `inspect --json` prints
-//   GET  /healthz                                  → {"status":"ok"}
-//   GET  /metrics                                  → Prometheus text (host/serve/metrics.h)
+//   POST   /v1/score?machine_id=00[&name=clip.wav]  body: an audio file → the clip JSON `score
+//                                                   --format json` prints (+ decision/threshold)
+//   POST   /v1/score?machine=NAME[&name=clip.wav]   the same scored by distance from enrolled
+//                                                   machine NAME's profile, with its threshold
+//                                                   and the decision (404 unknown_machine)
+//   PUT    /v1/machines/NAME[?rank=R&quantile=Q]    enrols NAME: body a profile file (.mnprof,
+//                                                   made for this model and front end), or
+//                                                   multipart/form-data of ≥ 2 normal clips to
+//                                                   fit one on (rank: 0 full, compact or 1..D;
+//                                                   quantile: 0.5..1) → 201 new / 200 replaced,
+//                                                   with the machine's metadata
+//   GET    /v1/machines                             → {"machines": [metadata, ...]} by name
+//   GET    /v1/machines/NAME                        → the machine's metadata
+//   DELETE /v1/machines/NAME                        → {"deleted": NAME}
+//   GET    /v1/model                                → what `inspect --json` prints
+//   GET    /healthz                                 → {"status":"ok"}
+//   GET    /metrics                                 → Prometheus text (host/serve/metrics.h)
+//
+// Metadata: {name, clips, windows, rank, embedding_size, threshold, threshold_quantile,
+// shrinkage, bytes, model_sha1, framing, resize} (+ warning from a fit). Machines need a profile
+// directory (ServiceConfig::profile_dir, `serve --profile DIR`; else PUT answers 409): its
+// <name>.mnprof files are loaded at start-up and PUT writes them atomically before the new
+// profile goes live (host/serve/machines.h); a request scores with the old or the new one, whole.
 //
 // Every error is a JSON body {"error": message, "kind": kind, "status": code}. Limits: body
-// size (413 body_too_large), audio duration (413 too_long), read/write timeouts per connection,
-// and a bounded pool: `workers` threads, each with its own ClipScorer (it is not thread-safe),
-// and at most `max_queue` accepted connections waiting beyond the idle workers; further ones are
-// answered 503 (kind "overloaded") by a separate thread. One request per connection: an idle
-// keep-alive connection would otherwise hold a worker.
+// size (413 body_too_large), audio duration per clip (413 too_long), clips per enrolment (413
+// too_many_clips), read/write timeouts per connection, and a bounded pool: `workers` threads,
+// each with its own ClipScorer (it is not thread-safe), and at most `max_queue` accepted
+// connections waiting beyond the idle workers; further ones are answered 503 (kind
+// "overloaded") by a separate thread. Enrolment runs on the worker that took the request, with
+// its ClipScorer, one clip at a time. One request per connection: an idle keep-alive connection
+// would otherwise hold a worker.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +56,8 @@ struct ServiceConfig {
   int write_timeout_seconds = 5;
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
+  std::string profile_dir;           // machine profiles (created if missing); empty: no machines
+  std::size_t max_enrol_clips = 64;  // clips in one enrolment upload
 };
 
 // "127.0.0.1:8080", "localhost:0", "[::1]:8080" → host and port. Throws std::invalid_argument.
@@ -44,7 +66,8 @@ void parse_listen_address(const std::string& text, std::string* host, int* port)
 class Service {
  public:
   // `model` must outlive the service. Thresholds (optional) add a decision to /v1/score answers
-  // for the machine IDs they cover.
+  // for the machine IDs they cover. Loads config.profile_dir's profiles: throws
+  // std::runtime_error naming a file that is not a valid profile for this model and front end.
   Service(const ModelFile& model, std::optional<ThresholdSet> thresholds, const ServiceConfig& config);
   ~Service();
   Service(const Service&) = delete;
@@ -60,6 +83,7 @@ class Service {
   void stop();
 
   int workers() const;
+  std::size_t machines() const;  // machines with a profile now
   std::string metrics_text() const;
 
  private:
