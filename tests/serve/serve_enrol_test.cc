@@ -39,10 +39,21 @@ using test::Server;
 
 std::string fan(const std::string& name) { return host::shared_path("data/mimii/fan/" + name); }
 
-// Four of the ten fan training clips: enough to fit, quick under ASan.
+// Four of the ten fan training clips (10 s each): enough to fit, quick under ASan.
 std::vector<std::string> enrol_paths(std::size_t n = 4) {
   std::vector<std::string> paths;
   for (std::size_t i = 0; i < n; ++i) paths.push_back(fan("train/normal_id_00_0000000" + std::to_string(i) + ".wav"));
+  return paths;
+}
+
+// The first 3 s of `n` fan training clips from the `first`-th: a profile for a quarter of the
+// work (the tests that need a profile, not a good one).
+std::vector<std::string> short_paths(std::size_t n, std::size_t first = 0) {
+  std::vector<std::string> paths;
+  for (std::size_t i = first; i < first + n; ++i) {
+    const std::string name = "normal_id_00_0000000" + std::to_string(i) + ".wav";
+    paths.push_back(make_wav(fan("train/" + name), 3.0, "3s_" + name));
+  }
   return paths;
 }
 
@@ -134,16 +145,22 @@ void expect_distance_answer(const json& got, const host::ClipResult& want, const
   EXPECT_EQ(got["decision"], is_anomalous(distance, profile.threshold) ? "anomalous" : "normal") << clip;
 }
 
+// A path under the test's temporary directory that no earlier test (or --gtest_repeat) used.
+std::string fresh_path(const std::string& name) {
+  static int counter = 0;
+  return test::temp_dir() + "/" + name + "_" + std::to_string(counter++);
+}
+
 std::string write_text(const std::string& path, const std::string& text) {
   host::write_file(path, text.data(), text.size());
   return path;
 }
 
 TEST(ServeEnrol, EnrolledFromClipsScoresLikeTheLibraryAndPersistsAcrossRestarts) {
-  const std::string dir = test::temp_dir() + "/machines_persist";  // missing: serve creates it
-  const std::vector<std::string> paths = enrol_paths();
+  const std::string dir = fresh_path("machines_persist");  // missing: serve creates it
+  const std::vector<std::string> paths = enrol_paths(), others = short_paths(3, 4);
   const host::FitResult full = enrol(medium(), paths);
-  const host::FitResult compact = enrol(medium(), paths, host::kCompactRank, 0.9);
+  const host::FitResult compact = enrol(medium(), others, host::kCompactRank, 0.9);
   const std::string thresholds = write_text(
       test::temp_dir() + "/t_enrol.json",
       json{{"format", "micronet-ad-thresholds"}, {"version", 1}, {"model_sha1", host::sha1_file_hex(test::model_path("medium"))},
@@ -159,6 +176,7 @@ TEST(ServeEnrol, EnrolledFromClipsScoresLikeTheLibraryAndPersistsAcrossRestarts)
     EXPECT_EQ(ok_json(c->Get("/v1/machines")), json::parse(R"({"machines":[]})"));
 
     const auto put = c->Put("/v1/machines/fan", clip_form(paths));
+    ASSERT_TRUE(put);
     const json created = ok_json(put, 201);
     EXPECT_EQ(put->get_header_value("Location"), "/v1/machines/fan");
     expect_metadata(created, full);
@@ -185,7 +203,7 @@ TEST(ServeEnrol, EnrolledFromClipsScoresLikeTheLibraryAndPersistsAcrossRestarts)
     EXPECT_EQ(by_id["decision"], by_id["score"].get<double>() > -0.5 ? "anomalous" : "normal");
 
     // Enrolling again replaces the machine: 200, a compact profile with its own quantile.
-    const json replaced = ok_json(c->Put("/v1/machines/fan?rank=compact&quantile=0.9", clip_form(paths)), 200);
+    const json replaced = ok_json(c->Put("/v1/machines/fan?rank=compact&quantile=0.9", clip_form(others)), 200);
     expect_metadata(replaced, compact);
     EXPECT_EQ(replaced["rank"], host::kCompactRank);
     EXPECT_EQ(test::slurp(dir + "/fan.mnprof"), as_string(compact.bytes));
@@ -196,7 +214,7 @@ TEST(ServeEnrol, EnrolledFromClipsScoresLikeTheLibraryAndPersistsAcrossRestarts)
     const auto m = c->Get("/metrics");
     ASSERT_TRUE(m);
     EXPECT_EQ(metric(m->body, "micronet_ad_enrolments_total"), 2);
-    EXPECT_EQ(metric(m->body, "micronet_ad_enrolment_clips_total"), 8);
+    EXPECT_EQ(metric(m->body, "micronet_ad_enrolment_clips_total"), 7);
     EXPECT_EQ(metric(m->body, "micronet_ad_machines"), 1);
     EXPECT_EQ(metric(m->body, "micronet_ad_http_requests_total{endpoint=\"/v1/machines/{name}\",code=\"201\"}"), 1);
     EXPECT_EQ(server.stop(), 0) << server.stderr_text();
@@ -217,9 +235,13 @@ TEST(ServeEnrol, EnrolledFromClipsScoresLikeTheLibraryAndPersistsAcrossRestarts)
 }
 
 TEST(ServeEnrol, ScoringWhileTheProfileIsReplacedSeesOneWholeProfile) {
-  const std::vector<std::string> paths = enrol_paths();
-  const host::FitResult full = enrol(medium(), paths);
-  const host::FitResult compact = enrol(medium(), paths, host::kCompactRank);
+  const std::vector<std::string> paths = short_paths(3);
+  host::EnrolSettings settings;
+  settings.threads = 1;
+  const std::vector<host::ClipEmbeddings> embeddings = host::embed_clips(medium().model, settings, paths);
+  const host::FitResult full = host::fit_embeddings(medium(), "fan", settings, embeddings);
+  settings.rank = host::kCompactRank;
+  const host::FitResult compact = host::fit_embeddings(medium(), "fan", settings, embeddings);
   const std::string clip_path = make_wav(fan(kAnomaly), 3.0, "fan3.wav");
   const std::string clip = file_bytes(clip_path);
   // What an answer from each profile holds.
@@ -230,11 +252,13 @@ TEST(ServeEnrol, ScoringWhileTheProfileIsReplacedSeesOneWholeProfile) {
                             {reference(clip_path, compact.bytes).clip[ScoreMethod::kDistance], compact.header.threshold}};
   ASSERT_NE(want[0].distance, want[1].distance);
 
-  Server server({"--workers", "2", "--profile", test::temp_dir() + "/machines_swap"});
+  const std::string dir = fresh_path("machines_swap");
+  Server server({"--workers", "2", "--profile", dir});
   auto c = server.client();
   ok_json(put_profile(*c, "fan", as_string(full.bytes)), 201);
 
-  // PUT i (0-based) makes profile (i + 1) % 2 live: compact by enrolment, full as a file.
+  // PUT i (0-based) makes profile (i + 1) % 2 live: compact (the first by enrolment from the
+  // clips, then as a file), full as a file.
   constexpr int kPuts = 6;
   std::atomic<int> puts_started{0}, puts_answered{0};
   std::atomic<int> stable_answers[kPuts + 1] = {};  // answers known to come after PUT i and before i + 1
@@ -297,8 +321,9 @@ TEST(ServeEnrol, ScoringWhileTheProfileIsReplacedSeesOneWholeProfile) {
     }
     ++puts_started;
     const bool to_compact = i % 2 == 0;
-    const httplib::Result r = to_compact ? c->Put("/v1/machines/fan?rank=compact", clip_form(paths))
-                                         : put_profile(*c, "fan", as_string(full.bytes));
+    const httplib::Result r = i == 0       ? c->Put("/v1/machines/fan?rank=compact", clip_form(paths))
+                              : to_compact ? put_profile(*c, "fan", as_string(compact.bytes))
+                                           : put_profile(*c, "fan", as_string(full.bytes));
     if (!r || r->status != 200) {
       ++put_failures;
       ADD_FAILURE() << "PUT " << i << ": " << (r ? r->body : httplib::to_string(r.error()));
@@ -313,7 +338,7 @@ TEST(ServeEnrol, ScoringWhileTheProfileIsReplacedSeesOneWholeProfile) {
   EXPECT_EQ(wrong.load(), 0) << log;
   // The last PUT (a file) left the full profile, on disk as live.
   EXPECT_EQ(ok_json(c->Get("/v1/machines/fan"))["rank"], full.header.rank);
-  EXPECT_EQ(test::slurp(test::temp_dir() + "/machines_swap/fan.mnprof"), as_string(full.bytes));
+  EXPECT_EQ(test::slurp(dir + "/fan.mnprof"), as_string(full.bytes));
   const auto m = c->Get("/metrics");
   ASSERT_TRUE(m);
   EXPECT_EQ(metric(m->body, "micronet_ad_enrolments_total"), kPuts + 1);
@@ -322,8 +347,8 @@ TEST(ServeEnrol, ScoringWhileTheProfileIsReplacedSeesOneWholeProfile) {
 }
 
 TEST(ServeEnrol, UploadsNamesAndRequestsThatDoNotFitAreRefused) {
-  const std::string dir = test::temp_dir() + "/machines_checks";
-  const std::vector<std::string> two = enrol_paths(2);
+  const std::string dir = fresh_path("machines_checks");
+  const std::vector<std::string> two = short_paths(2);
   const host::FitResult medium_fan = enrol(medium(), two);
   const auto small = host::load_model_file(test::model_path("small"));
   const std::string small_fan = as_string(enrol(*small, two).bytes);
@@ -356,13 +381,13 @@ TEST(ServeEnrol, UploadsNamesAndRequestsThatDoNotFitAreRefused) {
   error_json(put_profile(*c, "fan", ""), 400, "empty_body");
   error_json(put_profile(*c, "fan", "hello, not a profile"), 415, "unsupported_body");
   // Clip uploads: too few, not audio (the part named), too many, too long; bad fit parameters.
-  const json one = error_json(c->Put("/v1/machines/fan", clip_form(enrol_paths(1))), 400, "too_few_clips");
+  const json one = error_json(c->Put("/v1/machines/fan", clip_form(short_paths(1))), 400, "too_few_clips");
   EXPECT_NE(one.value("error", "").find("at least 2"), std::string::npos) << one;
   httplib::MultipartFormDataItems mixed = clip_form(two);
   mixed.push_back({"clip", "definitely not audio", "notes.txt", "text/plain"});
   const json not_audio = error_json(c->Put("/v1/machines/fan", mixed), 415, "not_audio");
   EXPECT_NE(not_audio.value("error", "").find("part 3 ('notes.txt')"), std::string::npos) << not_audio;
-  error_json(c->Put("/v1/machines/fan", clip_form(enrol_paths(4))), 413, "too_many_clips");
+  error_json(c->Put("/v1/machines/fan", clip_form(short_paths(4))), 413, "too_many_clips");
   httplib::MultipartFormDataItems long_clip = clip_form(two);
   long_clip.push_back({"clip", file_bytes(make_wav(fan(kNormal), 15.0, "fan15.wav")), "long.wav", "audio/wav"});
   error_json(c->Put("/v1/machines/fan", long_clip), 413, "too_long");
@@ -420,11 +445,11 @@ test::CliResult failed_startup(const std::vector<std::string>& args) {
 }
 
 TEST(ServeEnrol, ProfileDirectoriesAreCheckedAtStartup) {
-  const std::vector<std::string> two = enrol_paths(2);
+  const std::vector<std::string> two = short_paths(2);
   const std::string good = as_string(enrol(medium(), two).bytes);
   const auto small = host::load_model_file(test::model_path("small"));
   auto dir_with = [](const std::string& name, const std::string& file, const std::string& bytes) {
-    const std::string dir = test::temp_dir() + "/" + name;
+    const std::string dir = fresh_path(name);
     fs::create_directories(dir);
     write_text(dir + "/" + file, bytes);
     return dir;
@@ -440,7 +465,7 @@ TEST(ServeEnrol, ProfileDirectoriesAreCheckedAtStartup) {
   expect_refused(d, {d + "/fan.mnprof", "another model"});
   d = dir_with("start_renamed", "pump.mnprof", good);
   expect_refused(d, {d + "/pump.mnprof", "machine 'fan'", "rename it fan.mnprof"});
-  const std::string file = write_text(test::temp_dir() + "/not_a_dir", "x");
+  const std::string file = write_text(fresh_path("not_a_dir"), "x");
   expect_refused(file, {file, "not a directory"});
 
   // Other files are not profiles; a directory of good ones starts.
