@@ -76,6 +76,18 @@ std::vector<host::ClipInput> drop_anomalies(std::vector<host::ClipInput> inputs)
   return kept;
 }
 
+// CLI11's Range includes its ends (and its help says [0 - 1]); a quantile of 0 or 1 is a usage
+// error like any other bad option value (exit 2), so the check is a validator.
+CLI::Validator open_unit_interval() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        double q = 0.0;
+        if (!CLI::detail::lexical_cast(value, q) || !(q > 0.0 && q < 1.0)) return "must be strictly between 0 and 1";
+        return "";
+      },
+      "(0 - 1, exclusive)");
+}
+
 }  // namespace
 
 void add_calibrate_command(CLI::App& app, int* exit_code) {
@@ -87,13 +99,15 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
   static ScoreModeOptions mode;
   static ScoringOptions scoring_options;
   static int threads = 0;
+  static double max_seconds = kDefaultMaxSeconds;
   add_model_option(cmd, &model);
   add_mode_options(cmd, &mode);
   add_scoring_options(cmd, &scoring_options, false);
+  add_max_seconds_option(cmd, &max_seconds);
   cmd->add_option("--quantile,-q", quantile,
                   "Share of normal clips expected below the threshold, in (0, 1), e.g. 0.9 (DCASE 2021 baseline)")
       ->required()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(open_unit_interval());
   cmd->add_option("--method", method_name, kMethodHelp)->check(CLI::IsMember({"empirical", "gamma"}));
   cmd->add_option("--output,-o", output, "Thresholds JSON file to write")->required();
   cmd->add_option("--machine-id", machine_id, "Machine ID of every clip (default: from DCASE file names)");
@@ -102,14 +116,14 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
                   "Normal clips: files, folders (recursive), or a DCASE machine type folder / train/ folder")
       ->required();
   cmd->callback([exit_code] {
-    if (!(quantile > 0.0 && quantile < 1.0)) throw std::runtime_error("--quantile must be strictly between 0 and 1");
     const host::ThresholdMethod method = host::parse_threshold_method(method_name);
     const auto file = host::load_default_model(model);
     const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
     const ScoreMethod kind = scoring.method();
     const std::vector<host::ClipInput> inputs = drop_anomalies(calibration_inputs(paths));
     if (inputs.empty()) throw std::runtime_error("no normal clips to calibrate on");
-    const host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, false, scoring.profile_set()};
+    const host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, false, scoring.profile_set(),
+                                     max_seconds};
     std::map<std::string, std::vector<double>> scores;  // by machine ID
     std::size_t failures = 0, degenerate = 0;
     score_with_progress(file->model, options, inputs, [&](std::size_t, host::ClipOutcome& o) {
@@ -121,7 +135,7 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
       if (o.result->clip.degenerate()) ++degenerate;
       scores[scoring.judge.machine_key(o.output_index, o.result->profile)].push_back(clip_score(*o.result, kind));
     });
-    warn_if_degenerate(file->path, degenerate, inputs.size() - failures);
+    warn_if_degenerate(*file, degenerate, inputs.size() - failures);
     if (failures > 0) {
       throw std::runtime_error(fmt::format("{} of {} clips could not be scored; no thresholds written to {}", failures,
                                            inputs.size(), output));

@@ -88,9 +88,11 @@ void add_eval_command(CLI::App& app, int* exit_code) {
   static ScoringOptions scoring_options;
   static EnrolOptions enrol_options;
   static int threads = 0;
+  static double max_seconds = kDefaultMaxSeconds;
   add_model_option(cmd, &model);
   add_mode_options(cmd, &mode);
   add_scoring_options(cmd, &scoring_options, false);
+  add_max_seconds_option(cmd, &max_seconds);
   cmd->add_option("--enrol", enrol_root,
                   "Enrol first: fit a profile per machine type and ID on <ROOT>/<type>/train (written to "
                   "<out>/profiles/), then evaluate <ROOT>/<type>/test by distance; ROOT defaults to the evaluated "
@@ -133,7 +135,7 @@ void add_eval_command(CLI::App& app, int* exit_code) {
     std::vector<host::ClipInput> inputs;
     for (const TestClip& c : clips) inputs.push_back({c.path, ""});
     const host::BatchOptions options{mode.framing, mode.resize, "", threads, !report_path.empty(),
-                                     scoring.profile_set()};
+                                     scoring.profile_set(), max_seconds};
     std::map<std::pair<std::string, std::string>, Machine> machines;  // sorted by (type, id)
     host::ReportData report;
     std::size_t failures = 0, degenerate = 0;
@@ -191,7 +193,7 @@ void add_eval_command(CLI::App& app, int* exit_code) {
     fmt::print("{}", host::format_metrics_table(ids, decides ? &decisions : nullptr));
     std::fflush(stdout);
     warn_about_undefined(ids);
-    warn_if_degenerate(file->path, degenerate, scored);
+    warn_if_degenerate(*file, degenerate, scored);
     std::fprintf(stderr, "micronet-ad: scored %zu clips of %zu machine(s) in %.2f s; results in %s\n", scored,
                  groups.size(), seconds, out_dir.c_str());
 

@@ -17,6 +17,7 @@ void add_features_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("features", "Dump a clip's log-mel matrix, patches or int8 model inputs as .npy");
   static std::string audio_path, output, stage = "logmel", model;
   static ScoreModeOptions mode;
+  static double max_seconds = kDefaultMaxSeconds;
   cmd->add_option("WAV", audio_path, "Audio file")->required();
   cmd->add_option("--output,-o", output, "Output .npy file")->required();
   cmd->add_option("--stage", stage,
@@ -25,6 +26,7 @@ void add_features_command(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"logmel", "patches", "input"}));
   add_mode_options(cmd, &mode);
   add_model_option(cmd, &model);
+  add_max_seconds_option(cmd, &max_seconds);
   cmd->callback([exit_code] {
     FrontendConfig config;
     config.framing = mode.framing;
@@ -37,7 +39,9 @@ void add_features_command(CLI::App& app, int* exit_code) {
       config.input = {in.scale(), in.zero_point};
       model_label = " with " + file->path;
     }
-    const host::Audio audio = host::load_audio(audio_path);
+    host::AudioLoadOptions load;
+    load.max_seconds = max_seconds;
+    const host::Audio audio = host::load_audio(audio_path, load);
     const host::ClipFeatures f = host::compute_clip_features(audio.samples, config);
     const auto windows = static_cast<std::int64_t>(f.windows.size());
     if (stage == "logmel") {

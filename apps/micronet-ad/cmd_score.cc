@@ -70,12 +70,14 @@ void add_score_command(CLI::App& app, int* exit_code) {
   static ScoreModeOptions mode;
   static ScoringOptions scoring_options;
   static int threads = 0;
+  static double max_seconds = kDefaultMaxSeconds;
   add_model_option(cmd, &model);
   cmd->add_option("--machine-id", machine_id,
                   "Machine of every clip: a model ID (00..06) or, with --profile DIR, a profile name (default: "
                   "from DCASE file names)");
   add_mode_options(cmd, &mode);
   add_scoring_options(cmd, &scoring_options);
+  add_max_seconds_option(cmd, &max_seconds);
   cmd->add_option("--report", report_path, "Also write a self-contained HTML report (charts, spectrograms)");
   cmd->add_option("--format", format, "Output format")->check(CLI::IsMember({"table", "csv", "json"}));
   cmd->add_option("--threads", threads, "Worker threads (default: one per core)")->check(CLI::Range(0, 256));
@@ -87,7 +89,7 @@ void add_score_command(CLI::App& app, int* exit_code) {
     const bool decides = scoring.judge.has_thresholds() || kind == ScoreMethod::kDistance;
     const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(paths);
     host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, !report_path.empty(),
-                               scoring.profile_set()};
+                               scoring.profile_set(), max_seconds};
 
     nlohmann::ordered_json clips = nlohmann::ordered_json::array(), failed = nlohmann::ordered_json::array();
     std::vector<host::ReportClip> report_clips;
@@ -159,7 +161,7 @@ void add_score_command(CLI::App& app, int* exit_code) {
       if (!scoring_options.profile.empty()) j["profile"] = scoring_options.profile;
       fmt::print("{}\n", j.dump(2));
     }
-    warn_if_degenerate(file->path, degenerate, scored);
+    warn_if_degenerate(*file, degenerate, scored);
     if (!report_path.empty()) {
       host::write_html_report(report_path,
                               score_report(*file, kind, options, std::move(report_clips), report_ids, report_thresholds));

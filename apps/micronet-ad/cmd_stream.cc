@@ -60,7 +60,8 @@ void add_stream_command(CLI::App& app, int* exit_code) {
   auto* dev = cmd->add_option("--device", device, "Capture from this ALSA device (e.g. default, hw:0, null)");
   in->excludes(dev);
   cmd->callback([exit_code, in, dev] {
-    if (in->count() == 0 && dev->count() == 0) throw std::runtime_error("stream: give '-' (stdin) or --device NAME");
+    // A usage error (exit 2), like the options CLI11 checks itself.
+    if (in->count() == 0 && dev->count() == 0) throw CLI::ValidationError("INPUT", "give '-' (stdin) or --device NAME");
     const auto file = host::load_default_model(model);
     host::StreamOptions options;
     options.framing = mode.framing;

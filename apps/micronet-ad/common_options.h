@@ -20,6 +20,19 @@ inline void add_model_option(CLI::App* cmd, std::string* model) {
                   "ad_medium)");
 }
 
+// The CLI's default for --max-seconds: an hour is far beyond any recording it is meant for (DCASE
+// clips are 10 s), yet bounds what one file can cost (about 230 MB of 16 kHz samples).
+inline constexpr double kDefaultMaxSeconds = 3600.0;
+
+// --max-seconds S: longest clip accepted, checked from the file's header before decoding, so a
+// lying or huge file is refused instead of eating the machine's memory.
+inline void add_max_seconds_option(CLI::App* cmd, double* max_seconds) {
+  *max_seconds = kDefaultMaxSeconds;
+  cmd->add_option("--max-seconds", *max_seconds, "Longest clip in seconds of audio; longer ones fail (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+}
+
 // --framing centered|kit and --resize average|decimate (SPEC §3).
 inline void add_mode_options(CLI::App* cmd, ScoreModeOptions* mode) {
   cmd->add_option_function<std::string>(

@@ -1,9 +1,32 @@
 // micronet-ad: listens to machines and tells when they sound wrong.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 
 #include "commands.h"
+
+namespace {
+
+// stdio reports a failed write (full disk, closed pipe) only on a later flush, which nothing
+// checks: results lost to /dev/full would still exit 0. One check here covers every command and
+// --help. Returns exit_code, or 1 after saying on stderr that output was lost.
+int check_standard_output(int exit_code) {
+  bool failed = std::ferror(stdout) != 0;
+  errno = 0;
+  if (std::fflush(stdout) != 0) failed = true;
+  int error = errno;
+  if (std::fclose(stdout) != 0) {
+    failed = true;
+    if (error == 0) error = errno;
+  }
+  if (!failed) return exit_code;
+  std::fprintf(stderr, "micronet-ad: error: write error on standard output: %s\n", std::strerror(error != 0 ? error : EIO));
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"micronet-ad: int8 MicroNet anomaly detection for machine sounds"};
@@ -36,11 +59,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    int code = app.exit(e);  // --help and --version print to stdout and "fail" with code 0
+    return check_standard_output(code == 0 ? 0 : 2);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "micronet-ad: error: %s\n", e.what());
-    return 1;
+    return check_standard_output(1);
   }
-  return exit_code;
+  return check_standard_output(exit_code);
 }

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "host/eval/dcase_csv.h"
+#include "host/io/default_model.h"
 #include "host/io/sha1.h"
 
 namespace micronet_ad::cli {
@@ -102,13 +103,15 @@ void score_with_progress(const Model& model, const host::BatchOptions& options,
   });
 }
 
-void warn_if_degenerate(const std::string& model_path, std::size_t degenerate, std::size_t scored) {
+void warn_if_degenerate(const host::ModelFile& file, std::size_t degenerate, std::size_t scored) {
   if (degenerate == 0) return;
+  // Pointing to the default only helps when another model is in use.
+  const char* hint = host::is_default_model(file) ? "" : " (ad_medium is the default model)";
   std::fprintf(stderr,
                "micronet-ad: warning: %s: %zu of %zu clips are degenerate: no output moved more than %d "
                "quantization steps across their windows, so the model barely responds to its input (SPEC §4); "
-               "scores from it mean little (ad_medium is the default model)\n",
-               model_path.c_str(), degenerate, scored, kDegenerateMaxSteps);
+               "scores from it mean little%s\n",
+               file.path.c_str(), degenerate, scored, kDegenerateMaxSteps, hint);
 }
 
 void warn_about_undefined(const std::vector<host::IdMetrics>& ids) {

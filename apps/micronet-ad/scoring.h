@@ -54,7 +54,7 @@ void score_with_progress(const Model& model, const host::BatchOptions& options,
                          const std::function<void(std::size_t, host::ClipOutcome&)>& emit);
 
 // Warns on stderr about a model whose outputs barely moved (SPEC §4).
-void warn_if_degenerate(const std::string& model_path, std::size_t degenerate, std::size_t scored);
+void warn_if_degenerate(const host::ModelFile& file, std::size_t degenerate, std::size_t scored);
 
 // Warns on stderr about IDs whose AUC/pAUC are undefined (left out of the Average).
 void warn_about_undefined(const std::vector<host::IdMetrics>& ids);

@@ -88,6 +88,19 @@ TEST(Thresholds, RejectsInvalidJson) {
   EXPECT_NE(error_of(std::string("[1, 2]")).find("not a JSON object"), std::string::npos);
 }
 
+// A file merged by hand may name a machine twice; JSON parsers keep the last silently.
+TEST(Thresholds, RejectsDuplicateKeys) {
+  std::string text = sample_json().dump();
+  const std::string id02 = "\"id_02\":";
+  const std::size_t at = text.find(id02);
+  ASSERT_NE(at, std::string::npos) << text;
+  text.insert(at, "\"id_02\":{\"threshold\":-9,\"clips\":1},");  // the same machine twice
+  EXPECT_NE(error_of(text).find("t.json: key 'id_02' appears twice"), std::string::npos) << error_of(text);
+  std::string top = sample_json().dump();
+  top.insert(1, "\"quantile\":0.5,");
+  EXPECT_NE(error_of(top).find("key 'quantile' appears twice"), std::string::npos) << error_of(top);
+}
+
 TEST(Thresholds, RejectsEachMissingField) {
   for (const char* field : {"format", "version", "model_sha1", "score_kind", "method", "quantile", "machines"}) {
     json document = sample_json();

@@ -286,15 +286,15 @@ void put16(std::vector<std::uint8_t>& b, std::uint16_t v) {
 // A RIFF/WAVE file: fmt chunk with `format_tag` and `channels`, a data chunk declaring
 // `declared_bytes`, followed by `actual_bytes` bytes of samples.
 std::vector<std::uint8_t> wav_bytes(std::uint16_t channels, std::uint32_t declared_bytes, std::uint32_t actual_bytes,
-                                    std::uint16_t format_tag = 1) {
+                                    std::uint16_t format_tag = 1, std::uint32_t rate = 16000) {
   std::vector<std::uint8_t> b{'R', 'I', 'F', 'F'};
   put32(b, 36 + declared_bytes);
   for (char c : std::string("WAVEfmt ")) b.push_back(static_cast<std::uint8_t>(c));
   put32(b, 16);
   put16(b, format_tag);
   put16(b, channels);
-  put32(b, 16000);
-  put32(b, 16000u * 2u * channels);
+  put32(b, rate);
+  put32(b, rate * 2u * channels);
   put16(b, static_cast<std::uint16_t>(2 * channels));
   put16(b, 16);
   for (char c : std::string("data")) b.push_back(static_cast<std::uint8_t>(c));
@@ -327,6 +327,10 @@ TEST(AudioFile, BrokenFilesThrowNamingTheFile) {
       {"billion_frames.wav", wav_bytes(1, 2000000000u, 200), "truncated"},
       {"text.wav", std::vector<std::uint8_t>(text.begin(), text.end()), "cannot decode"},
       {"unknown_codec.wav", wav_bytes(1, 200, 200, 0x7777), "cannot decode"},
+      // A header claiming 1 Hz makes 320 KB into 44 hours, which resampling would turn into 10 GB.
+      {"one_hertz.wav", wav_bytes(1, 320000, 320000, 1, 1), "1 Hz is below the 1000 Hz minimum"},
+      {"zero_hertz.wav", wav_bytes(1, 3200, 3200, 1, 0), "sample rate of 0 Hz"},
+      {"twenty_megahertz.wav", wav_bytes(1, 3200, 3200, 1, 20000000), "unsupported sample rate 20000000 Hz"},
   };
   for (const BadFile& bad : corpus) {
     const std::string path = dir.file(bad.name);
@@ -365,6 +369,44 @@ TEST(AudioFile, TruncatedFileCanBeAcceptedWithAWarning) {
   ASSERT_EQ(audio.warnings.size(), 1u);
   EXPECT_EQ(audio.warnings[0].rfind(path + ": ", 0), 0u) << audio.warnings[0];
   EXPECT_NE(audio.warnings[0].find("32000"), std::string::npos) << audio.warnings[0];
+}
+
+TEST(AudioFile, LongerThanTheLimitIsRefusedFromTheHeader) {
+  test::TempDir dir;
+  const std::string path = dir.file("long.wav");
+  write_bytes(path, wav_bytes(1, 64000, 64000));  // 2 s at 16 kHz
+  host::AudioLoadOptions options;
+  options.max_seconds = 1.5;
+  try {
+    load_audio(path, options);
+    ADD_FAILURE() << "no exception";
+  } catch (const host::AudioError& e) {
+    EXPECT_EQ(e.kind(), host::AudioError::Kind::kTooLong);
+    EXPECT_EQ(std::string(e.what()).rfind(path + ": longer than the limit", 0), 0u) << e.what();
+  }
+  options.max_seconds = 2.0;
+  EXPECT_EQ(load_audio(path, options).source_frames, 32000);
+}
+
+// A cut OGG does not say how long it is (libsndfile reports SF_COUNT_MAX frames): the message says
+// what was read, not "of the 9223372036854775807 frames".
+TEST(AudioFile, TruncatedOggSaysWhatWasRead) {
+  test::TempDir dir;
+  const std::string path = dir.file("cut.ogg");
+  std::vector<float> x(16000 * 10);  // noise: many Ogg pages, so a cut leaves whole ones to decode
+  std::uint32_t state = 1;
+  for (float& v : x) v = static_cast<float>((state = state * 1664525u + 1013904223u) >> 8) / 16777216.0f - 0.5f;
+  test::write_audio(path, x, 16000, 1, SF_FORMAT_OGG | SF_FORMAT_VORBIS);
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) * 2 / 3);
+  try {
+    load_audio(path);
+    ADD_FAILURE() << "no exception";
+  } catch (const host::AudioError& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
+    EXPECT_EQ(message.find("9223372036854775807"), std::string::npos) << message;
+    EXPECT_NE(message.find("truncated"), std::string::npos) << message;
+  }
 }
 
 TEST(AudioFile, NonFiniteSamplesAreRejected) {

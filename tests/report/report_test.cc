@@ -90,6 +90,22 @@ TEST(Png, IndexedImageDecodesToItsPaletteColours) {
   EXPECT_THROW(encode_indexed_png(3, 2, {0, 1, 2, 3, 1, 0}, palette), std::invalid_argument);
 }
 
+// A 10-hour clip (1.1 million frames) made libpng refuse the image ("Invalid IHDR data"); the
+// picture is squeezed to kSpectrogramMaxColumns columns, each the mean of its frames.
+TEST(Png, LongSpectrogramIsDownsampledByAveraging) {
+  const std::size_t frames = 1125000;
+  std::vector<std::array<float, kMelBands>> logmel(frames);
+  for (std::size_t t = 0; t < frames; ++t) logmel[t].fill(t < frames / 2 ? -80.0f : 0.0f);  // dark, then loud
+  const DecodedPng png = decode_png(spectrogram_png(logmel));
+  ASSERT_EQ(png.width, static_cast<int>(kSpectrogramMaxColumns));
+  ASSERT_EQ(png.height, kMelBands);
+  const std::vector<Rgb> palette = magma_palette();
+  auto pixel = [&](int x) { return Rgb{png.rgb[3 * x], png.rgb[3 * x + 1], png.rgb[3 * x + 2]}; };
+  EXPECT_EQ(pixel(0), palette[0]);
+  EXPECT_EQ(pixel(png.width - 1), palette[255]);
+  EXPECT_EQ(spectrogram_columns(100), 100u);  // short clips keep a column per frame
+}
+
 TEST(Png, SpectrogramHasHighBandsOnTopAndAnEightyDbScale) {
   // 5 frames; frame 2 band 63 is the loudest (0 dB); band 0 is at -40 dB, the rest far below.
   std::vector<std::array<float, kMelBands>> logmel(5);

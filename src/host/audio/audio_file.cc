@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <sys/stat.h>
@@ -93,6 +94,23 @@ std::string truncation_note(SNDFILE* file) {
 }
 
 
+// libsndfile refuses a header declaring 0 Hz or 0 channels as "SF_INFO struct incomplete" and
+// leaves the header's values in its global log (" Sample rate :   0"). Returns what is wrong in
+// the user's terms, or "" when the failure is something else.
+std::string invalid_header_note() {
+  char log[8192] = {0};
+  sf_command(nullptr, SFC_GET_LOG_INFO, log, sizeof(log) - 1);
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    long long value = 0;
+    if (std::sscanf(line.c_str(), " Sample rate : %lld", &value) == 1 && value < 1)
+      return "the header declares a sample rate of " + std::to_string(value) + " Hz";
+    if (std::sscanf(line.c_str(), " Channels : %lld", &value) == 1 && value < 1)
+      return "the header declares " + std::to_string(value) + " audio channels";
+  }
+  return "";
+}
+
 // Index of the first NaN or infinity in x[0..n), or n. The common all-finite case is one
 // branch-free pass (all exponent bits set = not finite) that the compiler vectorizes.
 std::size_t first_non_finite(const float* x, std::size_t n) {
@@ -126,10 +144,14 @@ void decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, const
   Sndfile file(opened);
   if (!file) {
     const std::string why = sf_strerror(nullptr);
+    if (const std::string note = invalid_header_note(); !note.empty())
+      fail(Kind::kInvalid, path, note + " (a damaged or hand-made header?)");
     fail(Kind::kNotAudio, path, "cannot decode as audio (libsndfile: " + why + ")");
   }
   if (info.channels < 1) fail(Kind::kInvalid, path, "the file declares no audio channels");
-  if (info.samplerate < 1) fail(Kind::kInvalid, path, "invalid sample rate " + std::to_string(info.samplerate) + " Hz");
+  if (info.samplerate < kMinSourceRateHz)
+    fail(Kind::kInvalid, path, "sample rate " + std::to_string(info.samplerate) + " Hz is below the " +
+                                   std::to_string(kMinSourceRateHz) + " Hz minimum (a damaged or hand-made header?)");
 
   Audio& audio = *out;
   audio.samples.clear();  // keeps the capacity: a reused Audio decodes without allocating
@@ -149,19 +171,30 @@ void decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, const
     audio.warnings.push_back(path + ": " + what + "; using the samples present");
   }
 
+  // libsndfile says SF_COUNT_MAX when the file does not tell its length (e.g. an OGG stream cut
+  // before its last page); only a known count is checked against the limit and the data read.
+  const sf_count_t declared_frames = info.frames == SF_COUNT_MAX ? 0 : info.frames;
+
   // The limit in source frames; the header's count is checked first, then what is decoded.
   const double max_frames = options.max_seconds > 0.0 ? options.max_seconds * info.samplerate : 0.0;
   auto check_length = [&](double frames) {
     if (max_frames > 0.0 && frames > max_frames) {
-      fail(Kind::kTooLong, path, "longer than the limit of " + std::to_string(options.max_seconds) + " s (" +
+      std::ostringstream limit;  // "3600", not std::to_string's "3600.000000"
+      limit << options.max_seconds;
+      fail(Kind::kTooLong, path, "longer than the limit of " + limit.str() + " s (" +
                                      std::to_string(static_cast<long long>(frames)) + " frames at " +
                                      std::to_string(info.samplerate) + " Hz)");
     }
   };
-  check_length(static_cast<double>(info.frames));
+  check_length(static_cast<double>(declared_frames));
 
-  StreamResampler resampler(info.samplerate, info.channels);
-  audio.samples.reserve(samples_to_reserve(info.frames, info.samplerate, options));
+  std::optional<StreamResampler> resampler;
+  try {
+    resampler.emplace(info.samplerate, info.channels);
+  } catch (const std::invalid_argument& e) {  // a rate or channel count it cannot handle
+    fail(Kind::kInvalid, path, e.what());
+  }
+  audio.samples.reserve(samples_to_reserve(declared_frames, info.samplerate, options));
   // The chunk size also sets how soxr is fed, which can change resampled output in the last bit.
   constexpr sf_count_t kChunkFrames = 16384;
   std::vector<float> chunk(static_cast<std::size_t>(kChunkFrames) * info.channels);
@@ -181,15 +214,18 @@ void decode(SNDFILE* opened, const SF_INFO& info, const std::string& path, const
       fail(Kind::kInvalid, path, "non-finite sample (NaN or infinity) at frame " +
                                      std::to_string(audio.source_frames + static_cast<std::int64_t>(bad / info.channels)));
     }
-    resampler.push(chunk.data(), static_cast<std::size_t>(got), &audio.samples);
+    resampler->push(chunk.data(), static_cast<std::size_t>(got), &audio.samples);
     audio.source_frames += got;
   }
-  resampler.finish(&audio.samples);
+  resampler->finish(&audio.samples);
 
   if (audio.source_frames == 0) fail(Kind::kInvalid, path, "no audio frames (header only or empty data chunk)");
-  if (info.frames > 0 && audio.source_frames < info.frames) {
-    const std::string what = "read " + std::to_string(audio.source_frames) + " of the " +
-                             std::to_string(info.frames) + " frames the file declares";
+  const bool length_unknown = info.frames == SF_COUNT_MAX;
+  if (length_unknown || (info.frames > 0 && audio.source_frames < info.frames)) {
+    const std::string what = length_unknown ? "decoding stopped after " + std::to_string(audio.source_frames) +
+                                                  " frames and the file does not say how many it holds"
+                                            : "read " + std::to_string(audio.source_frames) + " of the " +
+                                                  std::to_string(info.frames) + " frames the file declares";
     if (!options.allow_truncated) fail(Kind::kTruncated, path, "truncated or damaged: " + what);
     audio.warnings.push_back(path + ": " + what);
   }

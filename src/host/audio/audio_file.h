@@ -9,6 +9,10 @@
 
 namespace micronet_ad::host {
 
+// Lowest source rate accepted. Nothing real is recorded below it, and a header claiming a tiny
+// rate (1 Hz) turns a small file into days of audio that resampling would blow up into gigabytes.
+inline constexpr int kMinSourceRateHz = 1000;
+
 struct AudioLoadOptions {
   // A file whose data is shorter than its header declares (truncated download or copy) is an
   // error by default; when allowed, the samples present are used and a warning is recorded.
@@ -54,7 +58,8 @@ struct Audio {
 // averages the channels to mono and resamples other rates to 16 kHz with libsoxr (SOXR_HQ).
 // The file is read in fixed-size chunks: a header's frame count is never trusted for allocation.
 // Throws AudioError (a std::runtime_error) whose message starts with `path` when the file is missing, not a
-// regular file, empty, not audio, in an unsupported format, has no channels or no audio frames,
+// regular file, empty, not audio, in an unsupported format, has no channels, a sample rate below
+// kMinSourceRateHz or above the resampler's limit, no audio frames,
 // holds non-finite samples, is truncated (unless options.allow_truncated) or is longer than
 // options.max_seconds.
 Audio load_audio(const std::string& path, const AudioLoadOptions& options = {});

@@ -2,6 +2,8 @@
 
 #include <soxr.h>
 
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -14,7 +16,9 @@ void StreamResampler::SoxrDeleter::operator()(soxr* resampler) const { soxr_dele
 StreamResampler::StreamResampler(double input_rate, int channels)
     : input_rate_(input_rate), channels_(channels) {
   if (!(input_rate > 0.0 && input_rate <= 1e7)) {
-    throw std::invalid_argument("unsupported sample rate " + std::to_string(input_rate) + " Hz");
+    std::ostringstream rate;  // "20000000", not std::to_string's "20000000.000000"
+    rate << std::setprecision(12) << input_rate;
+    throw std::invalid_argument("unsupported sample rate " + rate.str() + " Hz (the resampler takes up to 10 MHz)");
   }
   if (channels < 1 || channels > 1024) {
     throw std::invalid_argument("unsupported channel count " + std::to_string(channels));

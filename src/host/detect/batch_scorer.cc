@@ -29,7 +29,9 @@ ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const Cli
     const Profile* profile = nullptr;
     if (options.profiles != nullptr) profile = &options.profiles->for_clip(input.path, options.machine_id).profile();
     o.output_index = clip_output_index(input.path, options.machine_id, profile != nullptr);
-    load_audio(input.path, {}, &audio);
+    AudioLoadOptions load;
+    load.max_seconds = options.max_seconds;
+    load_audio(input.path, load, &audio);
     o.result = scorer.score(audio.samples, o.output_index, profile);
     if (options.keep_logmel) {
       // The scorer's front end does not keep frames; a second pass costs a few ms per clip.

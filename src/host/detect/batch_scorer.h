@@ -47,6 +47,8 @@ struct BatchOptions {
   // Score by distance too, each clip with its machine's profile (profile_set.h); the clip's
   // machine then need not be one the model has an output for. Must outlive the scoring.
   const ProfileSet* profiles = nullptr;
+  // Longest clip in seconds of source audio (0: no limit); a longer one fails before it is decoded.
+  double max_seconds = 0.0;
 };
 
 // Workers actually used for `inputs` clips: `requested` (0: one per core), at most one per clip.

@@ -1,6 +1,7 @@
 #include "host/detect/profile_set.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -67,6 +68,9 @@ void write_profile_file(const std::string& path, const std::vector<std::uint8_t>
   std::string temp = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
   const int fd = ::mkstemp(temp.data());
   if (fd < 0) throw std::runtime_error(path + ": cannot create a temporary file: " + std::strerror(errno));
+  // mkstemp makes the file 0600; a profile is an ordinary, world-readable file. (Not from the
+  // umask: reading it means changing it, process-wide, under the service's threads.)
+  ::fchmod(fd, 0644);
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);

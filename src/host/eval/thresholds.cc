@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include <set>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "host/eval/dcase_csv.h"
@@ -64,6 +67,20 @@ class Reader {
  private:
   const std::string& source_;
 };
+
+// JSON allows a key twice and nlohmann keeps the last one: in a thresholds file (often merged by
+// hand) that silently drops a machine's threshold, so a repeated key is refused, named.
+json parse_refusing_duplicates(std::string_view text, const Reader& reader) {
+  std::vector<std::set<std::string>> keys;  // one set per object being parsed
+  const json::parser_callback_t check = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) keys.emplace_back();
+    if (event == json::parse_event_t::object_end) keys.pop_back();
+    if (event == json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second)
+      reader.fail("key '" + parsed.get<std::string>() + "' appears twice in one object");
+    return true;
+  };
+  return json::parse(text.begin(), text.end(), check);
+}
 
 GammaDistribution read_gamma(const Reader& reader, const json& object, const std::string& where) {
   return GammaDistribution{reader.positive_number(object, "shape", where), reader.finite_number(object, "loc", where),
@@ -133,7 +150,7 @@ ThresholdSet parse_thresholds_json(std::string_view text, const std::string& sou
   const Reader reader(source);
   json document;
   try {
-    document = json::parse(text.begin(), text.end());
+    document = parse_refusing_duplicates(text, reader);
   } catch (const json::parse_error& e) {
     reader.fail(std::string("not valid JSON: ") + e.what());
   }

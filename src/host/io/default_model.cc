@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "host/io/sha1.h"
+
 #if MICRONET_AD_EMBEDDED_MODEL
 namespace micronet_ad::host::embedded {
 // Generated at build time (cmake/embed_model.cmake) from the SHA-1-checked ad_medium file.
@@ -16,6 +18,10 @@ extern const char* const kDefaultModelName;
 namespace micronet_ad::host {
 
 bool has_embedded_model() { return MICRONET_AD_EMBEDDED_MODEL != 0; }
+
+bool is_default_model(const ModelFile& file) {
+  return sha1_hex(file.bytes(), file.model.size()) == MICRONET_AD_DEFAULT_MODEL_SHA1;
+}
 
 std::unique_ptr<ModelFile> load_default_model(const std::string& option) {
   if (!option.empty()) return load_model_file(option);

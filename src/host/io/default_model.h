@@ -19,4 +19,7 @@ bool has_embedded_model();
 // embedded, telling the user to pass --model. The ModelFile's path says where it came from.
 std::unique_ptr<ModelFile> load_default_model(const std::string& option);
 
+// True when `file` is the default model's bytes (ad_medium, by SHA-1), wherever it came from.
+bool is_default_model(const ModelFile& file);
+
 }  // namespace micronet_ad::host

@@ -27,7 +27,15 @@ std::unique_ptr<ModelFile> load_model_bytes(const std::uint8_t* data, std::size_
 
 std::unique_ptr<ModelFile> load_model_file(const std::string& name_or_path) {
   const std::string path = resolve_model_path(name_or_path);
-  const std::vector<std::uint8_t> bytes = read_file(path, kMaxModelFileBytes);
+  std::vector<std::uint8_t> bytes;
+  try {
+    bytes = read_file(path, kMaxModelFileBytes);
+  } catch (const std::runtime_error& e) {
+    // A bare word that is no file is most likely a mistyped name ("mediun"): say which there are.
+    if (path == name_or_path && name_or_path.find_first_of("/.") == std::string::npos)
+      throw std::runtime_error(std::string(e.what()) + " (model names: small, medium, large; else a .tflite path)");
+    throw;
+  }
   return load_model_bytes(bytes.data(), bytes.size(), path);
 }
 

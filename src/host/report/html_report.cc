@@ -261,7 +261,7 @@ std::string clip_section(const ReportClip& clip, const std::optional<double>& th
     html += fmt::format(
         "<img class=\"spectrogram\" width=\"{}\" height=\"{}\" alt=\"log-mel spectrogram of {}\" "
         "src=\"data:image/png;base64,{}\">\n",
-        clip.frames, kMelBands, escape(clip.name), base64_encode(clip.spectrogram_png));
+        spectrogram_columns(clip.frames), kMelBands, escape(clip.name), base64_encode(clip.spectrogram_png));
   }
   html += window_strip(clip, threshold, lo, hi);
   html += fmt::format("<p class=\"note\">{} windows of {} frames, every {} frames; window scores from {:.4f} (bottom) to "
@@ -315,6 +315,27 @@ p.note{font-size:11px;color:#718096;margin:2px 0}
 .swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
 )";
 
+// The log-mel squeezed to `columns` columns: column c is the mean of the finite values of frames
+// [c·n/columns, (c+1)·n/columns) per band, NaN when there are none. With one frame a column the
+// values are the frames' own.
+std::vector<std::array<double, kMelBands>> column_means(const std::vector<std::array<float, kMelBands>>& logmel,
+                                                        std::size_t columns) {
+  std::vector<std::array<double, kMelBands>> means(columns);
+  const std::size_t n = logmel.size();
+  for (std::size_t c = 0; c < columns; ++c) {
+    const std::size_t first = c * n / columns, last = (c + 1) * n / columns;
+    for (int band = 0; band < kMelBands; ++band) {
+      double sum = 0.0;
+      std::size_t finite = 0;
+      for (std::size_t t = first; t < last; ++t) {
+        if (std::isfinite(logmel[t][band])) sum += logmel[t][band], ++finite;
+      }
+      means[c][band] = finite > 0 ? sum / static_cast<double>(finite) : std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+  return means;
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> spectrogram_png(const std::vector<std::array<float, kMelBands>>& logmel) {
@@ -327,12 +348,13 @@ std::vector<std::uint8_t> spectrogram_png(const std::vector<std::array<float, kM
   }
   if (!std::isfinite(top)) top = 0.0f;
   const double bottom = top - kSpectrogramRangeDb;
-  const int width = static_cast<int>(logmel.size());
+  const std::vector<std::array<double, kMelBands>> columns = column_means(logmel, spectrogram_columns(logmel.size()));
+  const int width = static_cast<int>(columns.size());
   std::vector<std::uint8_t> pixels(static_cast<std::size_t>(width) * kMelBands);
   for (int row = 0; row < kMelBands; ++row) {
     const int band = kMelBands - 1 - row;  // low frequencies at the bottom
     for (int t = 0; t < width; ++t) {
-      const float v = logmel[t][band];
+      const double v = columns[t][band];
       const double level = std::isfinite(v) ? std::clamp((v - bottom) / kSpectrogramRangeDb, 0.0, 1.0) : 0.0;
       pixels[static_cast<std::size_t>(row) * width + t] = static_cast<std::uint8_t>(std::lround(level * 255.0));
     }

@@ -3,7 +3,9 @@
 // (an embedded PNG) above its per-window scores. Charts are inline SVG.
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,8 +20,16 @@ namespace micronet_ad::host {
 // dB below a clip's loudest value that the spectrogram's colour scale spans.
 inline constexpr double kSpectrogramRangeDb = 80.0;
 
+// Widest spectrogram picture. A long clip (an hour is 112,500 frames) is squeezed to this many
+// columns, each the mean of its frames: wider gains nothing on a screen, and libpng refuses
+// images over 1,000,000 pixels wide.
+inline constexpr std::size_t kSpectrogramMaxColumns = 4096;
+// Columns of the picture spectrogram_png() makes of `frames` frames.
+inline std::size_t spectrogram_columns(std::size_t frames) { return std::min(frames, kSpectrogramMaxColumns); }
+
 // A log-mel matrix (frames x 64 dB values) as a palette PNG, time left to right, the highest
-// band at the top; colours span [max - kSpectrogramRangeDb, max] of the clip.
+// band at the top; colours span [max - kSpectrogramRangeDb, max] of the clip. One column per
+// frame up to kSpectrogramMaxColumns, beyond that each column averages its share of the frames.
 std::vector<std::uint8_t> spectrogram_png(const std::vector<std::array<float, kMelBands>>& logmel);
 
 struct ReportClip {
