@@ -215,6 +215,25 @@ TEST(CliEnrol, BadProfilesAndInputsFailClearly) {
   expect_error("score --model medium --score-kind distance " + clip, "needs --profile");
 }
 
+TEST(CliEnrol, ClipsWithoutAnIdInTheirNameEnrolUnderTheGivenName) {
+  const std::string dir = out("plain");
+  ::mkdir(dir.c_str(), 0755);
+  for (int i = 0; i < 3; ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "normal_id_00_%08d.wav", i);
+    ASSERT_EQ(::symlink(fan(std::string("train/") + name).c_str(), (dir + "/pump_" + std::to_string(i) + ".wav").c_str()), 0);
+  }
+  const std::string profile = out("pump.mnprof");
+  const auto e = run_cli("enrol --model medium --name pump --output " + profile + " " + dir);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const auto r = run_cli("score --model medium --format json --profile " + profile + " " + dir + "/pump_0.wav");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto clip = nlohmann::json::parse(r.out)["clips"][0];
+  EXPECT_EQ(clip["profile"], "pump");
+  EXPECT_EQ(clip["machine_id"], "-");
+  EXPECT_TRUE(clip["neg_softmax"].is_null());
+}
+
 TEST(CliEnrol, ProfileDirectoryFindsTheMachineByName) {
   const std::string dir = out("profiles");
   ::mkdir(dir.c_str(), 0755);

@@ -28,7 +28,7 @@ ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const Cli
   try {
     const Profile* profile = nullptr;
     if (options.profiles != nullptr) profile = &options.profiles->for_clip(input.path, options.machine_id).profile();
-    o.output_index = clip_output_index(input.path, options.machine_id, profile != nullptr);
+    o.output_index = clip_output_index(input.path, options.machine_id, profile != nullptr || options.any_machine);
     AudioLoadOptions load;
     load.max_seconds = options.max_seconds;
     load_audio(input.path, load, &audio);

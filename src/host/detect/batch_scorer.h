@@ -49,6 +49,8 @@ struct BatchOptions {
   const ProfileSet* profiles = nullptr;
   // Longest clip in seconds of source audio (0: no limit); a longer one fails before it is decoded.
   double max_seconds = 0.0;
+  // Clips need no machine the model has an output for (enrolment wants only the embeddings).
+  bool any_machine = false;
 };
 
 // Workers actually used for `inputs` clips: `requested` (0: one per core), at most one per clip.
