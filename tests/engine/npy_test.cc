@@ -87,5 +87,28 @@ TEST(Npy, HostileFilesAreRejectedWithAMessage) {
   EXPECT_NE(error_of(version).find("version 9"), std::string::npos);
 }
 
+// A header whose value runs into its closing newline (or holds control bytes) once gave a message
+// spanning two lines: "x.npy: npy shape (2, 2\n is malformed". Every message is now one printable
+// line, whatever byte sits anywhere in the header.
+TEST(Npy, EveryErrorIsOnePrintableLine) {
+  const std::string unclosed = "{'descr': '|i1', 'fortran_order': False, 'shape': (2, 2\n";
+  const std::string message = error_of(npy_with_header(unclosed, 4));
+  EXPECT_EQ(message, "x.npy: npy shape (2, 2\\n is malformed");
+  const std::string ok = "{'descr': '|i1', 'fortran_order': False, 'shape': (2, 2), }\n";
+  int refused = 0;
+  for (std::size_t at = 0; at < ok.size(); ++at) {
+    for (char c : {'\n', '\r', '\0', '\x1b', '\xff', '}', ','}) {
+      std::string header = ok;
+      header[at] = c;
+      const std::string error = error_of(npy_with_header(header, 4));
+      if (error.empty()) continue;
+      ++refused;
+      EXPECT_EQ(error.rfind("x.npy: ", 0), 0u) << error;
+      for (char e : error) ASSERT_TRUE(e >= 0x20 && e < 0x7f) << "byte " << int(e) << " in: " << error;
+    }
+  }
+  EXPECT_GT(refused, 100);
+}
+
 }  // namespace
 }  // namespace micronet_ad::host

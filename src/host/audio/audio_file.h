@@ -54,8 +54,10 @@ struct Audio {
   double duration_seconds() const { return static_cast<double>(samples.size()) / 16000.0; }
 };
 
-// Decodes any libsndfile-readable file (WAV in any PCM/float format, FLAC, OGG/Vorbis, AIFF, …),
-// averages the channels to mono and resamples other rates to 16 kHz with libsoxr (SOXR_HQ).
+// Decodes any libsndfile-readable file (WAV in any PCM/float format, FLAC, OGG/Opus, AIFF, …)
+// but MIDI sample dumps, Ogg/Vorbis (libvorbisfile) and MPEG audio such as MP3 (libmpg123), with
+// nothing leaked or printed on a damaged file (frame_decoder.h); averages the channels to mono
+// and resamples other rates to 16 kHz with libsoxr (SOXR_HQ).
 // The file is read in fixed-size chunks: a header's frame count is never trusted for allocation.
 // Throws AudioError (a std::runtime_error) whose message starts with `path` when the file is missing, not a
 // regular file, empty, not audio, in an unsupported format, has no channels, a sample rate below
@@ -67,8 +69,8 @@ Audio load_audio(const std::string& path, const AudioLoadOptions& options = {});
 // Audio per thread) then neither allocates nor page-faults per clip. On failure *out is unspecified.
 void load_audio(const std::string& path, const AudioLoadOptions& options, Audio* out);
 
-// The same decoding and checks for a file's bytes already in memory (e.g. an HTTP request body),
-// read through libsndfile's virtual I/O; `label` starts every error message and warning.
+// The same decoding and checks for a file's bytes already in memory (e.g. an HTTP request body);
+// `label` starts every error message and warning.
 Audio load_audio_memory(const void* data, std::size_t size, const std::string& label,
                         const AudioLoadOptions& options = {});
 

@@ -23,6 +23,22 @@ int item_size(const std::string& dtype) {
   throw std::runtime_error(label + ": " + what);
 }
 
+// Header text as it may appear inside a one-line error: control characters and bytes outside
+// printable ASCII escaped (a header's own '\n' once split the message in two), at most 60 of them.
+std::string printable(const std::string& text) {
+  constexpr std::size_t kMaxShown = 60;
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') out += "\\n";
+    else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+    else out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+  }
+  if (text.size() > kMaxShown) out += "...";
+  return out;
+}
+
 // Value of 'key' in the header dict, as raw text up to the next top-level ',' or '}'.
 std::string dict_value(const std::string& header, const std::string& key, const std::string& label) {
   const std::string quoted[2] = {"'" + key + "'", "\"" + key + "\""};
@@ -49,12 +65,12 @@ std::string dict_value(const std::string& header, const std::string& key, const 
 }
 
 std::string normalise_dtype(std::string descr, const std::string& label) {
-  if (descr.size() < 2 || (descr.front() != '\'' && descr.front() != '"')) fail(label, "npy dtype " + descr + " is not a simple type");
+  if (descr.size() < 2 || (descr.front() != '\'' && descr.front() != '"')) fail(label, "npy dtype " + printable(descr) + " is not a simple type");
   descr = descr.substr(1, descr.size() - 2);
   if (descr.size() == 3 && (descr[0] == '<' || descr[0] == '|' || descr[0] == '=')) descr = descr.substr(1);
-  else if (descr.size() == 3 && descr[0] == '>' && descr[2] != '1') fail(label, "big-endian npy data (" + descr + ") is not supported");
+  else if (descr.size() == 3 && descr[0] == '>' && descr[2] != '1') fail(label, "big-endian npy data (" + printable(descr) + ") is not supported");
   else if (descr.size() == 3 && descr[0] == '>') descr = descr.substr(1);
-  if (item_size(descr) == 0) fail(label, "npy dtype '" + descr + "' is not supported");
+  if (item_size(descr) == 0) fail(label, "npy dtype '" + printable(descr) + "' is not supported");
   return descr;
 }
 
@@ -95,7 +111,7 @@ NpyArray parse_npy(const std::uint8_t* bytes, std::size_t size, const std::strin
   a.dtype = normalise_dtype(dict_value(header, "descr", label), label);
   if (dict_value(header, "fortran_order", label) != "False") fail(label, "Fortran-order npy arrays are not supported");
   std::string shape = dict_value(header, "shape", label);
-  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') fail(label, "npy shape " + shape + " is malformed");
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') fail(label, "npy shape " + printable(shape) + " is malformed");
   shape = shape.substr(1, shape.size() - 2);
   std::size_t pos = 0;
   std::int64_t elements = 1;
@@ -110,7 +126,7 @@ NpyArray parse_npy(const std::uint8_t* bytes, std::size_t size, const std::strin
       ++pos;
       ++digits;
     }
-    if (digits == 0) fail(label, "npy shape (" + shape + ") is malformed");
+    if (digits == 0) fail(label, "npy shape (" + printable(shape) + ") is malformed");
     if (a.shape.size() >= 8) fail(label, "npy array has more than 8 dimensions");
     a.shape.push_back(d);
     elements *= d;

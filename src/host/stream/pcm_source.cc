@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <stdexcept>
 
 namespace micronet_ad::host {
@@ -25,6 +26,15 @@ float f32le(const unsigned char* p) {
   float value;
   std::memcpy(&value, &bits, sizeof value);
   return value;
+}
+
+// alsa-lib prints its own "ALSA lib pcm.c:…: Unknown PCM …" on stderr before returning an error
+// code, which our one-line message already reports; its handler is process-wide, set once.
+void ignore_alsa_message(const char*, int, const char*, int, const char*, ...) {}
+
+void silence_alsa_library() {
+  static std::once_flag once;
+  std::call_once(once, [] { snd_lib_error_set_handler(&ignore_alsa_message); });
 }
 
 bool stop_requested(int stop_fd) {
@@ -114,6 +124,7 @@ class AlsaSource final : public PcmSource {
       pcm_ = nullptr;
       throw std::runtime_error("cannot open ALSA device '" + device + "': " + what + ": " + snd_strerror(err));
     };
+    silence_alsa_library();
     int err = snd_pcm_open(&pcm_, device.c_str(), SND_PCM_STREAM_CAPTURE, 0);
     if (err < 0) {
       pcm_ = nullptr;
