@@ -100,22 +100,25 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
   static ScoringOptions scoring_options;
   static int threads = 0;
   static double max_seconds = kDefaultMaxSeconds;
+  static KernelSet kernels = KernelSet::kAuto;
   add_model_option(cmd, &model);
   add_mode_options(cmd, &mode);
   add_scoring_options(cmd, &scoring_options, false);
   add_max_seconds_option(cmd, &max_seconds);
+  add_kernels_option(cmd, &kernels);
   cmd->add_option("--quantile,-q", quantile,
                   "Share of normal clips expected below the threshold, in (0, 1), e.g. 0.9 (DCASE 2021 baseline)")
       ->required()
       ->check(open_unit_interval());
-  cmd->add_option("--method", method_name, kMethodHelp)->check(CLI::IsMember({"empirical", "gamma"}));
+  cmd->add_option("--method", method_name, kMethodHelp)->capture_default_str()->check(CLI::IsMember({"empirical", "gamma"}));
   cmd->add_option("--output,-o", output, "Thresholds JSON file to write")->required();
   cmd->add_option("--machine-id", machine_id, "Machine ID of every clip (default: from DCASE file names)");
-  cmd->add_option("--threads", threads, "Worker threads (default: one per core)")->check(CLI::Range(0, 256));
+  add_threads_option(cmd, &threads);
   cmd->add_option("ROOT|FILES", paths,
                   "Normal clips: files, folders (recursive), or a DCASE machine type folder / train/ folder")
       ->required();
   cmd->callback([exit_code] {
+    check_writable_file(output, "the thresholds");
     const host::ThresholdMethod method = host::parse_threshold_method(method_name);
     const auto file = host::load_default_model(model);
     const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
@@ -123,19 +126,22 @@ void add_calibrate_command(CLI::App& app, int* exit_code) {
     const std::vector<host::ClipInput> inputs = drop_anomalies(calibration_inputs(paths));
     if (inputs.empty()) throw std::runtime_error("no normal clips to calibrate on");
     const host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, false, scoring.profile_set(),
-                                     max_seconds};
+                                     max_seconds, false, kernels};
     std::map<std::string, std::vector<double>> scores;  // by machine ID
+    ClipWarnings clip_warnings;
     std::size_t failures = 0, degenerate = 0;
-    score_with_progress(file->model, options, inputs, [&](std::size_t, host::ClipOutcome& o) {
+    score_with_progress(file->model, options, inputs, [&](std::size_t i, host::ClipOutcome& o) {
       if (!o.result) {
         ++failures;
         std::fprintf(stderr, "micronet-ad: error: %s\n", o.error.c_str());
         return;
       }
       if (o.result->clip.degenerate()) ++degenerate;
+      clip_warnings.observe(inputs[i].path, o);
       scores[scoring.judge.machine_key(o.output_index, o.result->profile)].push_back(clip_score(*o.result, kind));
     });
     warn_if_degenerate(*file, degenerate, inputs.size() - failures);
+    clip_warnings.print();
     if (failures > 0) {
       throw std::runtime_error(fmt::format("{} of {} clips could not be scored; no thresholds written to {}", failures,
                                            inputs.size(), output));

@@ -1,8 +1,6 @@
 // micronet-ad enrol --output PROFILE PATH...: learns what a machine sounds like when it is
 // normal, from a few of its recordings (docs/enrolment.md). One profile per machine: all the
 // clips into one file, or, with --output DIR, one per machine ID found in DCASE file names.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -71,24 +69,6 @@ std::string single_profile_name(const std::string& name, const std::string& mach
   return common.empty() ? fs::path(output).stem().string() : common;
 }
 
-class Progress {
- public:
-  explicit Progress(std::size_t total) : total_(total), enabled_(::isatty(STDERR_FILENO) && total > 1) {}
-  void operator()(std::size_t done) const {
-    if (!enabled_) return;
-    constexpr int kWidth = 40;
-    const int filled = static_cast<int>(kWidth * done / total_);
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu clips", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, ' ').c_str(), done, total_);
-    if (done == total_) std::fputs("\r\033[K", stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  std::size_t total_;
-  bool enabled_;
-};
-
 }  // namespace
 
 host::EnrolSettings EnrolOptions::settings(const ScoreModeOptions& mode, int threads) const {
@@ -98,6 +78,8 @@ host::EnrolSettings EnrolOptions::settings(const ScoreModeOptions& mode, int thr
   s.rank = compact ? host::kCompactRank : rank;
   s.quantile = quantile;
   s.threads = threads;
+  s.max_seconds = max_seconds;
+  s.kernels = kernels;
   return s;
 }
 
@@ -167,13 +149,20 @@ void add_enrol_command(CLI::App& app, int* exit_code) {
       ->required();
   add_mode_options(cmd, &mode);
   add_enrol_fit_options(cmd, &options);
-  cmd->add_option("--threads", threads, "Worker threads (default: one per core)")->check(CLI::Range(0, 256));
+  add_max_seconds_option(cmd, &options.max_seconds);
+  add_kernels_option(cmd, &options.kernels);
+  add_threads_option(cmd, &threads);
   cmd->add_option("PATH", paths, "Normal clips: audio files or directories (recursive)")->required();
   cmd->callback([exit_code] {
-    const auto file = host::load_default_model(model);
-    const std::vector<host::ClipInput> inputs = normal_clips(host::expand_audio_inputs(paths));
     std::error_code ec;
     const bool to_dir = fs::is_directory(output, ec);
+    if (to_dir) {
+      check_writable_dir(output, "--output");
+    } else {
+      check_writable_file(output, "the profile");
+    }
+    const auto file = host::load_default_model(model);
+    const std::vector<host::ClipInput> inputs = normal_clips(host::expand_audio_inputs(paths));
     std::map<std::string, std::vector<std::string>> groups;
     if (to_dir) {
       groups = group_by_machine(inputs, machine_id);
@@ -188,9 +177,9 @@ void add_enrol_command(CLI::App& app, int* exit_code) {
     const auto started = std::chrono::steady_clock::now();
     std::size_t clips = 0;
     for (const auto& [machine, group] : groups) {
-      const Progress progress(group.size());
+      ProgressBar progress(group.size());
       const host::FitResult fit = host::enrol_clips(*file, machine, options.settings(mode, threads), group,
-                                                    [&](std::size_t done) { progress(done); });
+                                                    [&](std::size_t done) { progress.update(done); });
       const std::string path = to_dir ? (fs::path(output) / (machine + host::kProfileExtension)).string() : output;
       host::write_profile_file(path, fit.bytes);
       print_enrolled(fit, path);

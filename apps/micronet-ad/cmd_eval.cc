@@ -89,10 +89,12 @@ void add_eval_command(CLI::App& app, int* exit_code) {
   static EnrolOptions enrol_options;
   static int threads = 0;
   static double max_seconds = kDefaultMaxSeconds;
+  static KernelSet kernels = KernelSet::kAuto;
   add_model_option(cmd, &model);
   add_mode_options(cmd, &mode);
   add_scoring_options(cmd, &scoring_options, false);
   add_max_seconds_option(cmd, &max_seconds);
+  add_kernels_option(cmd, &kernels);
   cmd->add_option("--enrol", enrol_root,
                   "Enrol first: fit a profile per machine type and ID on <ROOT>/<type>/train (written to "
                   "<out>/profiles/), then evaluate <ROOT>/<type>/test by distance; ROOT defaults to the evaluated "
@@ -102,18 +104,24 @@ void add_eval_command(CLI::App& app, int* exit_code) {
   add_enrol_fit_options(cmd, &enrol_options);
   cmd->add_option("--out", out_dir,
                   "Folder for anomaly_score_<type>_id_XX.csv, result.csv and decision_result_<type>_id_XX.csv "
-                  "(created; default: result)");
+                  "(created)")
+      ->capture_default_str();
   cmd->add_option("--thresholds", scoring_options.thresholds,
                   "Thresholds JSON from `calibrate` (same model and score kind, one machine type): adds decisions, "
                   "precision, recall and F1");
   cmd->add_option("--report", report_path, "Also write a self-contained HTML report (ROC, histograms, spectrograms)");
-  cmd->add_option("--threads", threads, "Worker threads (default: one per core)")->check(CLI::Range(0, 256));
+  add_threads_option(cmd, &threads);
   cmd->add_option("ROOT", root,
                   "DCASE tree <ROOT>/<machine_type>/test/{normal,anomaly}_id_XX_*.wav, one machine type's folder, "
                   "or a test/ folder")
       ->required();
+  cmd->footer(kExitCodesHelp);
   cmd->callback([exit_code, cmd] {
     const auto started = std::chrono::steady_clock::now();
+    check_writable_dir(out_dir, "--out");
+    if (!report_path.empty()) check_writable_file(report_path, "the report");
+    enrol_options.max_seconds = max_seconds;
+    enrol_options.kernels = kernels;
     const auto file = host::load_default_model(model);
     const std::vector<TestClip> clips = find_test_clips(root);
     const std::vector<std::string> types = machine_types(clips);
@@ -135,7 +143,8 @@ void add_eval_command(CLI::App& app, int* exit_code) {
     std::vector<host::ClipInput> inputs;
     for (const TestClip& c : clips) inputs.push_back({c.path, ""});
     const host::BatchOptions options{mode.framing, mode.resize, "", threads, !report_path.empty(),
-                                     scoring.profile_set(), max_seconds};
+                                     scoring.profile_set(), max_seconds, false, kernels};
+    ClipWarnings clip_warnings;
     std::map<std::pair<std::string, std::string>, Machine> machines;  // sorted by (type, id)
     host::ReportData report;
     std::size_t failures = 0, degenerate = 0;
@@ -153,6 +162,7 @@ void add_eval_command(CLI::App& app, int* exit_code) {
         throw std::runtime_error(c.path + ": " + e.what());
       }
       if (o.result->clip.degenerate()) ++degenerate;
+      clip_warnings.observe(c.path, o);
       const std::string name = fs::path(c.path).filename().string();
       Machine& m = machines[{c.machine_type, c.machine_id}];
       m.scores.machine_type = c.machine_type;
@@ -194,6 +204,7 @@ void add_eval_command(CLI::App& app, int* exit_code) {
     std::fflush(stdout);
     warn_about_undefined(ids);
     warn_if_degenerate(*file, degenerate, scored);
+    clip_warnings.print();
     std::fprintf(stderr, "micronet-ad: scored %zu clips of %zu machine(s) in %.2f s; results in %s\n", scored,
                  groups.size(), seconds, out_dir.c_str());
 

@@ -1,4 +1,4 @@
-// micronet-ad infer --model M --input IN --output OUT: run the model on int8 input tensors.
+// micronet-ad infer [--model M] --input IN --output OUT: run the model on int8 input tensors.
 // IN/OUT are .npy (int8) or raw int8 bytes, chosen by the file name.
 #include <algorithm>
 #include <chrono>
@@ -10,6 +10,8 @@
 #include <fmt/core.h>
 
 #include "commands.h"
+#include "common_options.h"
+#include "host/io/default_model.h"
 #include "host/io/file.h"
 #include "host/io/model_file.h"
 #include "host/io/npy.h"
@@ -51,17 +53,15 @@ std::vector<std::int8_t> read_inputs(const std::string& path, const Shape& in, s
 
 void add_infer_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand("infer", "Run the model on int8 input tensors (.npy or raw bytes)");
-  static std::string model, input, output, kernels = "auto";
-  cmd->add_option("--model", model, "Model file (.tflite) or small|medium|large")->required();
+  static std::string model, input, output;
+  static KernelSet kernels = KernelSet::kAuto;
+  add_model_option(cmd, &model);
   cmd->add_option("--input", input, "Input tensors: .npy int8 [N,32,32,1], [1,32,32,1], [32,32], or raw N x 1024 bytes")->required();
   cmd->add_option("--output", output, "Output file: .npy int8 [N,8], or raw N x 8 bytes")->required();
-  cmd->add_option("--kernels", kernels, "Kernels: auto (fastest this CPU runs) or reference; avx2|avx512vnni force one")
-      ->check(CLI::IsMember({"reference", "auto", "avx2", "avx512vnni"}));
+  add_kernels_option(cmd, &kernels);
   cmd->callback([exit_code] {
-    const auto file = host::load_model_file(model);
-    KernelSet set = KernelSet::kAuto;
-    parse_kernel_set(kernels.c_str(), &set);
-    host::Engine engine(file->model, set);
+    const auto file = host::load_default_model(model);
+    host::Engine engine(file->model, kernels);
     const std::size_t in_bytes = engine.input_bytes(), out_bytes = engine.output_bytes();
     const std::vector<std::int8_t> inputs = read_inputs(input, file->model.tensor(file->model.input_tensor()).shape, in_bytes);
     const std::size_t n = inputs.size() / in_bytes;

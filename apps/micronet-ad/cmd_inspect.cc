@@ -30,9 +30,9 @@ void print_table(const nlohmann::json& j, std::size_t band_fusion_arena) {
     return qj.contains("scale") ? fmt::format("scale {:.9g} zp {}", qj["scale"].get<double>(), qj["zero_point"].get<int>())
                                 : std::string("-");
   };
-  fmt::print("input  tensor {} {} int8, {}\n", j["input"]["tensor"].get<int>(), j["input"]["shape"].get<std::string>(),
+  fmt::print("input  tensor {} {} int8, {}\n", j["input"]["tensor"].get<int>(), host::dims_string(j["input"]["shape"]),
              q(j["input"]["quantization"]));
-  fmt::print("output tensor {} {} int8, {}\n\n", j["output"]["tensor"].get<int>(), j["output"]["shape"].get<std::string>(),
+  fmt::print("output tensor {} {} int8, {}\n\n", j["output"]["tensor"].get<int>(), host::dims_string(j["output"]["shape"]),
              q(j["output"]["quantization"]));
   fmt::print("{:>3}  {:<18} {:<15} {:<15} {:<6} {:<6} {:<6} {:<6} {:>12} {:>9}  {}\n", "#", "operator", "input", "output",
              "kernel", "stride", "pad", "act", "MACs", "params B", "weight scales");
@@ -45,7 +45,7 @@ void print_table(const nlohmann::json& j, std::size_t band_fusion_arena) {
                                    : fmt::format("{:.3g}", w["scale"].get<double>());
     }
     fmt::print("{:>3}  {:<18} {:<15} {:<15} {:<6} {:<6} {:<6} {:<6} {:>12} {:>9}  {}\n", o["index"].get<int>(),
-               o["type"].get<std::string>(), o["input"].get<std::string>(), o["output"].get<std::string>(),
+               o["type"].get<std::string>(), host::dims_string(o["input"]), host::dims_string(o["output"]),
                o.value("kernel", "-"), o.value("stride", "-"), o.value("padding", "-"), o.value("activation", "-"),
                o["macs"].get<long long>(), o["parameter_bytes"].get<std::size_t>(), ws);
   }
@@ -140,12 +140,15 @@ class Probe {
   nlohmann::json clips_ = nlohmann::json::array();
 };
 
-nlohmann::json run_probe(const host::ModelFile& file, const std::vector<std::string>& paths, const ScoreModeOptions& mode) {
+nlohmann::json run_probe(const host::ModelFile& file, const std::vector<std::string>& paths, const ScoreModeOptions& mode,
+                         double max_seconds) {
   Probe probe(file.model);
   host::ClipScorer scorer(file.model, mode.framing, mode.resize);
   scorer.interpreter().set_observer(&Probe::observe, &probe);
+  host::AudioLoadOptions load;
+  load.max_seconds = max_seconds;
   for (const std::string& path : paths) {
-    const host::Audio audio = host::load_audio(path);
+    const host::Audio audio = host::load_audio(path, load);
     probe.add_clip(path, scorer.score(audio.samples, 0));  // machine ID only affects scores, not reported here
   }
   return probe.json(file.model, mode);
@@ -188,12 +191,14 @@ void add_inspect_command(CLI::App& app, int* exit_code) {
   cmd->add_flag("--json", json, "Print JSON instead of a table");
   static std::vector<std::string> probe;
   static ScoreModeOptions mode;
+  static double max_seconds = kDefaultMaxSeconds;
   cmd->add_option("--probe", probe, "Run these audio files through the model and report saturation and output spread");
   add_mode_options(cmd, &mode);
+  add_max_seconds_option(cmd, &max_seconds);
   cmd->callback([exit_code] {
     const auto file = host::load_default_model(model);
     nlohmann::json j = host::model_info_json(*file);
-    if (!probe.empty()) j["probe"] = run_probe(*file, probe, mode);
+    if (!probe.empty()) j["probe"] = run_probe(*file, probe, mode, max_seconds);
     if (json) {
       fmt::print("{}\n", j.dump(2));
     } else {

@@ -71,6 +71,7 @@ void add_score_command(CLI::App& app, int* exit_code) {
   static ScoringOptions scoring_options;
   static int threads = 0;
   static double max_seconds = kDefaultMaxSeconds;
+  static KernelSet kernels = KernelSet::kAuto;
   add_model_option(cmd, &model);
   cmd->add_option("--machine-id", machine_id,
                   "Machine of every clip: a model ID (00..06) or, with --profile DIR, a profile name (default: "
@@ -78,11 +79,16 @@ void add_score_command(CLI::App& app, int* exit_code) {
   add_mode_options(cmd, &mode);
   add_scoring_options(cmd, &scoring_options);
   add_max_seconds_option(cmd, &max_seconds);
+  add_kernels_option(cmd, &kernels);
   cmd->add_option("--report", report_path, "Also write a self-contained HTML report (charts, spectrograms)");
-  cmd->add_option("--format", format, "Output format")->check(CLI::IsMember({"table", "csv", "json"}));
-  cmd->add_option("--threads", threads, "Worker threads (default: one per core)")->check(CLI::Range(0, 256));
+  cmd->add_option("--format", format, "Output format: table, csv or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  add_threads_option(cmd, &threads);
   cmd->add_option("PATH", paths, "Audio files or directories")->required();
+  cmd->footer(kExitCodesHelp);
   cmd->callback([exit_code] {
+    if (!report_path.empty()) check_writable_file(report_path, "the report");
     const auto file = host::load_default_model(model);
     const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
     const ScoreMethod kind = scoring.method();
@@ -90,6 +96,11 @@ void add_score_command(CLI::App& app, int* exit_code) {
     const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(paths);
     host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, !report_path.empty(),
                                scoring.profile_set(), max_seconds};
+    options.kernels = kernels;
+    // Sized to the longest path, so long paths do not push the other columns out of line.
+    std::size_t path_width = 4;
+    for (const host::ClipInput& in : inputs) path_width = std::max(path_width, in.path.size());
+    ClipWarnings clip_warnings;
 
     nlohmann::ordered_json clips = nlohmann::ordered_json::array(), failed = nlohmann::ordered_json::array();
     std::vector<host::ReportClip> report_clips;
@@ -98,8 +109,8 @@ void add_score_command(CLI::App& app, int* exit_code) {
     std::size_t failures = 0, degenerate = 0, scored = 0;
     const std::string decision_header = decides ? fmt::format(" {:>10} {:>8}", "threshold", "decision") : "";
     if (format == "table") {
-      fmt::print("{:<60} {:>3} {:>10} {:>8} {:>7} {:>9}{}\n", "path", "id", "score", "nll", "windows", "predicted",
-                 decision_header);
+      fmt::print("{:<{}} {:>3} {:>10} {:>8} {:>7} {:>9}{}\n", "path", path_width, "id", "score", "nll", "windows",
+                 "predicted", decision_header);
     } else if (format == "csv") {
       fmt::print("path,machine_id,score,nll,windows,predicted_machine_id,degenerate{}\n",
                  decides ? ",threshold,decision" : "");
@@ -120,13 +131,14 @@ void add_score_command(CLI::App& app, int* exit_code) {
         return fail(inputs[i].path, inputs[i].path + ": " + e.what());
       }
       ++scored;
+      clip_warnings.observe(inputs[i].path, o);
       const char* known_id = machine_id_of_output(o.output_index);
       const char* id = known_id ? known_id : "-";
       const std::optional<double>& threshold = verdict.threshold;
       const int decision = verdict.anomalous() ? 1 : 0;
       if (r.clip.degenerate()) ++degenerate;
       if (format == "table") {
-        fmt::print("{:<60} {:>3} {:>10.6f} {:>8.4f} {:>7} {:>9}{}{}\n", inputs[i].path, id, verdict.score,
+        fmt::print("{:<{}} {:>3} {:>10.6f} {:>8.4f} {:>7} {:>9}{}{}\n", inputs[i].path, path_width, id, verdict.score,
                    r.clip[ScoreMethod::kNll], r.clip.windows, host::predicted_machine_id(r.clip),
                    threshold ? fmt::format(" {:>10.6f} {:>8}", *threshold, decision) : "",
                    r.clip.degenerate() ? "  degenerate" : "");
@@ -136,10 +148,7 @@ void add_score_command(CLI::App& app, int* exit_code) {
                    threshold ? fmt::format(",{:.8f},{}", *threshold, decision) : "");
       } else {
         nlohmann::ordered_json clip = host::clip_json(inputs[i].path, o.output_index, r, kind);
-        if (threshold) {
-          clip["threshold"] = *threshold;
-          clip["decision"] = decision;
-        }
+        host::add_verdict_json(&clip, o.seconds, verdict, kind);
         clips.push_back(std::move(clip));
       }
       std::fflush(stdout);
@@ -162,6 +171,7 @@ void add_score_command(CLI::App& app, int* exit_code) {
       fmt::print("{}\n", j.dump(2));
     }
     warn_if_degenerate(*file, degenerate, scored);
+    clip_warnings.print();
     if (!report_path.empty()) {
       host::write_html_report(report_path,
                               score_report(*file, kind, options, std::move(report_clips), report_ids, report_thresholds));

@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "common_options.h"
+#include "host/audio/audio_file.h"
 #include "host/detect/clip_scorer.h"
 #include "host/eval/thresholds.h"
 #include "host/io/default_model.h"
@@ -48,7 +49,11 @@ void add_stream_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--machine-id", machine_id,
                   "Machine of the stream: a model ID (00, 02, 04, 06) or, with --profile DIR, a profile name")
       ->required();
-  cmd->add_option("--rate", rate, "Input sample rate in Hz (resampled to 16 kHz)")->capture_default_str()->check(CLI::Range(1, 768000));
+  // The same floor as for audio files: a rate of a few Hz would make the resampler's output, and
+  // its buffers, thousands of times larger than its input.
+  cmd->add_option("--rate", rate, "Input sample rate in Hz, 1000 to 768000 (resampled to 16 kHz)")
+      ->capture_default_str()
+      ->check(CLI::Range(host::kMinSourceRateHz, 768000));
   cmd->add_option("--channels", channels, "Interleaved input channels (averaged)")->capture_default_str()->check(CLI::Range(1, 32));
   cmd->add_option("--format", format, "Sample format (little-endian)")->capture_default_str()->check(CLI::IsMember({"s16le", "f32le"}));
   add_scoring_options(cmd, &scoring_options);

@@ -15,6 +15,8 @@ struct EnrolOptions {
   std::uint32_t rank = 0;  // --rank; 0: full
   bool compact = false;    // --compact: rank host::kCompactRank
   double quantile = host::kDefaultEnrolQuantile;
+  double max_seconds = kDefaultMaxSeconds;  // the command's --max-seconds
+  KernelSet kernels = KernelSet::kAuto;     // the command's --kernels
   host::EnrolSettings settings(const ScoreModeOptions& mode, int threads) const;
 };
 // --rank, --compact, --quantile.

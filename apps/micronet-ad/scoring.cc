@@ -1,10 +1,14 @@
 #include "scoring.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 #include <stdexcept>
 
@@ -13,34 +17,79 @@
 #include "host/io/sha1.h"
 
 namespace micronet_ad::cli {
-namespace {
 
-// More files than this (and a terminal on stderr) earn a progress bar.
-constexpr std::size_t kProgressMinFiles = 8;
+namespace fs = std::filesystem;
 
-class ProgressBar {
- public:
-  ProgressBar(std::size_t total, bool enabled) : total_(total), enabled_(enabled) {}
-  void update(std::size_t done) {
-    if (!enabled_) return;
-    constexpr int kWidth = 40;
-    const int filled = static_cast<int>(kWidth * done / total_);
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(), std::string(kWidth - filled, ' ').c_str(),
-                 done, total_);
-    if (done == total_) clear();  // leave the terminal clean
-    std::fflush(stderr);
+ProgressBar::ProgressBar(std::size_t total) : total_(total), enabled_(::isatty(STDERR_FILENO) && total > 1) {}
+
+void ProgressBar::update(std::size_t done) {
+  if (!enabled_) return;
+  constexpr int kWidth = 40;
+  const int filled = static_cast<int>(kWidth * done / total_);
+  std::fprintf(stderr, "\r[%s%s] %zu/%zu clips", std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, ' ').c_str(), done, total_);
+  if (done == total_) clear();  // leave the terminal clean
+  std::fflush(stderr);
+}
+
+void ProgressBar::clear() {
+  if (enabled_) std::fputs("\r\033[K", stderr);
+}
+
+void check_writable_file(const std::string& path, const char* what) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw std::runtime_error(path + ": cannot write " + what + ": it is a directory");
+  const bool existed = fs::exists(path, ec);
+  // Opening for append neither truncates an existing file nor depends on access() rules (root).
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error(path + ": cannot write " + what + ": " + std::strerror(errno));
+  ::close(fd);
+  if (!existed) fs::remove(path, ec);
+}
+
+void check_writable_dir(const std::string& path, const char* what) {
+  // Not created here: a run refused later (e.g. for its thresholds) should leave nothing behind.
+  // What would be created must hang below an existing, writable folder.
+  std::error_code ec;
+  fs::path existing = fs::absolute(path, ec);
+  while (!fs::exists(existing, ec) && existing.has_relative_path()) existing = existing.parent_path();
+  if (!fs::is_directory(existing, ec)) {
+    throw std::runtime_error(path + ": cannot create the " + what + " folder: " + existing.string() + ": " +
+                             std::strerror(ENOTDIR));
   }
-  // Erases the bar before anything else is printed to the terminal.
-  void clear() {
-    if (enabled_) std::fputs("\r\033[K", stderr);
+  if (::access(existing.c_str(), W_OK) != 0) {
+    throw std::runtime_error(path + ": cannot write into the " + what + " folder: " + existing.string() + ": " +
+                             std::strerror(errno));
   }
+}
 
- private:
-  std::size_t total_;
-  bool enabled_;
-};
+void ClipWarnings::observe(const std::string& path, const host::ClipOutcome& outcome) {
+  if (!outcome.result) return;
+  if (outcome.source_rate > 0 && outcome.source_rate / 2.0 < kMelMaxHz) {
+    if (low_rate_++ == 0) low_rate_example_ = {path, static_cast<double>(outcome.source_rate), 0};
+  }
+  if (outcome.seconds < kShortClipSeconds) {
+    if (short_++ == 0) short_example_ = {path, outcome.seconds, static_cast<long long>(outcome.result->clip.windows)};
+  }
+}
 
-}  // namespace
+void ClipWarnings::print() const {
+  if (low_rate_ > 0) {
+    std::fprintf(stderr,
+                 "micronet-ad: warning: %zu clip(s) sampled below %.0f Hz (e.g. %s at %.0f Hz): the mel bands above "
+                 "half their rate (%.0f Hz) are empty, unlike the 16 kHz training audio, so scores may be off\n",
+                 low_rate_, 2 * kMelMaxHz, low_rate_example_.path.c_str(), low_rate_example_.value,
+                 low_rate_example_.value / 2);
+  }
+  if (short_ > 0) {
+    std::fprintf(stderr,
+                 "micronet-ad: warning: %zu clip(s) shorter than %.0f s (e.g. %s: %.2f s, %lld window(s) scored; the "
+                 "model was trained on 10 s clips of 13 windows): their scores rest on little audio\n",
+                 short_, kShortClipSeconds, short_example_.path.c_str(), short_example_.value,
+                 short_example_.windows);
+  }
+}
 
 void add_scoring_options(CLI::App* cmd, ScoringOptions* options, bool with_thresholds) {
   cmd->add_option_function<std::string>(
@@ -95,7 +144,7 @@ std::string machine_key(int output_index) {
 void score_with_progress(const Model& model, const host::BatchOptions& options,
                          const std::vector<host::ClipInput>& inputs,
                          const std::function<void(std::size_t, host::ClipOutcome&)>& emit) {
-  ProgressBar progress(inputs.size(), ::isatty(STDERR_FILENO) && inputs.size() > kProgressMinFiles);
+  ProgressBar progress(inputs.size());
   host::score_clips(model, options, inputs, [&](std::size_t i, host::ClipOutcome& o) {
     progress.clear();
     emit(i, o);

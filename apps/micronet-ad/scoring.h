@@ -48,6 +48,46 @@ std::string model_sha1(const host::ModelFile& file);
 // "id_00" for output index 0.
 std::string machine_key(int output_index);
 
+// "[#####     ] 3/7 clips" on stderr, redrawn in place, only when stderr is a terminal (a log
+// file or pipe gets none) and there is more than one clip. Erased when done.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::size_t total);
+  void update(std::size_t done);
+  void clear();  // erases the bar before anything else is printed to the terminal
+
+ private:
+  std::size_t total_;
+  bool enabled_;
+};
+
+// Fails at once (std::runtime_error, exit 1) when `path` cannot be written, so a mistyped output
+// path costs nothing instead of all the scoring before it. A file that did not exist is removed
+// again. `what` names the option, e.g. "--report".
+void check_writable_file(const std::string& path, const char* what);
+// The same for an output folder, which may be missing (the command creates it later): it, or the
+// nearest of its parents that exists, must be a writable folder.
+void check_writable_dir(const std::string& path, const char* what);
+
+// Warnings about clips the model sees differently from its training audio, gathered over a run
+// and printed once: files sampled below 16 kHz (the mel bands above their Nyquist frequency are
+// empty) and clips shorter than kShortClipSeconds (few windows: a score resting on little).
+class ClipWarnings {
+ public:
+  void observe(const std::string& path, const host::ClipOutcome& outcome);
+  void print() const;
+
+ private:
+  struct Example {
+    std::string path;
+    double value = 0.0;  // the rate (Hz) or the length (s)
+    long long windows = 0;
+  };
+  std::size_t low_rate_ = 0, short_ = 0;
+  Example low_rate_example_, short_example_;
+};
+inline constexpr double kShortClipSeconds = 2.0;
+
 // Scores `inputs` with a progress bar on a terminal (stderr) for batches worth one.
 void score_with_progress(const Model& model, const host::BatchOptions& options,
                          const std::vector<host::ClipInput>& inputs,

@@ -29,7 +29,7 @@ TEST(CliInspect, JsonDescribesAdSmall) {
   ASSERT_EQ(j["operators"].size(), 12u);
   EXPECT_EQ(j["operators"][1]["type"], "DEPTHWISE_CONV_2D");
   EXPECT_EQ(j["operators"][1]["stride"], "2x2");
-  EXPECT_EQ(j["operators"][1]["output"], "[1,16,16,72]");
+  EXPECT_EQ(j["operators"][1]["output"], nlohmann::json({1, 16, 16, 72}));
   EXPECT_EQ(j["operators"][0]["activation"], "RELU6");
   EXPECT_EQ(j["operators"][9]["type"], "AVERAGE_POOL_2D");
   EXPECT_EQ(j["operators"][9]["padding"], "VALID");
@@ -108,7 +108,7 @@ TEST(CliInfer, BadInputsFailClearly) {
       {"infer" + model + " --input " + dir + "/missing.npy --output " + dir + "/o.npy", "cannot open", 1},
       {"infer --model " + dir + "/fake.tflite --input " + dir + "/odd.i8 --output " + dir + "/o", "not a TFLite model", 1},
       {"inspect " + dir, "not a regular file", 1},
-      {"infer --input x --output y", "--model", 2},
+      {"infer --output y", "--input", 2},
       {"frobnicate", "frobnicate", 2},
   };
   for (const Case& c : cases) {

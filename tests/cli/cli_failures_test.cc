@@ -2,44 +2,21 @@
 // (exit 2), mistyped model names and the degenerate-model hint. Test audio is generated here.
 #include <sys/wait.h>
 
-#include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/cli.h"
+#include "test_wav.h"
 
 namespace micronet_ad {
 namespace {
 
 using test::run_cli;
 
-// A 16-bit mono PCM WAV: 44-byte header declaring `rate` Hz, then `data_bytes` bytes of noise.
-std::string write_wav(const std::string& name, std::uint32_t rate, std::uint32_t data_bytes) {
-  const std::string path = test::temp_dir() + "/" + name;
-  std::string b = "RIFF";
-  auto put = [&b](std::uint32_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) b += static_cast<char>((v >> (8 * i)) & 0xff);
-  };
-  put(36 + data_bytes, 4);
-  b += "WAVEfmt ";
-  put(16, 4);
-  put(1, 2);  // PCM
-  put(1, 2);  // mono
-  put(rate, 4);
-  put(rate * 2, 4);
-  put(2, 2);
-  put(16, 2);
-  b += "data";
-  put(data_bytes, 4);
-  std::uint32_t state = 1;
-  for (std::uint32_t i = 0; i < data_bytes; ++i) b += static_cast<char>((state = state * 1664525u + 1013904223u) >> 24);
-  std::ofstream(path, std::ios::binary) << b;
-  return path;
-}
+using test::write_wav;
 
 // Runs the CLI with stdout on /dev/full (run_cli would send it to a file).
 test::CliResult run_cli_to_full_disk(const std::string& args) {

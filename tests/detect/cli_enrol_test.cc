@@ -127,7 +127,9 @@ TEST(CliEnrol, ScoreByDistanceEqualsAnIndependentDistance) {
     EXPECT_EQ(clip["distance"], clip["score"]);
     EXPECT_EQ(clip["profile"], "id_00");
     EXPECT_NEAR(clip["threshold"].get<double>(), p.threshold, 1e-6 * p.threshold);
-    EXPECT_EQ(clip["decision"].get<int>(), clip["score"].get<double>() > p.threshold ? 1 : 0);
+    // Named as the service names it (host::add_verdict_json).
+    EXPECT_EQ(clip["score_kind"], "distance");
+    EXPECT_EQ(clip["decision"], clip["score"].get<double>() > p.threshold ? "anomalous" : "normal");
   }
   // The anomaly is farther from the fan's normal sound than this normal clip.
   EXPECT_GT(clips[0]["score"].get<double>(), clips[1]["score"].get<double>());

@@ -180,7 +180,7 @@ TEST(CliCalibrate, ThresholdsForAnotherModelOrScoreMethodAreRefused) {
   const auto scored = nlohmann::json::parse(r.out);
   for (const auto& clip : scored["clips"]) {
     EXPECT_EQ(clip["threshold"].get<double>(), threshold);
-    EXPECT_EQ(clip["decision"].get<int>(), clip["score"].get<double>() > threshold ? 1 : 0);
+    EXPECT_EQ(clip["decision"], clip["score"].get<double>() > threshold ? "anomalous" : "normal");
   }
 }
 

@@ -32,6 +32,8 @@ ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const Cli
     AudioLoadOptions load;
     load.max_seconds = options.max_seconds;
     load_audio(input.path, load, &audio);
+    o.seconds = audio.duration_seconds();
+    o.source_rate = audio.source_rate;
     o.result = scorer.score(audio.samples, o.output_index, profile);
     if (options.keep_logmel) {
       // The scorer's front end does not keep frames; a second pass costs a few ms per clip.
@@ -104,7 +106,7 @@ void score_clips(const Model& model, const BatchOptions& options, const std::vec
     std::optional<ClipScorer> scorer;
     Audio audio;
     try {
-      scorer.emplace(model, options.framing, options.resize);
+      scorer.emplace(model, options.framing, options.resize, options.kernels);
     } catch (const std::exception& e) {
       std::lock_guard<std::mutex> lock(mutex);
       setup_error = e.what();

@@ -33,7 +33,9 @@ std::vector<ClipInput> expand_audio_inputs(const std::vector<std::string>& args)
 struct ClipOutcome {
   std::optional<ClipResult> result;  // empty on failure
   int output_index = -1;
-  std::string error;  // starts with the clip's path
+  std::string error;     // starts with the clip's path
+  double seconds = 0.0;  // the decoded clip's length (at 16 kHz)
+  int source_rate = 0;   // Hz, as stored in the file
   // Every frame's log-mel dB values (before the +30 shift), when BatchOptions::keep_logmel.
   std::vector<std::array<float, kMelBands>> logmel;
 };
@@ -51,6 +53,7 @@ struct BatchOptions {
   double max_seconds = 0.0;
   // Clips need no machine the model has an output for (enrolment wants only the embeddings).
   bool any_machine = false;
+  KernelSet kernels = KernelSet::kAuto;  // every kernel set gives the same bytes
 };
 
 // Workers actually used for `inputs` clips: `requested` (0: one per core), at most one per clip.

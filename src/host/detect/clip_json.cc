@@ -30,4 +30,12 @@ nlohmann::ordered_json clip_json(const std::string& path, int output_index, cons
   return j;
 }
 
+void add_verdict_json(nlohmann::ordered_json* clip, double seconds, const Verdict& verdict, ScoreMethod method) {
+  (*clip)["seconds"] = seconds;
+  if (!verdict.threshold) return;
+  (*clip)["threshold"] = *verdict.threshold;
+  (*clip)["score_kind"] = to_string(method);
+  (*clip)["decision"] = verdict.anomalous() ? "anomalous" : "normal";
+}
+
 }  // namespace micronet_ad::host

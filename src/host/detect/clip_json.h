@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "host/detect/clip_scorer.h"
+#include "host/detect/judge.h"
 
 namespace micronet_ad::host {
 
@@ -18,5 +19,11 @@ std::string predicted_machine_id(const ClipScore& clip);
 //  max_output_range_steps, output_ranges}. A score that does not apply is null.
 nlohmann::ordered_json clip_json(const std::string& path, int output_index, const ClipResult& result,
                                  ScoreMethod method = ScoreMethod::kNegSoftmax);
+
+// Adds what a clip's judgement says, the same for `score --format json` and the service:
+// `seconds` (the decoded clip's length) always; `threshold`, `score_kind` (the kind the threshold
+// was calibrated on, `method`) and `decision` ("anomalous" when the clip's score of that kind
+// exceeds the threshold, else "normal") when `verdict` has a threshold.
+void add_verdict_json(nlohmann::ordered_json* clip, double seconds, const Verdict& verdict, ScoreMethod method);
 
 }  // namespace micronet_ad::host

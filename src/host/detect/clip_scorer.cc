@@ -12,8 +12,8 @@ void check(const Status& status, const char* what) {
 
 }  // namespace
 
-ClipScorer::ClipScorer(const Model& model, Framing framing, Resize resize)
-    : engine_(model), frontend_(std::make_unique<Frontend>()), detector_(std::make_unique<Detector>()) {
+ClipScorer::ClipScorer(const Model& model, Framing framing, Resize resize, KernelSet kernels)
+    : engine_(model, kernels), frontend_(std::make_unique<Frontend>()), detector_(std::make_unique<Detector>()) {
   DetectorConfig config;
   config.framing = framing;
   config.resize = resize;

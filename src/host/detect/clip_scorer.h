@@ -28,7 +28,8 @@ struct ClipResult {
 // thread. `model` must outlive it.
 class ClipScorer {
  public:
-  ClipScorer(const Model& model, Framing framing, Resize resize);
+  // `kernels`: which kernels run the model (all give the same bytes; reference is the truth).
+  ClipScorer(const Model& model, Framing framing, Resize resize, KernelSet kernels = KernelSet::kAuto);
   // Scores 16 kHz mono samples (int16 scale) as the clip of machine output `output_index` (−1:
   // none), and by distance from `profile` when given, pushing `chunk` samples at a time (0: all
   // at once). Throws std::runtime_error on failure (e.g. a profile made for another model).

@@ -53,6 +53,8 @@ std::vector<ClipEmbeddings> embed_clips(const Model& model, const EnrolSettings&
   options.framing = settings.framing;
   options.resize = settings.resize;
   options.threads = settings.threads;
+  options.max_seconds = settings.max_seconds;
+  options.kernels = settings.kernels;
   options.any_machine = true;  // a pump named pump_2024-01-03.wav is enrolled like a DCASE clip
   std::vector<ClipEmbeddings> clips;
   std::string errors;

@@ -25,6 +25,8 @@ struct EnrolSettings {
   std::uint32_t rank = 0;  // 0: full
   double quantile = kDefaultEnrolQuantile;
   int threads = 0;
+  double max_seconds = 0.0;  // longest clip in seconds (0: no limit), judged before decoding
+  KernelSet kernels = KernelSet::kAuto;
 };
 
 // The embedding size of the model (its embedding tensor's bytes); throws when it has none.

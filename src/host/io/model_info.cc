@@ -24,9 +24,15 @@ nlohmann::json quant_json(const TensorInfo& t) {
 
 }  // namespace
 
-std::string dims_string(const Shape& s) {
+nlohmann::json shape_json(const Shape& s) {
+  nlohmann::json dims = nlohmann::json::array();
+  for (int i = 0; i < s.rank; ++i) dims.push_back(s.dims[i]);
+  return dims;
+}
+
+std::string dims_string(const nlohmann::json& shape) {
   std::string out = "[";
-  for (int i = 0; i < s.rank; ++i) out += (i ? "," : "") + std::to_string(s.dims[i]);
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? "," : "") + std::to_string(shape[i].get<long long>());
   return out + "]";
 }
 
@@ -40,14 +46,14 @@ nlohmann::json model_info_json(const ModelFile& file) {
   j["sha1"] = model_sha1(file);
   j["schema_version"] = m.schema_version();
   const TensorInfo in = m.tensor(m.input_tensor()), out = m.tensor(m.output_tensor());
-  j["input"] = {{"tensor", in.index}, {"name", in.name}, {"shape", dims_string(in.shape)}, {"quantization", quant_json(in)}};
-  j["output"] = {{"tensor", out.index}, {"name", out.name}, {"shape", dims_string(out.shape)}, {"quantization", quant_json(out)}};
+  j["input"] = {{"tensor", in.index}, {"name", in.name}, {"shape", shape_json(in.shape)}, {"quantization", quant_json(in)}};
+  j["output"] = {{"tensor", out.index}, {"name", out.name}, {"shape", shape_json(out.shape)}, {"quantization", quant_json(out)}};
   nlohmann::json ops = nlohmann::json::array();
   for (int i = 0; i < m.num_operators(); ++i) {
     const OperatorInfo& op = m.op(i);
     const TensorInfo x = m.tensor(op.inputs[0]), y = m.tensor(op.output);
-    nlohmann::json o = {{"index", i}, {"type", op_name(op.type)}, {"input", dims_string(x.shape)},
-                        {"output", dims_string(y.shape)}, {"input_tensor", x.index}, {"output_tensor", y.index},
+    nlohmann::json o = {{"index", i}, {"type", op_name(op.type)}, {"input", shape_json(x.shape)},
+                        {"output", shape_json(y.shape)}, {"input_tensor", x.index}, {"output_tensor", y.index},
                         {"macs", op.macs}, {"input_quantization", quant_json(x)}, {"output_quantization", quant_json(y)}};
     std::size_t params = 0;
     if (op.type != OpType::kReshape) {
