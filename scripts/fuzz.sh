@@ -3,12 +3,14 @@
 # from the shared models and small generated profiles (copied into the build directory only).
 # Exits non-zero on a crash.
 #
-#   scripts/fuzz.sh                 # model and profile loaders, FUZZ_SECONDS each (default 45)
+#   scripts/fuzz.sh                 # model, profile, audio and http, FUZZ_SECONDS each (default 30)
 #   FUZZ_SECONDS=600 scripts/fuzz.sh
 #   FUZZ_TARGETS="model profile npy" scripts/fuzz.sh   # also the .npy parser
+#   FUZZ_TARGETS=audio scripts/fuzz.sh   # the audio decoding wrapper (load_audio_memory)
+#   FUZZ_TARGETS=http scripts/fuzz.sh    # the service's HTTP request, query and multipart parsing
 #   MICRONET_AD_FUZZ_MAX_MACS=100000000 scripts/fuzz.sh   # also invoke (mutated) real models
 #
-# Environment: FUZZ_SECONDS (per target), FUZZ_TARGETS (model, profile, npy), BUILD_DIR (default
+# Environment: FUZZ_SECONDS (per target), FUZZ_TARGETS (model, profile, npy, audio, http), BUILD_DIR (default
 # <repo>/build-fuzz), MICRONET_AD_SHARED (default <repo>/../shared), FUZZ_JOBS (parallel build jobs).
 # A crash leaves its input in $BUILD_DIR/artifacts/; reproduce with
 #   $BUILD_DIR/fuzz/fuzz_model_loader $BUILD_DIR/artifacts/crash-...   (or fuzz_profile_loader)
@@ -17,9 +19,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD_DIR:-$ROOT/build-fuzz}"
 SHARED="${MICRONET_AD_SHARED:-$ROOT/../shared}"
-# The default run (two targets) stays within CI's 90 s of fuzzing.
-SECONDS_PER_TARGET="${FUZZ_SECONDS:-45}"
-TARGETS="${FUZZ_TARGETS:-model profile}"
+# The default run (four parsers of untrusted input) stays within CI's 2 minutes of fuzzing.
+SECONDS_PER_TARGET="${FUZZ_SECONDS:-30}"
+TARGETS="${FUZZ_TARGETS:-model profile audio http}"
 
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMICRONET_AD_FUZZ=ON -DMICRONET_AD_TESTS=OFF \
@@ -31,7 +33,9 @@ for t in $TARGETS; do
     model) build_targets+=(fuzz_model_loader make_fuzz_seeds) ;;
     profile) build_targets+=(fuzz_profile_loader make_profile_seeds) ;;
     npy) build_targets+=(fuzz_npy_parser) ;;
-    *) echo "fuzz.sh: unknown target '$t' (expected model, profile or npy)" >&2; exit 2 ;;
+    audio) build_targets+=(fuzz_audio_decoder make_audio_seeds) ;;
+    http) build_targets+=(fuzz_http_request) ;;
+    *) echo "fuzz.sh: unknown target '$t' (expected model, profile, npy, audio or http)" >&2; exit 2 ;;
   esac
 done
 cmake --build "$BUILD" --target "${build_targets[@]}" -j "${FUZZ_JOBS:-2}"
@@ -67,6 +71,28 @@ seed_profile_corpus() {
   echo "$dir"
 }
 
+seed_audio_corpus() {
+  local dir="$BUILD/corpus/audio_decoder"
+  mkdir -p "$dir"
+  # Tiny files of every decoder path, written from a synthetic signal.
+  "$BUILD/fuzz/make_audio_seeds" "$dir"
+  echo "$dir"
+}
+
+seed_http_corpus() {
+  local dir="$BUILD/corpus/http_request"
+  mkdir -p "$dir"
+  # First byte: 0 a whole request, 1 a multipart body (boundary XyZ), 2 a query string.
+  local form='--XyZ\r\nContent-Disposition: form-data; name="clip"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\nRIFF\r\n--XyZ--\r\n'
+  printf '\x00POST /v1/score?machine_id=00&name=a%%20b.wav HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nRIFF' >"$dir/seed_post"
+  printf '\x00PUT /v1/machines/fan?rank=compact HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nRIFF\r\n0\r\n\r\n' >"$dir/seed_chunked"
+  printf '\x00PUT /v1/machines/fan HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 112\r\n\r\n'"$form" >"$dir/seed_multipart_request"
+  printf '\x00GET /healthz HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n' >"$dir/seed_two_lengths"
+  printf '\x01'"$form" >"$dir/seed_multipart_body"
+  printf '\x02machine_id=00&name=my+clip%%2Ewav&&flag' >"$dir/seed_query"
+  echo "$dir"
+}
+
 seed_npy_corpus() {
   local dir="$BUILD/corpus/npy_parser"
   mkdir -p "$dir"
@@ -93,6 +119,18 @@ for t in $TARGETS; do
       echo "== fuzz_profile_loader for ${SECONDS_PER_TARGET}s on $corpus"
       "$BUILD/fuzz/fuzz_profile_loader" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
         -max_len=4096 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/" "$corpus" || status=$?
+      ;;
+    audio)
+      corpus=$(seed_audio_corpus)
+      echo "== fuzz_audio_decoder for ${SECONDS_PER_TARGET}s on $corpus"
+      "$BUILD/fuzz/fuzz_audio_decoder" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
+        -max_len=65536 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/" "$corpus" || status=$?
+      ;;
+    http)
+      corpus=$(seed_http_corpus)
+      echo "== fuzz_http_request for ${SECONDS_PER_TARGET}s on $corpus"
+      "$BUILD/fuzz/fuzz_http_request" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
+        -max_len=8192 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/" "$corpus" || status=$?
       ;;
     npy)
       corpus=$(seed_npy_corpus)

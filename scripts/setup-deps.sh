@@ -9,11 +9,11 @@ else
   pkgs=(
     build-essential cmake ninja-build pkg-config
     flatbuffers-compiler libflatbuffers-dev
-    libsndfile1-dev libsoxr-dev libkissfft-dev libfftw3-dev libeigen3-dev
+    libsndfile1-dev libsoxr-dev libkissfft-dev libfftw3-dev libeigen3-dev libvorbis-dev libmpg123-dev
     libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev
-    libcpp-httplib-dev libasound2-dev alsa-utils
+    libcpp-httplib-dev libboost-dev libasound2-dev alsa-utils
     chromium fonts-dejavu-core libpng-dev
   )
 fi

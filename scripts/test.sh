@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the Release build, the same tests under AddressSanitizer
-# and UBSan, and a short libFuzzer run of the model loader. Shared data: $MICRONET_AD_SHARED or
+# and UBSan, short libFuzzer runs of the parsers of untrusted input (models, profiles, audio, HTTP
+# requests), the Cortex-M firmware under QEMU. Shared data: $MICRONET_AD_SHARED or
 # ../shared beside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +24,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 if [ -f scripts/fuzz.sh ]; then
-  echo "== libFuzzer: model loader and profile parser (${FUZZ_SECONDS:-45} s each)"
-  FUZZ_SECONDS="${FUZZ_SECONDS:-45}" bash scripts/fuzz.sh
+  echo "== libFuzzer: model loader, profile parser, audio decoding, HTTP requests (${FUZZ_SECONDS:-30} s each)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh
 fi
 bash scripts/embedded.sh  # the core on Cortex-M4F/M55 under QEMU, byte-equal to the golden data
 echo "all tests passed"

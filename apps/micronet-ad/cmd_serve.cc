@@ -1,11 +1,10 @@
 // micronet-ad serve --listen HOST:PORT: the HTTP scoring service (host/serve/service.h). Prints
 // the bound address (port 0 picks a free one) on its first stdout line; SIGTERM/SIGINT stop it
-// after the requests in flight are answered. --profile DIR: the enrolled machines' profiles.
+// after the requests in flight are answered (within --drain-timeout). --profile DIR: the enrolled
+// machines' profiles.
 #include <pthread.h>
 #include <signal.h>
 
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <stdexcept>
@@ -25,11 +24,17 @@
 namespace micronet_ad::cli {
 namespace {
 
-// A thresholds file made for this model, whatever score kind it was calibrated on.
+// A thresholds file made for this model on machine-ID scores (neg_softmax or nll). Distance
+// thresholds belong to the profiles (`--profile`, docs/enrolment.md): a file calibrated on
+// distance would be applied to ?machine_id= answers, which are not distances.
 host::ThresholdSet load_model_thresholds(const std::string& path, const host::ModelFile& model) {
   const std::vector<std::uint8_t> bytes = host::read_file(path, std::size_t(1) << 20);
   host::ThresholdSet set = host::parse_thresholds_json(std::string(bytes.begin(), bytes.end()), path);
   host::check_thresholds_match(set, host::model_sha1(model), set.score_kind, path);
+  if (set.score_kind == ScoreMethod::kDistance) {
+    throw std::runtime_error(path + ": thresholds calibrated on distance scores; serve takes distance thresholds from "
+                             "the machine profiles (--profile DIR), so give --thresholds a neg_softmax or nll file");
+  }
   return set;
 }
 
@@ -50,7 +55,7 @@ void add_serve_command(CLI::App& app, int* exit_code) {
                   "distance from NAME's profile and decides by its threshold");
   cmd->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--workers", config.workers, "Scoring threads (default: one per core)")->check(CLI::Range(0, 256));
-  cmd->add_option("--max-queue", config.max_queue, "Connections waiting for a worker before 503")->capture_default_str()
+  cmd->add_option("--max-queue", config.max_queue, "Requests waiting for a busy worker before 503")->capture_default_str()
       ->check(CLI::Range(0, 100000));
   cmd->add_option("--max-body-mb", max_body_mb, "Largest request body in MiB (413 beyond)")->capture_default_str()
       ->check(CLI::Range(0.001, 1024.0));
@@ -58,11 +63,26 @@ void add_serve_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0.1, 86400.0));
   cmd->add_option("--max-enrol-clips", config.max_enrol_clips, "Most clips in one enrolment upload (413 beyond)")
       ->capture_default_str()->check(CLI::Range(2, 100000));
-  cmd->add_option("--read-timeout", config.read_timeout_seconds, "Seconds a connection may stall while sending")->capture_default_str()
-      ->check(CLI::Range(1, 3600));
-  cmd->add_option("--write-timeout", config.write_timeout_seconds, "Seconds a connection may stall while receiving")->capture_default_str()
-      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--request-timeout", config.request_timeout_seconds,
+                  "Seconds a client has to send one request, headers and body (408 beyond)")
+      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--read-timeout", config.request_timeout_seconds, "Deprecated: the same as --request-timeout")
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--write-timeout", config.write_timeout_seconds, "Seconds a client has to receive one answer")
+      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--keep-alive-timeout", config.keep_alive_seconds,
+                  "Seconds an idle keep-alive connection waits for its next request")
+      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--max-requests-per-connection", config.max_requests_per_connection,
+                  "Requests on one keep-alive connection before it is closed")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  cmd->add_option("--max-connections", config.max_connections, "Open connections before new ones get an immediate 503")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--drain-timeout", config.drain_timeout_seconds,
+                  "Seconds SIGTERM/SIGINT waits for the requests in flight before closing what is still open")
+      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
   add_mode_options(cmd, &mode);
+  add_kernels_option(cmd, &config.kernels);
   cmd->callback([exit_code] {
     host::parse_listen_address(listen, &config.host, &config.port);
     config.max_body_bytes = static_cast<std::size_t>(max_body_mb * 1024 * 1024);
@@ -90,25 +110,17 @@ void add_serve_command(CLI::App& app, int* exit_code) {
                service.workers(), file->path, machines);
     std::fflush(stdout);
 
-    std::atomic<bool> finished{false};
-    bool ok = true;
     const pthread_t main_thread = pthread_self();
     std::thread server([&] {
-      ok = service.run();
-      finished = true;
+      service.run();
       pthread_kill(main_thread, SIGUSR1);
     });
     int received = 0;
     sigwait(&stop_signals, &received);
-    // stop() only acts once the server loop runs: repeat it until run() has returned.
-    while (!finished) {
-      service.stop();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    service.stop();  // drains within --drain-timeout
     server.join();
     std::fprintf(stderr, "micronet-ad serve: %s; stopped after answering the requests in flight\n",
                  received == SIGUSR1 ? "the server loop ended" : received == SIGINT ? "SIGINT" : "SIGTERM");
-    if (!ok) throw std::runtime_error("serve: the listening socket failed");
     *exit_code = 0;
   });
 }

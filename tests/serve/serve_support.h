@@ -2,7 +2,11 @@
 // its answers.
 #pragma once
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -18,6 +22,7 @@
 
 #include "stream/child_process.h"
 #include "support/cli.h"
+#include "support/loopback.h"
 #include "support/test_data.h"
 
 namespace micronet_ad::test {
@@ -91,6 +96,18 @@ class Server {
   bool running_ = true;
   int exit_code_ = -1;
 };
+
+inline bool send_all(int s, const std::string& bytes) {
+  return ::send(s, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+}
+
+// Everything the peer sends until it closes (or a receive error).
+inline std::string recv_all(int s) {
+  std::string answer;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(s, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+  return answer;
+}
 
 // One Prometheus sample's value; 0 when absent.
 inline double metric(const std::string& text, const std::string& series) {

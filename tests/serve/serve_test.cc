@@ -1,7 +1,7 @@
 // `micronet-ad serve` as a real process on loopback: answers for real clips equal `score`'s,
 // bad requests get 4xx JSON errors, concurrent clients are all answered correctly, /metrics
-// counts what happened, a full queue answers 503, a stalled client is dropped, and SIGTERM
-// finishes the request in flight.
+// counts what happened, a full queue answers 503, a stalled client holds no worker and gets a
+// 408, and SIGTERM finishes the request in flight. serve_abuse_test: the HTTP layer under abuse.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -62,15 +62,8 @@ void expect_same_clip(const json& got, const json& want) {
 
 // Sends raw bytes on a fresh connection, half-closes, returns everything answered.
 std::string raw_exchange(int port, const std::string& bytes, bool half_close = true) {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(s);
-    return "connect failed";
-  }
+  const int s = test::connect_loopback(port);
+  if (s < 0) return "connect failed";
   ::send(s, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   if (half_close) ::shutdown(s, SHUT_WR);
   std::string answer;
@@ -149,10 +142,12 @@ TEST_F(ServeTest, BadRequestsGet4xxJsonErrors) {
   error_json(post_score(*c, clip, "machine_id=07"), 400, "unknown_machine_id");
   error_json(post_score(*c, clip, "machine_id="), 400, "unknown_machine_id");
   error_json(post_score(*c, clip, ""), 400, "missing_machine_id");
-  // A client that hangs up in the middle of its body gets nothing (httplib sees a dead peer),
-  // and the server carries on; an answer to a stalled body is tested in ServeLimits.
-  raw_exchange(server_->port(),
-               "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + clip.substr(0, 100));
+  // A client that half-closes in the middle of its body is told so; an answer to a stalled body
+  // is tested in ServeLimits.
+  const std::string cut = raw_exchange(
+      server_->port(), "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + clip.substr(0, 100));
+  EXPECT_NE(cut.find("HTTP/1.1 400"), std::string::npos) << cut;
+  EXPECT_NE(cut.find("\"kind\":\"bad_request\""), std::string::npos) << cut;
   // Not HTTP at all.
   const std::string answer = raw_exchange(server_->port(), "\x16\x03\x01 hello garbage\r\n\r\n", false);
   EXPECT_NE(answer.find("HTTP/1.1 400"), std::string::npos) << answer;
@@ -245,57 +240,63 @@ TEST_F(ServeTest, ConcurrentClientsMixingGoodAndBadRequestsAreAllAnsweredAndCoun
   EXPECT_EQ(metric(m1, "micronet_ad_http_requests_in_flight"), 1);  // the /metrics request itself
 }
 
-TEST(ServeLimits, AFullQueueAnswers503AndAStalledUploadTimesOut) {
-  Server server({"--workers", "1", "--max-queue", "0", "--read-timeout", "3"});
-  // A client that stops in the middle of its body holds the only worker until the read timeout...
-  const int stalled = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(server.port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(stalled, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  const std::string partial = "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nRIFF";
-  ASSERT_EQ(::send(stalled, partial.data(), partial.size(), MSG_NOSIGNAL), static_cast<ssize_t>(partial.size()));
-  // ...so with no queue the next request is refused at once, with a JSON 503.
+TEST(ServeLimits, AStalledUploadHoldsNoWorkerAndAFullQueueAnswers503) {
+  Server server({"--workers", "1", "--max-queue", "0", "--request-timeout", "3"});
+  // A client that stops in the middle of its body...
+  const int stalled = test::connect_loopback(server.port());
+  ASSERT_GE(stalled, 0);
+  ASSERT_TRUE(test::send_all(stalled, "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nRIFF"));
+  // ...holds no worker (only complete requests reach one): a request for the only worker is
+  // answered at once.
   auto c = server.client();
-  const auto busy = c->Get("/healthz");
-  error_json(busy, 503, "overloaded");
-  if (busy) {
-    EXPECT_EQ(busy->get_header_value("Retry-After"), "1");
-  }
-  // The stalled upload is answered 400 once the read timeout expires, and the connection closed.
-  std::string answer;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(stalled, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+  const auto model = c->Get("/v1/model");
+  ASSERT_TRUE(model);
+  EXPECT_EQ(model->status, 200) << model->body;
+  // The stalled upload is answered 408 once its request deadline passes, and the connection closed.
+  const std::string answer = test::recv_all(stalled);
   ::close(stalled);
-  EXPECT_NE(answer.find("HTTP/1.1 400"), std::string::npos) << answer;
-  EXPECT_NE(answer.find("\"kind\":\"bad_body\""), std::string::npos) << answer;
-  // The worker is free again once it has closed that connection (just after we read the answer).
-  auto get_when_free = [&](const char* path) {
-    for (int i = 0;; ++i) {
-      httplib::Result r = c->Get(path);
-      if ((r && r->status == 200) || i == 500) return r;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_NE(answer.find("HTTP/1.1 408"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("\"kind\":\"request_timeout\""), std::string::npos) << answer;
+
+  // While the only worker scores a long clip, with no queue, further requests get a JSON 503.
+  const std::string long_clip = file_bytes(make_wav(slider("test/normal_id_00_00000000.wav"), 100.0, "long100.wav"));
+  std::atomic<bool> scored{false};
+  std::thread scoring([&] {
+    auto client = server.client();
+    for (int tries = 0; tries < 1000; ++tries) {  // until the worker is not busy with a poll below
+      const auto r = post_score(*client, long_clip);
+      ASSERT_TRUE(r);
+      if (r->status == 503) continue;
+      EXPECT_EQ(r->status, 200) << r->body;
+      break;
     }
-  };
-  const httplib::Result metrics = get_when_free("/metrics");
+    scored = true;
+  });
+  bool saw_busy = false;
+  while (!scored && !saw_busy) {
+    const httplib::Result busy = c->Get("/v1/model");
+    if (busy && busy->status == 503) {
+      saw_busy = true;
+      error_json(busy, 503, "overloaded");
+      EXPECT_EQ(busy->get_header_value("Retry-After"), "1");
+    }
+  }
+  scoring.join();
+  EXPECT_TRUE(saw_busy);
+  const httplib::Result metrics = c->Get("/metrics");
   ASSERT_TRUE(metrics);
   ASSERT_EQ(metrics->status, 200);
   EXPECT_GE(metric(metrics->body, "micronet_ad_http_errors_total{kind=\"overloaded\"}"), 1);
-  EXPECT_EQ(metric(metrics->body, "micronet_ad_http_errors_total{kind=\"bad_body\"}"), 1);
-  EXPECT_EQ(metric(metrics->body, "micronet_ad_http_requests_total{endpoint=\"/v1/score\",code=\"400\"}"), 1);
+  EXPECT_EQ(metric(metrics->body, "micronet_ad_http_errors_total{kind=\"request_timeout\"}"), 1);
+  EXPECT_EQ(metric(metrics->body, "micronet_ad_http_requests_total{endpoint=\"/v1/score\",code=\"408\"}"), 1);
   EXPECT_EQ(server.stop(), 0) << server.stderr_text();
 }
 
 TEST(ServeLimits, SigtermFinishesTheRequestInFlightThenExits) {
   Server server({"--workers", "2"});
   const std::string clip = file_bytes(slider("test/anomaly_id_00_00000000.wav"));
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(server.port()));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const int s = test::connect_loopback(server.port());
+  ASSERT_GE(s, 0);
   const std::string head = "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                            std::to_string(clip.size()) + "\r\n\r\n";
   const std::string first = head + clip.substr(0, clip.size() / 2);

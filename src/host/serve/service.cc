@@ -1,18 +1,10 @@
 #include "host/serve/service.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -26,103 +18,13 @@
 #include "host/detect/judge.h"
 #include "host/io/model_info.h"
 #include "host/io/sha1.h"
+#include "host/serve/http_parse.h"
+#include "host/serve/http_server.h"
 #include "host/serve/machines.h"
 #include "host/serve/metrics.h"
 
 namespace micronet_ad::host {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Per-thread request state: httplib runs a request from routing to logging on one thread.
-struct RequestState {
-  Clock::time_point start;
-  bool started = false;
-  std::string error_kind;  // set by the handler that answered with an error
-};
-thread_local RequestState t_request;
-thread_local int t_worker = -1;      // index of this worker's ClipScorer
-thread_local bool t_reject = false;  // the overflow thread: answer 503 to everything
-
-// httplib's TaskQueue with a bound: `workers` threads take accepted connections from a queue of
-// at most `max_queue`; connections beyond it go to one overflow thread that answers 503.
-class BoundedTaskQueue final : public httplib::TaskQueue {
- public:
-  BoundedTaskQueue(int workers, std::size_t max_queue) : max_queue_(max_queue), idle_(static_cast<std::size_t>(workers)) {
-    for (int i = 0; i < workers; ++i) {
-      threads_.emplace_back([this, i] {
-        t_worker = i;
-        work(jobs_, jobs_ready_, true);
-      });
-    }
-    threads_.emplace_back([this] {
-      t_reject = true;
-      work(overflow_, overflow_ready_, false);
-    });
-  }
-
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    // Idle workers take a connection at once; beyond them at most max_queue_ wait.
-    if (jobs_.size() < max_queue_ + idle_) {
-      jobs_.push_back(std::move(fn));
-      lock.unlock();
-      jobs_ready_.notify_one();
-    } else {
-      overflow_.push_back(std::move(fn));  // answered quickly; bounded by the open-file limit
-      lock.unlock();
-      overflow_ready_.notify_one();
-    }
-  }
-
-  // Runs every queued connection, then joins: in-flight requests finish.
-  void shutdown() override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      shutdown_ = true;
-    }
-    jobs_ready_.notify_all();
-    overflow_ready_.notify_all();
-    for (std::thread& t : threads_) t.join();
-  }
-
- private:
-  // A worker is idle from its creation (even before its thread first runs) until it takes a
-  // connection, and again once it is done with it.
-  void work(std::deque<std::function<void()>>& queue, std::condition_variable& ready, bool counts_as_worker) {
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        ready.wait(lock, [&] { return !queue.empty() || shutdown_; });
-        if (queue.empty()) return;
-        job = std::move(queue.front());
-        queue.pop_front();
-        if (counts_as_worker) --idle_;
-      }
-      job();
-      if (counts_as_worker) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        ++idle_;
-      }
-    }
-  }
-
-  const std::size_t max_queue_;
-  std::size_t idle_;  // workers not busy with a connection
-  std::mutex mutex_;
-  std::condition_variable jobs_ready_, overflow_ready_;
-  std::deque<std::function<void()>> jobs_, overflow_;
-  bool shutdown_ = false;
-  std::vector<std::thread> threads_;
-};
-
-// httplib listens with a backlog of 5: bursts of connections beyond it have their SYN dropped and
-// retried a second later. Listening again on the bound socket raises the backlog (Linux).
-class Server final : public httplib::Server {
- public:
-  void raise_backlog() { ::listen(svr_sock_, SOMAXCONN); }
-};
 
 // Endpoint label for the metrics: the known routes, everything else "other" (bounded labels).
 std::string endpoint_label(const std::string& path) {
@@ -133,32 +35,9 @@ std::string endpoint_label(const std::string& path) {
   return "other";
 }
 
-// The kind of an error httplib answered by itself (the request never reached a handler).
-const char* kind_for_status(int status) {
-  switch (status) {
-    case 400: return "bad_request";
-    case 404: return "not_found";
-    case 413: return "body_too_large";
-    case 414: return "uri_too_long";
-    case 416: return "bad_range";
-    case 503: return "overloaded";
-    default: return status >= 500 ? "internal" : "client_error";
-  }
-}
-
-// Messages for the errors httplib answers by itself.
-const char* status_reason(int status) {
-  switch (status) {
-    case 400: return "bad request: the request line or headers could not be parsed";
-    case 404:
-      return "not found: the endpoints are POST /v1/score, GET /v1/machines, PUT/GET/DELETE /v1/machines/NAME, "
-             "GET /v1/model, GET /healthz, GET /metrics";
-    case 413: return "request body too large";
-    case 414: return "request URI too long";
-    case 416: return "bad Range header";
-    default: return "request failed";
-  }
-}
+constexpr const char* kNotFound =
+    "not found: the endpoints are POST /v1/score, GET /v1/machines, PUT/GET/DELETE /v1/machines/NAME, "
+    "GET /v1/model, GET /healthz, GET /metrics";
 
 // JSON text; request-supplied strings that are not UTF-8 become U+FFFD instead of an exception.
 std::string dump(const nlohmann::ordered_json& j) {
@@ -172,24 +51,18 @@ std::string error_body(int status, const std::string& kind, const std::string& m
   return dump(j);
 }
 
-void answer_error(httplib::Response& res, int status, const std::string& kind, const std::string& message,
+void answer_error(HttpResponse& res, int status, const std::string& kind, const std::string& message,
                   const nlohmann::ordered_json& extra = {}) {
-  t_request.error_kind = kind;
   res.status = status;
-  res.set_content(error_body(status, kind, message, extra), "application/json");
+  res.content_type = "application/json";
+  res.body = error_body(status, kind, message, extra);
+  res.error_kind = kind;
 }
 
-// The overflow thread answers 503 to every request; true when it just did.
-bool answered_overloaded(httplib::Response& res) {
-  if (!t_reject) return false;
-  answer_error(res, 503, "overloaded", "server busy: all workers are taken and the queue is full; retry later");
-  res.set_header("Retry-After", "1");
-  return true;
-}
-
-void answer_json(httplib::Response& res, const std::string& json, int status = 200) {
+void answer_json(HttpResponse& res, const std::string& json, int status = 200) {
   res.status = status;
-  res.set_content(json, "application/json");
+  res.content_type = "application/json";
+  res.body = json;
 }
 
 // At most `max` characters of a request-supplied string, for an error message.
@@ -227,10 +100,10 @@ nlohmann::ordered_json machine_json(const ProfileFile& file) {
 // One part of a multipart/form-data upload.
 struct UploadPart {
   std::string label;  // "part 2 ('b.wav')": starts every error about it
-  std::string bytes;
+  std::string_view bytes;  // in the request body
 };
 
-std::string part_label(std::size_t index, const httplib::MultipartFormData& part) {
+std::string part_label(std::size_t index, const MultipartPart& part) {
   const std::string& given = !part.filename.empty() ? part.filename : part.name;
   return "part " + std::to_string(index) + (given.empty() ? "" : " (" + quoted(given, 48) + ")");
 }
@@ -287,21 +160,45 @@ struct Service::Impl {
     metrics.set_machines(static_cast<std::int64_t>(machines ? machines->size() : 0));
   }
 
-  bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
-                 std::string* body, std::vector<UploadPart>* parts);
-  bool decode(const std::string& bytes, const std::string& label, const char* empty_kind, httplib::Response& res,
+  // One request's route: the machine name for /v1/machines/NAME, the worker's index.
+  struct Call {
+    const HttpRequest& req;
+    std::string name;
+    int worker;
+  };
+  using Handler = void (Impl::*)(const Call& call, HttpResponse& res);
+  struct Route {
+    const char* method;
+    const char* path;  // ending in '/': the rest of the path is the machine name
+    std::vector<const char*> params;
+    Handler handler;
+    bool cheap;  // answered on the I/O thread, even while every worker is busy
+  };
+  static const std::vector<Route>& routes();
+  static const Route* find_route(const std::string& method, const std::string& path, bool* path_known);
+
+  HttpResponse handle(const HttpRequest& req, int worker);
+  void observe(const std::string& path, const HttpResponse& res, double seconds);
+  bool upload_parts(const HttpRequest& req, HttpResponse& res, std::vector<UploadPart>* parts) const;
+  bool decode(std::string_view bytes, const std::string& label, const char* empty_kind, HttpResponse& res,
               Audio* audio) const;
-  void answer_unknown_machine(const std::string& name, httplib::Response& res) const;
-  std::shared_ptr<const ProfileFile> find_machine(const std::string& name, httplib::Response& res) const;
+  void answer_unknown_machine(const std::string& name, HttpResponse& res) const;
+  std::shared_ptr<const ProfileFile> find_machine(const std::string& name, HttpResponse& res) const;
   bool enrol_parts(std::vector<UploadPart>& parts, const std::string& name, const EnrolSettings& settings,
-                   httplib::Response& res, FitResult* fit);
-  void handle_score(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
-  void handle_put_machine(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
-  void handle_get_machine(const std::string& name, httplib::Response& res) const;
-  void handle_list_machines(httplib::Response& res) const;
-  void handle_delete_machine(const std::string& name, httplib::Response& res);
+                   int worker, HttpResponse& res, FitResult* fit);
+  bool score_params(const HttpRequest& req, HttpResponse& res, int* output_index,
+                    std::shared_ptr<const ProfileFile>* profile) const;
+  void add_decision(const ClipResult& result, double seconds, int output_index, const Profile* by,
+                    nlohmann::ordered_json* j) const;
+  void handle_health(const Call& call, HttpResponse& res);
+  void handle_metrics(const Call& call, HttpResponse& res);
+  void handle_model(const Call& call, HttpResponse& res);
+  void handle_score(const Call& call, HttpResponse& res);
+  void handle_put_machine(const Call& call, HttpResponse& res);
+  void handle_get_machine(const Call& call, HttpResponse& res);
+  void handle_list_machines(const Call& call, HttpResponse& res);
+  void handle_delete_machine(const Call& call, HttpResponse& res);
   std::string model_json() const;
-  void install_routes();
 
   const ModelFile& model;
   const std::string model_sha1;
@@ -312,8 +209,8 @@ struct Service::Impl {
   int workers = 1;
   std::vector<std::unique_ptr<ClipScorer>> scorers;  // one per worker thread
   ServiceMetrics metrics;
-  Server server;
-  int port = -1;
+  std::string model_info;  // GET /v1/model
+  std::unique_ptr<HttpServer> server;
 };
 
 std::string Service::Impl::model_json() const {
@@ -323,8 +220,11 @@ std::string Service::Impl::model_json() const {
   j["workers"] = workers;
   j["limits"] = {{"max_body_bytes", config.max_body_bytes},
                  {"max_seconds", config.max_seconds},
-                 {"read_timeout_seconds", config.read_timeout_seconds},
+                 {"request_timeout_seconds", config.request_timeout_seconds},
                  {"write_timeout_seconds", config.write_timeout_seconds},
+                 {"keep_alive_seconds", config.keep_alive_seconds},
+                 {"max_requests_per_connection", config.max_requests_per_connection},
+                 {"max_connections", config.max_connections},
                  {"max_queue", config.max_queue},
                  {"max_enrol_clips", config.max_enrol_clips}};
   if (thresholds) {
@@ -336,59 +236,32 @@ std::string Service::Impl::model_json() const {
   return j.dump(2) + "\n";
 }
 
-// Reads the whole body into `body`, or a multipart/form-data one into `parts` when given, before
-// anything is answered, so the client reads our answer instead of a connection reset (httplib
-// skips a body over the limit). False once an error is answered; the overflow thread answers 503.
-bool Service::Impl::read_body(const httplib::Request& req, httplib::Response& res,
-                              const httplib::ContentReader& reader, std::string* body,
-                              std::vector<UploadPart>* parts) {
-  // A request with neither Content-Length nor Transfer-Encoding has no body (RFC 9112 §6.3);
-  // httplib would wait for the connection to close instead.
-  const bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
-  const bool multipart = has_body && req.is_multipart_form_data();
-  bool ok = true;
-  if (multipart) {
-    // httplib parses the parts (the whole body counts against the size limit); a form posted
-    // where one file is expected gets its parts dropped and a clear error below.
-    ok = reader(
-        [&](const httplib::MultipartFormData& part) {
-          if (parts) parts->push_back({part_label(parts->size() + 1, part), {}});
-          return true;
-        },
-        [&](const char* data, std::size_t size) {
-          if (parts && !parts->empty()) parts->back().bytes.append(data, size);
-          return true;
-        });
-  } else if (has_body) {
-    ok = reader([&](const char* data, std::size_t size) {
-      body->append(data, size);
-      return true;
-    });
-  }
-  if (!ok) {
-    if (res.status == 413) {
-      answer_error(res, 413, "body_too_large",
-                   "request body is larger than the limit of " + std::to_string(config.max_body_bytes) + " bytes");
-    } else if (multipart) {
-      answer_error(res, 400, "bad_body", "request body could not be read as multipart/form-data (malformed or truncated)");
-    } else {
-      answer_error(res, 400, "bad_body", "request body could not be read (truncated or malformed transfer)");
-    }
+// The parts of a multipart/form-data upload, at most one more than the clips an enrolment may
+// have. False once an error is answered.
+bool Service::Impl::upload_parts(const HttpRequest& req, HttpResponse& res, std::vector<UploadPart>* parts) const {
+  std::string boundary, error;
+  if (!multipart_boundary(req.header("Content-Type"), &boundary)) {
+    answer_error(res, 400, "bad_body", "multipart/form-data request without a valid boundary parameter");
     return false;
   }
-  if (answered_overloaded(res)) return false;
-  if (multipart && parts == nullptr) {
-    answer_error(res, 415, "not_audio",
-                 "request body is a multipart/form-data form: send the audio file itself as the body "
-                 "(curl --data-binary @clip.wav)");
-    return false;
+  std::vector<MultipartPart> found;
+  switch (parse_multipart(req.body, boundary, config.max_enrol_clips, &found, &error)) {
+    case MultipartStatus::kOk: break;
+    case MultipartStatus::kTooManyParts:
+      answer_error(res, 413, "too_many_clips",
+                   "more clips uploaded than the limit of " + std::to_string(config.max_enrol_clips) + " per enrolment");
+      return false;
+    case MultipartStatus::kMalformed:
+      answer_error(res, 400, "bad_body", "request body could not be read as multipart/form-data: " + error);
+      return false;
   }
+  for (const MultipartPart& part : found) parts->push_back({part_label(parts->size() + 1, part), part.bytes});
   return true;
 }
 
 // Decodes an audio file's bytes with the service's limits. False once an error is answered.
-bool Service::Impl::decode(const std::string& bytes, const std::string& label, const char* empty_kind,
-                           httplib::Response& res, Audio* audio) const {
+bool Service::Impl::decode(std::string_view bytes, const std::string& label, const char* empty_kind,
+                           HttpResponse& res, Audio* audio) const {
   try {
     AudioLoadOptions options;
     options.max_seconds = config.max_seconds;
@@ -402,7 +275,7 @@ bool Service::Impl::decode(const std::string& bytes, const std::string& label, c
 }
 
 // 404, naming the machines there are (bounded).
-void Service::Impl::answer_unknown_machine(const std::string& name, httplib::Response& res) const {
+void Service::Impl::answer_unknown_machine(const std::string& name, HttpResponse& res) const {
   constexpr std::size_t kListed = 50;
   const std::vector<std::string> names = machines ? machines->names() : std::vector<std::string>();
   nlohmann::ordered_json listed = nlohmann::ordered_json::array();
@@ -419,84 +292,91 @@ void Service::Impl::answer_unknown_machine(const std::string& name, httplib::Res
 }
 
 // The machine's profile now, or nullptr once a 404 is answered.
-std::shared_ptr<const ProfileFile> Service::Impl::find_machine(const std::string& name, httplib::Response& res) const {
+std::shared_ptr<const ProfileFile> Service::Impl::find_machine(const std::string& name, HttpResponse& res) const {
   std::shared_ptr<const ProfileFile> file = machines ? machines->find(name) : nullptr;
   if (!file) answer_unknown_machine(name, res);
   return file;
 }
 
-void Service::Impl::handle_score(const httplib::Request& req, httplib::Response& res,
-                                 const httplib::ContentReader& reader) {
-  std::string body;
-  if (!read_body(req, res, reader, &body, nullptr)) return;
-  int output_index = -1;
-  std::shared_ptr<const ProfileFile> profile;  // ?machine=NAME: a snapshot, whatever replaces it
-  if (req.has_param("machine")) {
-    if (req.has_param("machine_id")) {
+// Which output (?machine_id=) or enrolled profile (?machine=) scores the clip. False once an
+// error is answered.
+bool Service::Impl::score_params(const HttpRequest& req, HttpResponse& res, int* output_index,
+                                 std::shared_ptr<const ProfileFile>* profile) const {
+  const QueryParams& q = req.query;
+  if (q.count("machine")) {
+    if (q.count("machine_id")) {
       answer_error(res, 400, "conflicting_machine",
                    "give either machine (an enrolled machine: distance from its profile) or machine_id (the "
                    "model's machine ID output), not both");
-      return;
+      return false;
     }
-    profile = find_machine(req.get_param_value("machine"), res);
-    if (!profile) return;
-  } else {
-    if (!req.has_param("machine_id")) {
-      answer_error(res, 400, "missing_machine_id",
-                   "query parameter machine_id is required (00, 02, 04 or 06), or machine=NAME for an enrolled "
-                   "machine");
-      return;
-    }
-    const std::string machine_id = req.get_param_value("machine_id");
-    if (const Status s = output_of_machine_id(machine_id.c_str(), &output_index); !s) {
-      answer_error(res, 400, "unknown_machine_id", "machine_id " + quoted(machine_id) + ": " + s.message());
-      return;
-    }
+    *profile = find_machine(q.at("machine"), res);  // a snapshot, whatever replaces it
+    return *profile != nullptr;
   }
-  const std::string name = req.has_param("name") ? req.get_param_value("name") : "-";
+  if (!q.count("machine_id")) {
+    answer_error(res, 400, "missing_machine_id",
+                 "query parameter machine_id is required (00, 02, 04 or 06), or machine=NAME for an enrolled "
+                 "machine");
+    return false;
+  }
+  const std::string& machine_id = q.at("machine_id");
+  if (const Status s = output_of_machine_id(machine_id.c_str(), output_index); !s) {
+    answer_error(res, 400, "unknown_machine_id", "machine_id " + quoted(machine_id) + ": " + s.message());
+    return false;
+  }
+  return true;
+}
+
+// `seconds` and the verdict: the profile's threshold, or the thresholds file's for this machine ID
+// (none when the file has no threshold for it).
+void Service::Impl::add_decision(const ClipResult& result, double seconds, int output_index, const Profile* by,
+                                 nlohmann::ordered_json* j) const {
+  if (by) {
+    add_verdict_json(j, seconds, distance_judge.judge(result.clip, output_index, by), ScoreMethod::kDistance);
+    return;
+  }
+  Verdict verdict;
+  if (thresholds) {
+    const std::string key = std::string("id_") + machine_id_of_output(output_index);
+    if (const auto it = thresholds->machines.find(key); it != thresholds->machines.end())
+      verdict = Verdict{result.clip[thresholds->score_kind], it->second.threshold, key};
+  }
+  add_verdict_json(j, seconds, verdict, thresholds ? thresholds->score_kind : ScoreMethod::kNegSoftmax);
+}
+
+void Service::Impl::handle_score(const Call& call, HttpResponse& res) {
+  const HttpRequest& req = call.req;
+  if (is_multipart_form_data(req.header("Content-Type"))) {
+    answer_error(res, 415, "not_audio",
+                 "request body is a multipart/form-data form: send the audio file itself as the body "
+                 "(curl --data-binary @clip.wav)");
+    return;
+  }
+  int output_index = -1;
+  std::shared_ptr<const ProfileFile> profile;
+  if (!score_params(req, res, &output_index, &profile)) return;
+  const auto name_it = req.query.find("name");
+  const std::string name = name_it != req.query.end() ? name_it->second : "-";
   Audio audio;
-  if (!decode(body, "request body", "empty_body", res, &audio)) return;
-  body = std::string();  // free the upload before scoring
+  if (!decode(req.body, "request body", "empty_body", res, &audio)) return;
   const Profile* by = profile ? &profile->profile() : nullptr;
-  ClipResult result = scorers[static_cast<std::size_t>(t_worker)]->score(audio.samples, output_index, by);
+  ClipResult result = scorers[static_cast<std::size_t>(call.worker)]->score(audio.samples, output_index, by);
   metrics.clip_scored(result.clip.windows);
   nlohmann::ordered_json j =
       clip_json(name, output_index, result, by ? ScoreMethod::kDistance : ScoreMethod::kNegSoftmax);
-  j["seconds"] = audio.duration_seconds();
-  if (by) {
-    const Verdict verdict = distance_judge.judge(result.clip, output_index, by);
-    j["threshold"] = *verdict.threshold;
-    j["score_kind"] = to_string(ScoreMethod::kDistance);
-    j["decision"] = verdict.anomalous() ? "anomalous" : "normal";
-  } else if (thresholds) {
-    const std::string key = std::string("id_") + machine_id_of_output(output_index);
-    const auto it = thresholds->machines.find(key);
-    if (it != thresholds->machines.end()) {
-      const double value = result.clip[thresholds->score_kind];
-      j["threshold"] = it->second.threshold;
-      j["score_kind"] = to_string(thresholds->score_kind);
-      j["decision"] = is_anomalous(value, it->second.threshold) ? "anomalous" : "normal";
-    }
-  }
+  add_decision(result, audio.duration_seconds(), output_index, by, &j);
   answer_json(res, dump(j));
 }
 
-// Embeds each uploaded clip on this worker's scorer (decoded one at a time, its bytes freed
-// after) and fits `name`'s profile. False once an error is answered.
+// Embeds each uploaded clip on this worker's scorer (decoded one at a time) and fits `name`'s
+// profile. False once an error is answered.
 bool Service::Impl::enrol_parts(std::vector<UploadPart>& parts, const std::string& name,
-                                const EnrolSettings& settings, httplib::Response& res, FitResult* fit) {
-  if (parts.size() > config.max_enrol_clips) {
-    answer_error(res, 413, "too_many_clips",
-                 std::to_string(parts.size()) + " clips uploaded, more than the limit of " +
-                     std::to_string(config.max_enrol_clips) + " per enrolment");
-    return false;
-  }
+                                const EnrolSettings& settings, int worker, HttpResponse& res, FitResult* fit) {
   std::vector<ClipEmbeddings> clips;
-  ClipScorer& scorer = *scorers[static_cast<std::size_t>(t_worker)];
+  ClipScorer& scorer = *scorers[static_cast<std::size_t>(worker)];
   for (UploadPart& part : parts) {
     Audio audio;
     if (!decode(part.bytes, part.label, "empty_clip", res, &audio)) return false;
-    part.bytes = std::string();
     clips.push_back(embed_audio(scorer, part.label, audio.samples));
   }
   try {
@@ -511,18 +391,18 @@ bool Service::Impl::enrol_parts(std::vector<UploadPart>& parts, const std::strin
   return true;
 }
 
-void Service::Impl::handle_put_machine(const httplib::Request& req, httplib::Response& res,
-                                       const httplib::ContentReader& reader) {
-  std::string body;
+void Service::Impl::handle_put_machine(const Call& call, HttpResponse& res) {
+  const HttpRequest& req = call.req;
+  const std::string& body = req.body;
   std::vector<UploadPart> parts;
-  if (!read_body(req, res, reader, &body, &parts)) return;
-  const bool multipart = req.is_multipart_form_data();
+  const bool multipart = is_multipart_form_data(req.header("Content-Type"));
+  if (multipart && !upload_parts(req, res, &parts)) return;
   if (!machines) {
     answer_error(res, 409, "no_profile_dir",
                  "this server keeps no machine profiles: start it with --profile DIR to enrol machines");
     return;
   }
-  const std::string name = req.matches[1].str();
+  const std::string& name = call.name;
   if (name.find('\0') != std::string::npos || !is_valid_profile_name(name.c_str())) {
     answer_error(res, 400, "bad_name",
                  "machine name " + quoted(name) + " must be 1.." + std::to_string(kProfileNameBytes - 1) +
@@ -532,20 +412,21 @@ void Service::Impl::handle_put_machine(const httplib::Request& req, httplib::Res
   EnrolSettings settings;
   settings.framing = config.framing;
   settings.resize = config.resize;
-  if (!multipart && (req.has_param("rank") || req.has_param("quantile"))) {
+  const QueryParams& q = req.query;
+  if (!multipart && (q.count("rank") || q.count("quantile"))) {
     answer_error(res, 400, "bad_parameter", "rank and quantile apply to enrolment from clips (multipart/form-data), "
                                             "not to an uploaded profile file");
     return;
   }
-  if (req.has_param("rank") && !parse_rank(req.get_param_value("rank"), embedding_size(model.model), &settings.rank)) {
+  if (q.count("rank") && !parse_rank(q.at("rank"), embedding_size(model.model), &settings.rank)) {
     answer_error(res, 400, "bad_parameter",
-                 "rank " + quoted(req.get_param_value("rank")) + ": expected 0 or full (the default), compact, or 1.." +
+                 "rank " + quoted(q.at("rank")) + ": expected 0 or full (the default), compact, or 1.." +
                      std::to_string(embedding_size(model.model)) + " (the embedding size)");
     return;
   }
-  if (req.has_param("quantile") && !parse_quantile(req.get_param_value("quantile"), &settings.quantile)) {
+  if (q.count("quantile") && !parse_quantile(q.at("quantile"), &settings.quantile)) {
     answer_error(res, 400, "bad_parameter",
-                 "quantile " + quoted(req.get_param_value("quantile")) + ": expected a number in 0.5..1 (default " +
+                 "quantile " + quoted(q.at("quantile")) + ": expected a number in 0.5..1 (default " +
                      nlohmann::json(kDefaultEnrolQuantile).dump() + ")");
     return;
   }
@@ -555,7 +436,7 @@ void Service::Impl::handle_put_machine(const httplib::Request& req, httplib::Res
   std::size_t clips = 0;
   if (multipart) {
     FitResult fit;
-    if (!enrol_parts(parts, name, settings, res, &fit)) return;
+    if (!enrol_parts(parts, name, settings, call.worker, res, &fit)) return;
     bytes = std::move(fit.bytes);
     warning = std::move(fit.warning);
     clips = parts.size();
@@ -570,7 +451,6 @@ void Service::Impl::handle_put_machine(const httplib::Request& req, httplib::Res
     return;
   } else {
     bytes.assign(body.begin(), body.end());
-    body = std::string();
   }
   std::shared_ptr<const ProfileFile> file;
   try {
@@ -591,15 +471,15 @@ void Service::Impl::handle_put_machine(const httplib::Request& req, httplib::Res
   metrics.set_machines(static_cast<std::int64_t>(machines->size()));
   nlohmann::ordered_json j = machine_json(*file);
   if (!warning.empty()) j["warning"] = warning;
-  if (created) res.set_header("Location", "/v1/machines/" + name);
+  if (created) res.headers.emplace_back("Location", "/v1/machines/" + name);
   answer_json(res, dump(j), created ? 201 : 200);
 }
 
-void Service::Impl::handle_get_machine(const std::string& name, httplib::Response& res) const {
-  if (const auto file = find_machine(name, res)) answer_json(res, dump(machine_json(*file)));
+void Service::Impl::handle_get_machine(const Call& call, HttpResponse& res) {
+  if (const auto file = find_machine(call.name, res)) answer_json(res, dump(machine_json(*file)));
 }
 
-void Service::Impl::handle_list_machines(httplib::Response& res) const {
+void Service::Impl::handle_list_machines(const Call&, HttpResponse& res) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
   if (machines) {
     for (const auto& file : machines->all()) list.push_back(machine_json(*file));
@@ -607,7 +487,8 @@ void Service::Impl::handle_list_machines(httplib::Response& res) const {
   answer_json(res, dump({{"machines", list}}));
 }
 
-void Service::Impl::handle_delete_machine(const std::string& name, httplib::Response& res) {
+void Service::Impl::handle_delete_machine(const Call& call, HttpResponse& res) {
+  const std::string& name = call.name;
   if (!machines) {
     answer_error(res, 409, "no_profile_dir", "this server keeps no machine profiles (start it with --profile DIR)");
     return;
@@ -627,106 +508,106 @@ void Service::Impl::handle_delete_machine(const std::string& name, httplib::Resp
   answer_json(res, dump({{"deleted", name}}));
 }
 
-void Service::Impl::install_routes() {
-  // Runs on every parsed request before routing: the latency clock starts here.
-  server.set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
-    t_request = RequestState{Clock::now(), true, ""};
-    metrics.request_started();
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  // Every error answer gets a JSON body; httplib's own (400 unparsable, 404, 413) get one here.
-  server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      const char* kind = kind_for_status(res.status);
-      t_request.error_kind = kind;
-      res.set_content(error_body(res.status, kind, status_reason(res.status)),
-                      "application/json");
-    }
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  // Called once per answer just before it is written (the logger would run after: a client
-  // could then read /metrics before its own request was counted).
-  server.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    const double seconds = t_request.started ? std::chrono::duration<double>(Clock::now() - t_request.start).count() : -1.0;
-    metrics.request_finished(endpoint_label(req.path), res.status, seconds);
-    if (res.status >= 400) {
-      metrics.error(t_request.error_kind.empty() ? kind_for_status(res.status) : t_request.error_kind);
-    }
-    t_request = RequestState{};
-  });
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    answer_error(res, 500, "internal", "internal error: " + what);
-  });
+void Service::Impl::handle_health(const Call&, HttpResponse& res) { answer_json(res, "{\"status\":\"ok\"}\n"); }
 
-  // GET handlers answer 503 from the overflow thread too, so an overload is visible everywhere.
-  auto get = [this](const char* path, std::function<void(httplib::Response&)> answer) {
-    server.Get(path, [answer](const httplib::Request&, httplib::Response& res) {
-      if (!answered_overloaded(res)) answer(res);
-    });
+void Service::Impl::handle_metrics(const Call&, HttpResponse& res) {
+  res.content_type = "text/plain; version=0.0.4";
+  res.body = metrics.prometheus_text();
+}
+
+void Service::Impl::handle_model(const Call&, HttpResponse& res) { answer_json(res, model_info); }
+
+const std::vector<Service::Impl::Route>& Service::Impl::routes() {
+  static const std::vector<Route> table = {
+      {"GET", "/healthz", {}, &Impl::handle_health, true},
+      {"GET", "/metrics", {}, &Impl::handle_metrics, true},
+      {"GET", "/v1/model", {}, &Impl::handle_model, false},
+      {"POST", "/v1/score", {"machine_id", "machine", "name"}, &Impl::handle_score, false},
+      {"GET", "/v1/machines", {}, &Impl::handle_list_machines, false},
+      // Any rest of the path is the name, checked by the handlers: "/v1/machines/../x" is a bad name.
+      {"GET", "/v1/machines/", {}, &Impl::handle_get_machine, false},
+      {"PUT", "/v1/machines/", {"rank", "quantile"}, &Impl::handle_put_machine, false},
+      {"DELETE", "/v1/machines/", {}, &Impl::handle_delete_machine, false},
   };
-  get("/healthz", [](httplib::Response& res) { answer_json(res, "{\"status\":\"ok\"}\n"); });
-  const std::string info = model_json();
-  get("/v1/model", [info](httplib::Response& res) { answer_json(res, info); });
-  get("/metrics", [this](httplib::Response& res) {
-    res.status = 200;
-    res.set_content(metrics.prometheus_text(), "text/plain; version=0.0.4");
-  });
-  server.Post("/v1/score", [this](const httplib::Request& req, httplib::Response& res,
-                                  const httplib::ContentReader& reader) { handle_score(req, res, reader); });
-  get("/v1/machines", [this](httplib::Response& res) { handle_list_machines(res); });
-  // Any rest of the path is the name, checked by the handlers: "/v1/machines/../x" is a bad name.
-  const char* machine = R"(/v1/machines/(.*))";
-  server.Get(machine, [this](const httplib::Request& req, httplib::Response& res) {
-    if (!answered_overloaded(res)) handle_get_machine(req.matches[1].str(), res);
-  });
-  server.Put(machine, [this](const httplib::Request& req, httplib::Response& res,
-                             const httplib::ContentReader& reader) { handle_put_machine(req, res, reader); });
-  server.Delete(machine, [this](const httplib::Request& req, httplib::Response& res) {
-    if (!answered_overloaded(res)) handle_delete_machine(req.matches[1].str(), res);
-  });
+  return table;
+}
+
+static bool route_matches_path(const char* route_path, const std::string& path) {
+  const std::size_t n = std::strlen(route_path);
+  return route_path[n - 1] == '/' ? path.compare(0, n, route_path) == 0 : path == route_path;
+}
+
+// The route for method and path; nullptr when none (`path_known`: some route has this path).
+const Service::Impl::Route* Service::Impl::find_route(const std::string& method, const std::string& path,
+                                                      bool* path_known) {
+  *path_known = false;
+  for (const Route& route : routes()) {
+    if (!route_matches_path(route.path, path)) continue;
+    *path_known = true;
+    if (method == route.method) return &route;
+  }
+  return nullptr;
+}
+
+HttpResponse Service::Impl::handle(const HttpRequest& req, int worker) {
+  HttpResponse res;
+  bool path_known = false;
+  const Route* route = find_route(req.method, req.path, &path_known);
+  if (!route) {
+    answer_error(res, 404, "not_found", kNotFound);
+    return res;
+  }
+  if (const std::string unknown = unknown_parameters(req.query, route->params); !unknown.empty()) {
+    answer_error(res, 400, "unknown_parameter", unknown);
+    return res;
+  }
+  const std::size_t prefix = std::strlen(route->path);
+  const Call call{req, route->path[prefix - 1] == '/' ? req.path.substr(prefix) : std::string(), worker};
+  (this->*(route->handler))(call, res);
+  return res;
+}
+
+// Counts every answer, whoever gave it (a handler or the HTTP layer), before it is written.
+void Service::Impl::observe(const std::string& path, const HttpResponse& res, double seconds) {
+  metrics.request_finished(endpoint_label(path), res.status, seconds);
+  if (res.status >= 400) metrics.error(res.error_kind.empty() ? "client_error" : res.error_kind);
 }
 
 Service::Service(const ModelFile& model, std::optional<ThresholdSet> thresholds, const ServiceConfig& config)
     : impl_(std::make_unique<Impl>(model, std::move(thresholds), config)) {
   Impl& s = *impl_;
   s.workers = config.workers > 0 ? config.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < s.workers; ++i) s.scorers.push_back(std::make_unique<ClipScorer>(model.model, config.framing, config.resize));
-  const int workers = s.workers;
-  const std::size_t max_queue = config.max_queue;
-  s.server.new_task_queue = [workers, max_queue] { return new BoundedTaskQueue(workers, max_queue); };
-  s.server.set_payload_max_length(config.max_body_bytes);
-  s.server.set_read_timeout(config.read_timeout_seconds, 0);
-  s.server.set_write_timeout(config.write_timeout_seconds, 0);
-  s.server.set_keep_alive_max_count(1);  // one request per connection (see service.h)
-  s.server.set_keep_alive_timeout(config.read_timeout_seconds);  // the wait for a request line
-  s.install_routes();
+  for (int i = 0; i < s.workers; ++i) s.scorers.push_back(std::make_unique<ClipScorer>(model.model, config.framing, config.resize, config.kernels));
+  s.model_info = s.model_json();
+  HttpLimits limits;
+  limits.max_body_bytes = config.max_body_bytes;
+  limits.request_deadline = std::chrono::milliseconds(static_cast<long long>(config.request_timeout_seconds * 1000));
+  limits.write_deadline = std::chrono::milliseconds(static_cast<long long>(config.write_timeout_seconds * 1000));
+  limits.keep_alive_idle = std::chrono::milliseconds(static_cast<long long>(config.keep_alive_seconds * 1000));
+  limits.drain_deadline = std::chrono::milliseconds(static_cast<long long>(config.drain_timeout_seconds * 1000));
+  limits.max_requests_per_connection = config.max_requests_per_connection;
+  limits.max_connections = config.max_connections;
+  limits.max_queue = config.max_queue;
+  HttpServer::Observer observer;
+  observer.started = [&s] { s.metrics.request_started(); };
+  observer.answered = [&s](const std::string& path, const HttpResponse& res, double seconds) { s.observe(path, res, seconds); };
+  s.server = std::make_unique<HttpServer>(
+      limits, s.workers, [&s](const HttpRequest& req, int worker) { return s.handle(req, worker); },
+      [](const std::string& method, const std::string& path) {
+        bool known = false;
+        const Impl::Route* route = Impl::find_route(method, path, &known);
+        return route && route->cheap;
+      },
+      std::move(observer));
 }
 
 Service::~Service() = default;
 
-int Service::bind() {
-  Impl& s = *impl_;
-  const bool ok = s.config.port == 0 ? (s.port = s.server.bind_to_any_port(s.config.host)) > 0
-                                     : s.server.bind_to_port(s.config.host, s.config.port);
-  if (!ok) {
-    throw std::runtime_error("cannot listen on " + s.config.host + ":" + std::to_string(s.config.port) + ": " +
-                             std::strerror(errno) + " (address in use, not local, or not permitted?)");
-  }
-  if (s.config.port != 0) s.port = s.config.port;
-  s.server.raise_backlog();
-  return s.port;
-}
+int Service::bind() { return impl_->server->bind(impl_->config.host, impl_->config.port); }
 
-bool Service::run() { return impl_->server.listen_after_bind(); }
+void Service::run() { impl_->server->run(); }
 
-void Service::stop() { impl_->server.stop(); }
+void Service::stop() { impl_->server->stop(); }
 
 int Service::workers() const { return impl_->workers; }
 

@@ -1,4 +1,4 @@
-// The HTTP scoring service behind `micronet-ad serve` (cpp-httplib):
+// The HTTP scoring service behind `micronet-ad serve` (its HTTP layer: host/serve/http_server.h):
 //
 //   POST   /v1/score?machine_id=00[&name=clip.wav]  body: an audio file → the clip JSON `score
 //                                                   --format json` prints (+ decision/threshold)
@@ -25,13 +25,17 @@
 // profile goes live (host/serve/machines.h); a request scores with the old or the new one, whole.
 //
 // Every error is a JSON body {"error": message, "kind": kind, "status": code}. Limits: body
-// size (413 body_too_large), audio duration per clip (413 too_long), clips per enrolment (413
-// too_many_clips), read/write timeouts per connection, and a bounded pool: `workers` threads,
-// each with its own ClipScorer (it is not thread-safe), and at most `max_queue` accepted
-// connections waiting beyond the idle workers; further ones are answered 503 (kind
-// "overloaded") by a separate thread. Enrolment runs on the worker that took the request, with
-// its ClipScorer, one clip at a time. One request per connection: an idle keep-alive connection
-// would otherwise hold a worker.
+// size for every transfer encoding (413 body_too_large), audio duration per clip (413 too_long),
+// clips per enrolment (413 too_many_clips), a deadline for each request's headers and body (408
+// request_timeout), keep-alive with an idle timeout and a cap on requests per connection, at
+// most max_connections open connections, and a bounded pool: `workers` threads, each with its own
+// ClipScorer (it is not thread-safe), and at most `max_queue` complete requests waiting beyond
+// the idle workers; further ones are answered 503 (kind "overloaded") at once. Only complete
+// requests reach a worker, so slow clients never hold one; /healthz and /metrics are answered by
+// the I/O thread even while every worker is busy. A query parameter an endpoint does not take is
+// a 400 unknown_parameter. Enrolment runs on the worker that took the request, with its
+// ClipScorer, one clip at a time. stop() drains (see http_server.h): every accepted request is
+// answered, 200 or 503 shutting_down, within drain_timeout_seconds.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +46,7 @@
 #include "host/eval/thresholds.h"
 #include "host/io/model_file.h"
 #include "micronet_ad/frontend.h"
+#include "micronet_ad/interpreter.h"
 
 namespace micronet_ad::host {
 
@@ -49,13 +54,18 @@ struct ServiceConfig {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (bind() returns it)
   int workers = 0;  // 0: one per core
-  std::size_t max_queue = 64;
+  std::size_t max_queue = 64;  // complete requests waiting for a worker
   std::size_t max_body_bytes = std::size_t(32) << 20;
   double max_seconds = 120.0;  // of audio per clip
-  int read_timeout_seconds = 5;
-  int write_timeout_seconds = 5;
+  double request_timeout_seconds = 10.0;  // headers + body of one request
+  double write_timeout_seconds = 5.0;    // one answer
+  double keep_alive_seconds = 5.0;       // idle wait for a connection's next request
+  double drain_timeout_seconds = 10.0;   // stop(): the longest wait for requests in flight
+  std::size_t max_requests_per_connection = 100;
+  std::size_t max_connections = 512;
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
+  KernelSet kernels = KernelSet::kAuto;  // every set gives the same bytes
   std::string profile_dir;           // machine profiles (created if missing); empty: no machines
   std::size_t max_enrol_clips = 64;  // clips in one enrolment upload
 };
@@ -73,13 +83,13 @@ class Service {
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 
-  // Binds the listening socket; returns the port (the actual one for port 0). Throws
-  // std::runtime_error "cannot listen on HOST:PORT: ..." on failure.
+  // Binds the listening socket (exclusively); returns the port (the actual one for port 0). Throws
+  // std::runtime_error "cannot listen on HOST:PORT: <reason>" on failure.
   int bind();
-  // Serves until stop(); returns once every accepted request has been answered. False when the
-  // listening socket failed.
-  bool run();
-  // Thread-safe and idempotent: stops accepting; run() then finishes the requests in flight.
+  // Serves until stop(); returns once every accepted request has been answered (or the drain
+  // deadline has passed).
+  void run();
+  // Thread-safe and idempotent, also before run(): stops accepting; run() then drains.
   void stop();
 
   int workers() const;
