@@ -45,6 +45,7 @@ void add_stream_command(CLI::App& app, int* exit_code) {
   static double max_seconds = 0.0;
   static bool input_digest = false;
   static ScoreModeOptions mode;
+  static KernelSet kernels = KernelSet::kAuto;
   add_model_option(cmd, &model);
   cmd->add_option("--machine-id", machine_id,
                   "Machine of the stream: a model ID (00, 02, 04, 06) or, with --profile DIR, a profile name")
@@ -58,6 +59,7 @@ void add_stream_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--format", format, "Sample format (little-endian)")->capture_default_str()->check(CLI::IsMember({"s16le", "f32le"}));
   add_scoring_options(cmd, &scoring_options);
   add_mode_options(cmd, &mode);
+  add_kernels_option(cmd, &kernels);
   cmd->add_option("--max-seconds", max_seconds, "Stop after this many seconds of input (default: until it ends)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--input-digest", input_digest, "Add the SHA-1 of each window's int8 model input");
@@ -71,6 +73,7 @@ void add_stream_command(CLI::App& app, int* exit_code) {
     host::StreamOptions options;
     options.framing = mode.framing;
     options.resize = mode.resize;
+    options.kernels = kernels;
     const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
     const ScoreMethod kind = scoring.method();
     if (scoring.profiles) options.profile = &scoring.profiles->for_clip("--machine-id", machine_id).profile();

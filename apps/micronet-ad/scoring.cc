@@ -20,20 +20,37 @@ namespace micronet_ad::cli {
 
 namespace fs = std::filesystem;
 
-ProgressBar::ProgressBar(std::size_t total) : total_(total), enabled_(::isatty(STDERR_FILENO) && total > 1) {}
+ProgressBar::ProgressBar(std::size_t total) : total_(total), tty_(::isatty(STDERR_FILENO) != 0 && total > 0) {}
 
-void ProgressBar::update(std::size_t done) {
-  if (!enabled_) return;
+void ProgressBar::draw(double clips_done, const std::string& suffix) {
   constexpr int kWidth = 40;
-  const int filled = static_cast<int>(kWidth * done / total_);
-  std::fprintf(stderr, "\r[%s%s] %zu/%zu clips", std::string(filled, '#').c_str(),
-               std::string(kWidth - filled, ' ').c_str(), done, total_);
-  if (done == total_) clear();  // leave the terminal clean
+  const int filled = std::clamp(static_cast<int>(kWidth * clips_done / static_cast<double>(total_)), 0, kWidth);
+  shown_ = true;
+  std::fprintf(stderr, "\r\033[K[%s%s] %zu/%zu clips%s", std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, ' ').c_str(), done_, total_, suffix.c_str());
   std::fflush(stderr);
 }
 
+void ProgressBar::update(std::size_t done) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  done_ = done;
+  if (!tty_) return;
+  if (total_ > 1) draw(static_cast<double>(done), "");
+  if (done == total_ && (total_ > 1 || shown_)) std::fputs("\r\033[K", stderr);  // leave the terminal clean
+  std::fflush(stderr);
+}
+
+void ProgressBar::clip_progress(std::size_t index, std::size_t done, std::size_t total) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!tty_ || index != done_ || total == 0) return;
+  const double fraction = static_cast<double>(done) / static_cast<double>(total);
+  draw(static_cast<double>(done_) + fraction, ", clip " + std::to_string(index + 1) + " at " +
+                                                  std::to_string(static_cast<int>(100 * fraction)) + " %");
+}
+
 void ProgressBar::clear() {
-  if (enabled_) std::fputs("\r\033[K", stderr);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (tty_ && shown_) std::fputs("\r\033[K", stderr);
 }
 
 void check_writable_file(const std::string& path, const char* what) {
@@ -145,7 +162,13 @@ void score_with_progress(const Model& model, const host::BatchOptions& options,
                          const std::vector<host::ClipInput>& inputs,
                          const std::function<void(std::size_t, host::ClipOutcome&)>& emit) {
   ProgressBar progress(inputs.size());
-  host::score_clips(model, options, inputs, [&](std::size_t i, host::ClipOutcome& o) {
+  host::BatchOptions with_progress = options;
+  if (progress.enabled()) {
+    with_progress.clip_progress = [&progress](std::size_t i, std::size_t done, std::size_t total) {
+      progress.clip_progress(i, done, total);
+    };
+  }
+  host::score_clips(model, with_progress, inputs, [&](std::size_t i, host::ClipOutcome& o) {
     progress.clear();
     emit(i, o);
     progress.update(i + 1);

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,16 +50,26 @@ std::string model_sha1(const host::ModelFile& file);
 std::string machine_key(int output_index);
 
 // "[#####     ] 3/7 clips" on stderr, redrawn in place, only when stderr is a terminal (a log
-// file or pipe gets none) and there is more than one clip. Erased when done.
+// file or pipe gets none) and there is more than one clip; within a long clip (scored in
+// chunks, host::kProgressSamples), "0/1 clips, clip 1 at 42 %" even for one. Erased when done.
+// Thread-safe: the scoring threads report progress within clips.
 class ProgressBar {
  public:
   explicit ProgressBar(std::size_t total);
-  void update(std::size_t done);
+  bool enabled() const { return tty_; }
+  void update(std::size_t done);  // clips done
+  // Clip `index` has `done` of its `total` samples scored; shown for the clip the bar waits on.
+  void clip_progress(std::size_t index, std::size_t done, std::size_t total);
   void clear();  // erases the bar before anything else is printed to the terminal
 
  private:
-  std::size_t total_;
-  bool enabled_;
+  void draw(double clips_done, const std::string& suffix);  // with mutex_ held
+
+  std::mutex mutex_;
+  const std::size_t total_;
+  const bool tty_;
+  std::size_t done_ = 0;
+  bool shown_ = false;  // something is drawn
 };
 
 // Fails at once (std::runtime_error, exit 1) when `path` cannot be written, so a mistyped output

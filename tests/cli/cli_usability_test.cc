@@ -308,5 +308,28 @@ TEST(CliProgress, OnlyOnATerminal) {
   EXPECT_NE(tty.find("] 3/3 clips\r\033[K"), std::string::npos) << tty;  // erased when done
 }
 
+// A long clip shows its own progress on a terminal (it is scored in one-minute chunks then), and
+// its scores are the same bytes as when it is pushed whole (piped: no progress, no chunks).
+TEST(CliProgress, ALongClipShowsProgressWithinItAndScoresTheSame) {
+  const std::string clip = write_wav("long150s.wav", 16000, 16000 * 2 * 150);  // 150 s of noise
+  const auto piped = run_cli("score --format json --machine-id 00 " + clip);
+  ASSERT_EQ(piped.exit_code, 0) << piped.err;
+  EXPECT_EQ(piped.err.find('\r'), std::string::npos);
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1) for a pseudo-terminal";
+  const std::string shown = test::temp_dir() + "/tty_long.txt", out = test::temp_dir() + "/tty_long.json";
+  const std::string command = "script -qec \"" + test::cli_path() + " score --format json --machine-id 00 " + clip +
+                              " >" + out + "\" /dev/null >" + shown + " 2>&1 </dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const std::string tty = test::slurp(shown);
+  EXPECT_NE(tty.find("] 0/1 clips, clip 1 at 40 %"), std::string::npos) << tty;  // after 60 of 150 s
+  EXPECT_NE(tty.find("] 0/1 clips, clip 1 at 80 %"), std::string::npos) << tty;
+  // The last bar drawn is erased before anything else is printed.
+  const std::string last_bar = "clip 1 at 80 %";
+  const std::size_t last = tty.rfind(last_bar);
+  ASSERT_NE(last, std::string::npos);
+  EXPECT_EQ(tty.compare(last + last_bar.size(), 4, "\r\033[K"), 0) << tty;
+  EXPECT_EQ(test::slurp(out), piped.out);
+}
+
 }  // namespace
 }  // namespace micronet_ad

@@ -172,6 +172,12 @@ TEST(StreamCli, PipedClipsInOddChunksMatchScoreByteForByte) {
   }
 }
 
+TEST(StreamCli, ReferenceKernelsGiveTheSameWindowsAsScore) {
+  const std::string path = slider("test/anomaly_id_00_00000000.wav");
+  const StreamRun run = run_stream({"--machine-id", "00", "--kernels", "reference"}, s16le_bytes(read_s16(path)));
+  expect_same_as_score(run, score_json(path));
+}
+
 TEST(StreamCli, StereoFloatInputAveragesToTheMonoResult) {
   const std::string path = slider("test/normal_id_00_00000000.wav");
   const std::vector<std::int16_t> mono = read_s16(path);

@@ -34,7 +34,8 @@ ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const Cli
     load_audio(input.path, load, &audio);
     o.seconds = audio.duration_seconds();
     o.source_rate = audio.source_rate;
-    o.result = scorer.score(audio.samples, o.output_index, profile);
+    const std::size_t chunk = options.clip_progress ? kProgressSamples : 0;
+    o.result = scorer.score(audio.samples.data(), audio.samples.size(), o.output_index, chunk, profile);
     if (options.keep_logmel) {
       // The scorer's front end does not keep frames; a second pass costs a few ms per clip.
       FrontendConfig config;
@@ -114,6 +115,9 @@ void score_clips(const Model& model, const BatchOptions& options, const std::vec
     for (std::size_t i; (i = next++) < inputs.size();) {
       ClipOutcome o;
       if (scorer) {
+        if (options.clip_progress) {
+          scorer->set_progress([&options, i](std::size_t done, std::size_t total) { options.clip_progress(i, done, total); });
+        }
         o = score_one(*scorer, options, inputs[i], audio);
       } else {
         std::lock_guard<std::mutex> lock(mutex);

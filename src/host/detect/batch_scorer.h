@@ -54,7 +54,13 @@ struct BatchOptions {
   // Clips need no machine the model has an output for (enrolment wants only the embeddings).
   bool any_machine = false;
   KernelSet kernels = KernelSet::kAuto;  // every kernel set gives the same bytes
+  // Called on the worker threads (so it must be thread-safe) after every kProgressSamples of a
+  // clip longer than that: the clip's index, its samples scored so far and in all.
+  std::function<void(std::size_t index, std::size_t done, std::size_t total)> clip_progress = nullptr;
 };
+// One minute of 16 kHz audio: how often clip_progress reports (pushing in chunks gives the same
+// bytes as pushing a clip whole: the Detector is a stream).
+inline constexpr std::size_t kProgressSamples = 16000 * 60;
 
 // Workers actually used for `inputs` clips: `requested` (0: one per core), at most one per clip.
 int batch_workers(int requested, std::size_t inputs);

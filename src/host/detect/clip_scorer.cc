@@ -60,6 +60,7 @@ ClipResult ClipScorer::score(const float* samples, std::size_t count, int output
   const std::size_t step = chunk == 0 ? std::max<std::size_t>(count, 1) : chunk;
   for (std::size_t begin = 0; begin < count; begin += step) {
     check(detector_->push(samples + begin, std::min(step, count - begin)), "detector");
+    if (progress_ && begin + step < count) progress_(begin + step, count);
   }
   check(detector_->finish(), "detector");
   current_ = nullptr;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,10 @@ class ClipScorer {
     return score(samples.data(), samples.size(), output_index, 0, profile);
   }
   Interpreter& interpreter() { return engine_.interpreter(); }  // e.g. for an op observer
+  // Called between the chunks score() pushes, with the samples pushed so far and the clip's:
+  // e.g. a progress bar inside a long clip. Not after the last chunk.
+  using Progress = std::function<void(std::size_t done, std::size_t total)>;
+  void set_progress(Progress progress) { progress_ = std::move(progress); }
 
  private:
   static void on_window(void* context, const Window& window, const std::int8_t* logits, const WindowScore& score);
@@ -48,6 +53,7 @@ class ClipScorer {
   std::unique_ptr<Frontend> frontend_;  // ~60 KB: off the stack
   std::unique_ptr<Detector> detector_;  // holds a ~5 KB window
   ClipResult* current_ = nullptr;
+  Progress progress_;
 };
 
 // Output index of the clip's machine ID: `machine_id` when not empty, else the DCASE file name.

@@ -56,7 +56,7 @@ const char* to_string(StreamEnd end) {
 }
 
 StreamScorer::StreamScorer(const Model& model, const StreamOptions& options)
-    : options_(options), engine_(model), frontend_(std::make_unique<Frontend>()),
+    : options_(options), engine_(model, options.kernels), frontend_(std::make_unique<Frontend>()),
       detector_(std::make_unique<Detector>()) {
   DetectorConfig config;
   config.framing = options.framing;

@@ -22,6 +22,7 @@ namespace micronet_ad::host {
 struct StreamOptions {
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
+  KernelSet kernels = KernelSet::kAuto;  // every set gives the same bytes
   int output_index = 0;       // the machine ID's output (−1: none)
   const Profile* profile = nullptr;  // score by distance from it too (must outlive the scorer)
   double max_seconds = 0.0;   // stop after this much input audio (0: until the input ends)
