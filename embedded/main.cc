@@ -2,15 +2,18 @@
 // engine inputs and one real clip's 13 windows through the Interpreter in a static arena, and
 // compares every output byte with the golden data. It also scores the clip's windows by distance
 // from a compact machine profile (Profile::load from flash, Profile::distance of the interpreter's
-// embedding) and compares them with the host's distances. Output and exit code go over
-// semihosting: exit 0 when every output is byte-equal and every distance within tolerance, 1
-// otherwise.
+// embedding) and compares them with the host's distances. Then it counts instructions per
+// operator (one more inference) and runs two golden inputs through every compiled kernel level
+// (reference, dsp, mve) in the same arena. The main runs use the MICRONET_AD_KERNELS set (build
+// option, default auto). Output and exit code go over semihosting: exit 0 when every output of
+// every run is byte-equal and every distance within tolerance, 1 otherwise.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <new>
 
+#include "board.h"
 #include "micronet_ad/detector.h"
 #include "micronet_ad/interpreter.h"
 #include "micronet_ad/model.h"
@@ -32,12 +35,6 @@ extern const std::size_t kProfile_size;
 extern const double kHostDistances[];         // the host's distance of each clip window from it
 extern const std::size_t kHostDistances_count;
 extern const double kHostClipDistance;        // the host's clip distance (as the profile aggregates)
-
-extern "C" {
-extern volatile std::uint32_t g_systick_wraps;
-extern std::uint32_t __StackLimit[];
-std::size_t heap_used(void);
-}
 
 namespace {
 
@@ -67,57 +64,6 @@ Interpreter& g_interpreter = *::new (static_cast<void*>(g_interpreter_storage)) 
 // The profile is a view of the flash bytes: this object (header copy + 3 pointers) is its only RAM.
 alignas(Profile) std::uint8_t g_profile_storage[sizeof(Profile)];
 Profile& g_profile = *::new (static_cast<void*>(g_profile_storage)) Profile();
-
-// ---- time: SysTick (DWT CYCCNT is not modelled by QEMU) -------------------------------------
-volatile std::uint32_t& reg(std::uint32_t address) { return *reinterpret_cast<volatile std::uint32_t*>(address); }
-constexpr std::uint32_t kSystCsr = 0xE000E010, kSystRvr = 0xE000E014, kSystCvr = 0xE000E018;
-constexpr std::uint32_t kSysTickMax = 0xFFFFFF;
-
-void systick_start() {
-  reg(kSystRvr) = kSysTickMax;
-  reg(kSystCvr) = 0;
-  reg(kSystCsr) = 0x7;  // processor clock, interrupt on wrap (counts wraps), enable
-}
-
-// Ticks since systick_start(), 64-bit.
-std::uint64_t ticks() {
-  std::uint32_t wraps, value;
-  do {
-    wraps = g_systick_wraps;
-    value = reg(kSystCvr);
-  } while (wraps != g_systick_wraps);
-  return (static_cast<std::uint64_t>(wraps) << 24) + (kSysTickMax - value);
-}
-
-// Executes exactly 2·n instructions (subs + bne per iteration).
-__attribute__((noinline)) void spin(std::uint32_t n) {
-  __asm volatile("1: subs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
-}
-
-// Instructions per SysTick tick: exact under `qemu -icount shift=0` (virtual time advances
-// 1 ns per instruction), meaningless without it.
-double calibrate_instructions_per_tick() {
-  constexpr std::uint32_t kIterations = 1u << 21;
-  const std::uint64_t t0 = ticks();
-  spin(kIterations);
-  const std::uint64_t t1 = ticks();
-  return t1 > t0 ? 2.0 * kIterations / static_cast<double>(t1 - t0) : 0.0;
-}
-
-// ---- stack high-water mark -------------------------------------------------------------------
-constexpr std::uint32_t kPaint = 0x5AA5C33Cu;
-__attribute__((noinline)) void paint_stack() {
-  std::uintptr_t sp;
-  __asm volatile("mov %0, sp" : "=r"(sp));
-  const std::uintptr_t top = sp - 256;  // stay clear of this frame
-  for (std::uint32_t* p = __StackLimit; reinterpret_cast<std::uintptr_t>(p) < top; ++p) *p = kPaint;
-}
-std::size_t stack_used(std::size_t stack_bytes) {
-  const std::uint32_t* p = __StackLimit;
-  while (*p == kPaint) ++p;
-  return stack_bytes - static_cast<std::size_t>(reinterpret_cast<const std::uint8_t*>(p) -
-                                               reinterpret_cast<const std::uint8_t*>(__StackLimit));
-}
 
 void print_row(const char* label, int index, const std::int8_t* row, int n, bool equal) {
   std::printf("%s %3d:", label, index);
@@ -149,9 +95,9 @@ int run_set(const char* label, const std::uint8_t* inputs, const std::uint8_t* e
   std::uint64_t min_ticks = ~std::uint64_t{0}, max_ticks = 0;
   for (int i = 0; i < count; ++i) {
     std::memcpy(g_interpreter.input(), inputs + static_cast<std::size_t>(i) * in_bytes, in_bytes);
-    const std::uint64_t t0 = ticks();
+    const std::uint64_t t0 = board::ticks();
     const Status status = g_interpreter.invoke();
-    const std::uint64_t dt = ticks() - t0;
+    const std::uint64_t dt = board::ticks() - t0;
     if (!status.ok()) {
       std::printf("%s %d: invoke failed: %s\n", label, i, status.message());
       return count;
@@ -165,9 +111,9 @@ int run_set(const char* label, const std::uint8_t* inputs, const std::uint8_t* e
     print_row(label, i, g_interpreter.output(), static_cast<int>(out_bytes), equal);
     if (scoring != nullptr && i < kMaxClipWindows) {
       const std::int8_t* embedding = g_interpreter.embedding();
-      const std::uint64_t d0 = ticks();
+      const std::uint64_t d0 = board::ticks();
       scoring->distances[i] = scoring->profile->distance(embedding);
-      const std::uint64_t ddt = ticks() - d0;
+      const std::uint64_t ddt = board::ticks() - d0;
       if (ddt < scoring->distance_ticks_min) scoring->distance_ticks_min = ddt;
       if (ddt > scoring->distance_ticks_max) scoring->distance_ticks_max = ddt;
       const std::int8_t* logits = g_interpreter.output();
@@ -189,28 +135,179 @@ int run_set(const char* label, const std::uint8_t* inputs, const std::uint8_t* e
   return mismatches;
 }
 
+// ---- per-operator instruction counts ---------------------------------------------------------
+// SysTick between observer callbacks. With band fusion the first op of a fused pair runs inside
+// the second and gets no callback: the gap before the second's callback holds both.
+struct OpTimes {
+  std::uint64_t last = 0;
+  std::uint64_t ticks[micronet_ad::kMaxOperators] = {};
+  bool observed[micronet_ad::kMaxOperators] = {};
+  void clear() {  // in place: `= OpTimes{}` would build a 1.2 KB temporary on the stack
+    last = 0;
+    for (int i = 0; i < micronet_ad::kMaxOperators; ++i) {
+      ticks[i] = 0;
+      observed[i] = false;
+    }
+  }
+};
+OpTimes g_op_times;  // .bss
+
+void record_op(void* context, int op_index, const micronet_ad::TensorInfo&, const std::int8_t*) {
+  OpTimes& times = *static_cast<OpTimes*>(context);
+  times.ticks[op_index] = board::ticks() - times.last;
+  times.observed[op_index] = true;
+  times.last = board::ticks();  // the callback's own cost is nobody's
+}
+
+// One inference of `input` with the observer; prints a row per observed op (or fused run of ops).
+// Returns false when the invoke fails.
+bool print_op_profile(const std::uint8_t* input, double instructions_per_tick) {
+  OpTimes& times = g_op_times;
+  times.clear();
+  std::memcpy(g_interpreter.input(), input, g_interpreter.input_bytes());
+  g_interpreter.set_observer(record_op, &times);
+  times.last = board::ticks();
+  const Status status = g_interpreter.invoke();
+  g_interpreter.set_observer(nullptr, nullptr);
+  if (!status.ok()) {
+    std::printf("ops: invoke failed: %s\n", status.message());
+    return false;
+  }
+  std::printf("ops: instructions per operator (one inference, kernels %s; band fusion gives the first op of a "
+              "fused pair no callback, so \"op a+b\" is both)\n", micronet_ad::kernel_set_name(g_interpreter.kernel_set()));
+  std::printf("ops:  op      type                        MACs  instructions  instr/MAC\n");
+  std::int64_t total_macs = 0;
+  double total_instructions = 0;
+  int first = 0;  // first op of the run that ends at the next observed op
+  for (int i = 0; i < g_model.num_operators(); ++i) {
+    if (!times.observed[i]) continue;
+    std::int64_t macs = 0;
+    char label[16], type[48];
+    for (int j = first; j <= i; ++j) macs += g_model.op(j).macs;
+    if (first == i) {
+      std::snprintf(label, sizeof(label), "%d", i);
+      std::snprintf(type, sizeof(type), "%s", micronet_ad::op_name(g_model.op(i).type));
+    } else {
+      std::snprintf(label, sizeof(label), "%d+%d", first, i);  // fused: ops first..i
+      std::snprintf(type, sizeof(type), "%s+%s", micronet_ad::op_name(g_model.op(first).type),
+                    micronet_ad::op_name(g_model.op(i).type));
+    }
+    const double instructions = static_cast<double>(times.ticks[i]) * instructions_per_tick;
+    std::printf("ops:  %-6s  %-25s %9ld  %12.0f", label, type, static_cast<long>(macs), instructions);
+    if (macs > 0) std::printf("  %9.2f\n", instructions / static_cast<double>(macs));
+    else std::printf("          -\n");
+    total_macs += macs;
+    total_instructions += instructions;
+    first = i + 1;
+  }
+  std::printf("ops:  total   %-25s %9ld  %12.0f  %9.2f\n", "", static_cast<long>(total_macs), total_instructions,
+              total_macs > 0 ? total_instructions / static_cast<double>(total_macs) : 0.0);
+  return true;
+}
+
+// ---- every compiled kernel level on the same inputs --------------------------------------------
+struct LevelResult {
+  micronet_ad::KernelSet set;
+  bool run = false;         // compiled, supported and initialised
+  int equal = 0, count = 0;
+  double instructions = 0;  // per inference, mean
+};
+
+// Re-initialises the interpreter with `set` in the same arena and runs `count` golden inputs:
+// byte-equality and mean instructions per inference.
+LevelResult run_level(micronet_ad::KernelSet set, micronet_ad::InterpreterOptions options, int count,
+                      double instructions_per_tick) {
+  LevelResult result;
+  result.set = set;
+  result.count = count;
+  const char* name = micronet_ad::kernel_set_name(set);
+  if (!Interpreter::kernel_set_supported(set)) {
+    std::printf("level %-9s: not in this build or CPU\n", name);
+    return result;
+  }
+  options.kernels = set;
+  const Status status = g_interpreter.init(g_model, g_arena, sizeof(g_arena), options);
+  if (!status.ok()) {
+    std::printf("level %-9s: Interpreter::init: %s\n", name, status.message());
+    return result;
+  }
+  const std::size_t in_bytes = g_interpreter.input_bytes(), out_bytes = g_interpreter.output_bytes();
+  std::uint64_t total_ticks = 0;
+  for (int i = 0; i < count; ++i) {
+    std::memcpy(g_interpreter.input(), kEngineInputs + static_cast<std::size_t>(i) * in_bytes, in_bytes);
+    const std::uint64_t t0 = board::ticks();
+    const Status invoked = g_interpreter.invoke();
+    total_ticks += board::ticks() - t0;
+    if (!invoked.ok()) {
+      std::printf("level %-9s: invoke failed: %s\n", name, invoked.message());
+      return result;
+    }
+    if (std::memcmp(g_interpreter.output(), kEngineExpected + static_cast<std::size_t>(i) * out_bytes, out_bytes) == 0)
+      ++result.equal;
+  }
+  result.run = true;
+  result.instructions = static_cast<double>(total_ticks) / count * instructions_per_tick;
+  return result;
+}
+
+// Every level this build has, `count` golden inputs each; prints one line per level. Returns the
+// number of levels that ran and differed from the golden outputs (or failed to run).
+int compare_levels(const micronet_ad::InterpreterOptions& options, int count, double instructions_per_tick) {
+  using micronet_ad::KernelSet;
+  const KernelSet sets[] = {KernelSet::kReference, KernelSet::kArmDsp, KernelSet::kArmMve};
+  LevelResult results[3];
+  int failures = 0;
+  double reference = 0;
+  for (int l = 0; l < 3; ++l) {
+    results[l] = run_level(sets[l], options, count, instructions_per_tick);
+    const LevelResult& r = results[l];
+    if (!r.run) {
+      if (Interpreter::kernel_set_supported(sets[l])) ++failures;  // supported but did not run
+      continue;
+    }
+    if (sets[l] == KernelSet::kReference) reference = r.instructions;
+    if (r.equal != r.count) ++failures;
+    std::printf("level %-9s: %d/%d golden outputs byte-equal; ~%.0f instructions per inference",
+                micronet_ad::kernel_set_name(r.set), r.equal, r.count, r.instructions);
+    if (sets[l] != KernelSet::kReference && reference > 0 && r.instructions > 0)
+      std::printf(" (%.2fx faster than reference)", reference / r.instructions);
+    std::printf("  %s\n", r.equal == r.count ? "ok" : "MISMATCH");
+  }
+  std::printf("levels:");
+  for (const LevelResult& r : results)
+    if (r.run) std::printf(" %s %.2f M", micronet_ad::kernel_set_name(r.set), r.instructions / 1e6);
+  std::printf(" instructions per inference (%s)\n", MICRONET_AD_CPU_NAME);
+  return failures;
+}
+
 }  // namespace
 
 int main() {
-  paint_stack();
-  systick_start();
+  board::paint_stack();
+  board::systick_start();
   std::printf("micronet-ad firmware: %s on %s, model %s (%u bytes)\n", MICRONET_AD_CPU_NAME,
               MICRONET_AD_MACHINE, MICRONET_AD_MODEL_NAME, static_cast<unsigned>(kModel_size));
-  const double ipt = calibrate_instructions_per_tick();
+  const double ipt = board::calibrate_instructions_per_tick();
   std::printf("timing: SysTick on the processor clock; %.3f instructions per tick measured "
               "(QEMU -icount: instruction counts, not real cycles)\n", ipt);
 
-  std::uint64_t t0 = ticks();
+  std::uint64_t t0 = board::ticks();
   Status status = Model::load(kModel, kModel_size, &g_model);
-  const std::uint64_t load_ticks = ticks() - t0;
+  const std::uint64_t load_ticks = board::ticks() - t0;
   if (!status.ok()) {
     std::printf("FAIL: Model::load: %s\n", status.message());
     return 1;
   }
-  // Row-band execution of convolution pairs: the same bytes in a smaller arena (the firmware
-  // observes no layers, so nothing needs every tensor whole).
+  // Row-band execution of convolution pairs: the same bytes in a smaller arena (the per-operator
+  // timing reads no tensor, so nothing needs every tensor whole).
   micronet_ad::InterpreterOptions options;
   options.band_fusion = true;
+  // The main run's kernels: MICRONET_AD_KERNELS at build time (the device's --kernels).
+  if (!micronet_ad::parse_kernel_set(MICRONET_AD_KERNELS, &options.kernels) ||
+      !Interpreter::kernel_set_supported(options.kernels)) {
+    std::printf("FAIL: MICRONET_AD_KERNELS=%s is not a kernel set this build and CPU run\n", MICRONET_AD_KERNELS);
+    return 1;
+  }
   const std::size_t required = Interpreter::required_memory(g_model, options);
   std::printf("model: %d tensors, %d operators, %lu MACs, arena %u bytes with band fusion (%u layer at a "
               "time), interpreter memory %u of %u bytes; Model::load %lu ticks\n", g_model.num_tensors(),
@@ -223,20 +320,21 @@ int main() {
                 "MICRONET_AD_ARENA_BYTES)\n", static_cast<unsigned>(required), static_cast<unsigned>(sizeof(g_arena)));
     return 1;
   }
-  t0 = ticks();
+  t0 = board::ticks();
   status = g_interpreter.init(g_model, g_arena, sizeof(g_arena), options);
-  const std::uint64_t init_ticks = ticks() - t0;
+  const std::uint64_t init_ticks = board::ticks() - t0;
   if (!status.ok()) {
     std::printf("FAIL: Interpreter::init: %s\n", status.message());
     return 1;
   }
-  std::printf("interpreter: %d convolution pairs in row bands; init %lu ticks\n", g_interpreter.fused_pairs(),
+  std::printf("interpreter: kernels %s (MICRONET_AD_KERNELS=%s); %d convolution pairs in row bands; init %lu ticks\n",
+              micronet_ad::kernel_set_name(g_interpreter.kernel_set()), MICRONET_AD_KERNELS, g_interpreter.fused_pairs(),
               static_cast<unsigned long>(init_ticks));
 
   // The machine profile: a validated view of the flash bytes, made for this model's embedding.
-  t0 = ticks();
+  t0 = board::ticks();
   status = Profile::load(kProfile, kProfile_size, &g_profile);
-  const std::uint64_t profile_ticks = ticks() - t0;
+  const std::uint64_t profile_ticks = board::ticks() - t0;
   if (!status.ok()) {
     std::printf("FAIL: Profile::load: %s\n", status.message());
     return 1;
@@ -331,16 +429,24 @@ int main() {
   if (ipt > 0)
     std::printf(" = ~%.0f instructions (QEMU count, not real timing)",
                 static_cast<double>(total_ticks) / inferences * ipt);
-  std::printf("\nmemory: arena %u bytes (interpreter needs %u), stack peak %u of %u bytes, libc heap %u bytes\n",
+  std::printf("\n");
+  // Where the instructions go, then every compiled level side by side (the main run above stays
+  // on MICRONET_AD_KERNELS); the interpreter is re-initialised per level in the same arena.
+  const bool profiled = ipt > 0 && print_op_profile(kEngineInputs, ipt);
+  constexpr int kLevelInputs = 2;
+  const int level_failures = compare_levels(options, engine_count < kLevelInputs ? engine_count : kLevelInputs, ipt);
+  std::printf("memory: arena %u bytes (interpreter needs %u), stack peak %u of %u bytes, libc heap %u bytes\n",
               static_cast<unsigned>(sizeof(g_arena)), static_cast<unsigned>(required),
-              static_cast<unsigned>(stack_used(MICRONET_AD_STACK_BYTES)),
+              static_cast<unsigned>(board::stack_used(MICRONET_AD_STACK_BYTES)),
               static_cast<unsigned>(MICRONET_AD_STACK_BYTES), static_cast<unsigned>(heap_used()));
-  if (mismatches != 0 || distance_mismatches != 0) {
-    std::printf("FAIL: %d of %d outputs differ from the golden data, %d of %d distances from the host's\n",
-                mismatches, inferences, distance_mismatches, clip_count + 1);
+  if (mismatches != 0 || distance_mismatches != 0 || level_failures != 0 || !profiled) {
+    std::printf("FAIL: %d of %d outputs differ from the golden data, %d of %d distances from the host's, %d kernel "
+                "levels differ or did not run%s\n", mismatches, inferences, distance_mismatches, clip_count + 1,
+                level_failures, profiled ? "" : ", no per-operator counts");
     return 1;
   }
   std::printf("PASS: %d of %d outputs byte-equal to the golden data; %d window distances and the clip's within "
-              "relative %.0e of the host's\n", inferences, inferences, clip_count, kDistanceTolerance);
+              "relative %.0e of the host's; every compiled kernel level byte-equal\n", inferences, inferences,
+              clip_count, kDistanceTolerance);
   return 0;
 }

@@ -3,6 +3,7 @@
 # sources as the host build, runs each in QEMU (mps2-an386, mps3-an547) and fails unless every
 # output is byte-equal to the golden data. Prints flash/RAM from the ELF and the firmware's
 # arena, stack and QEMU instruction counts (from -icount: not real timing).
+# It also runs clip.elf: a real 10 s clip's PCM through the front end and the model on the device.
 # Before building, the host CLI enrols a compact machine profile (rank $RANK, default 16 = enrol --compact) from the
 # slider train clips and scores the firmware's clip with it; the firmware embeds both and checks
 # its window distances against the host's. The CLI: $MICRONET_AD_CLI, else build/micronet-ad
@@ -10,6 +11,8 @@
 #   bash scripts/embedded.sh            # both CPUs
 #   CPUS=cortex-m55 bash scripts/embedded.sh
 #   RANK=32 CPUS=cortex-m4 bash scripts/embedded.sh   # another profile rank (build dir ...-k32)
+#   KERNELS=reference bash scripts/embedded.sh        # the main run on one kernel level (auto, reference, dsp, mve)
+#   EMBEDDED_BUILD_SUFFIX=-mine bash scripts/embedded.sh  # build in build-embedded-m4-mine etc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
@@ -60,6 +63,7 @@ for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
   esac
   [ "$MODEL" = ad_small ] || dir="$dir-$MODEL"
   [ "$RANK" = 16 ] || dir="$dir-k$RANK"
+  dir="$dir${EMBEDDED_BUILD_SUFFIX:-}"  # a separate build directory, e.g. per engineer
   echo "== embedded: $cpu firmware ($MODEL) on QEMU $machine"
   # Generated data lives in the build directory; unchanged files keep their time (no rebuild).
   mkdir -p "$dir/profile"
@@ -68,12 +72,12 @@ for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
   cmp -s "$gen/scores.json" "$scores" || cp "$gen/scores.json" "$scores"
   cmake -S embedded -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-none-eabi.cmake" \
         -DMICRONET_AD_CPU="$cpu" -DMICRONET_AD_MODEL="$MODEL" -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" \
-        -DMICRONET_AD_PROFILE="$PWD/$profile" -DMICRONET_AD_PROFILE_SCORES="$PWD/$scores" >/dev/null
+        -DMICRONET_AD_PROFILE="$PWD/$profile" -DMICRONET_AD_PROFILE_SCORES="$PWD/$scores" -DMICRONET_AD_KERNELS="${KERNELS:-auto}" >/dev/null
   cmake --build "$dir"
   # Flash = what the board stores (vectors, code, constants, .data's initial image);
   # RAM = .data + .bss (interpreter arena, model tables) + libc heap + stack.
   arm-none-eabi-size -A "$dir/fw.elf" | awk '
-    $1 ~ /^\.(vectors|text|rodata|ARM\.exidx|ARM\.extab)$/ { flash += $2 }
+    $1 ~ /^\.(vectors|text|rodata|ARM\.exidx|ARM\.extab|blobs)$/ { flash += $2 }
     $1 == ".data" { data = $2 } $1 == ".bss" { bss = $2 } $1 == ".heap" { heap = $2 } $1 == ".stack" { stack = $2 }
     END { printf "size: flash %d B (text+rodata %d + data image %d); RAM %d B (data %d + bss %d + heap %d + stack %d)\n",
                  flash + data, flash, data, data + bss + heap + stack, data, bss, heap, stack }'
@@ -89,6 +93,39 @@ for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
   else
     [ "$rc" -eq 124 ] && echo "qemu timed out after ${QEMU_TIMEOUT} s" >&2
     echo "FAILED: $cpu on $machine (exit code $rc; full log: $log)" >&2
+    failed=$((failed + 1))
+  fi
+  # Every kernel level of this CPU against the reference kernels, on the device.
+  echo "== embedded: $cpu kernel sweep on QEMU $machine"
+  log="$dir/kernel_sweep.log"
+  set +e
+  timeout "$QEMU_TIMEOUT" qemu-system-arm -machine "$machine" -cpu "$cpu" -nographic -monitor none \
+    -semihosting-config enable=on,target=native -icount shift=0 -kernel "$dir/kernel_sweep.elf" >"$log" 2>&1 </dev/null
+  rc=$?
+  set -e
+  cat "$log"
+  if [ "$rc" -eq 0 ] && grep -q '^PASS:' "$log"; then
+    passed=$((passed + 1))
+  else
+    [ "$rc" -eq 124 ] && echo "qemu timed out after ${QEMU_TIMEOUT} s" >&2
+    echo "FAILED: $cpu kernel sweep on $machine (exit code $rc)" >&2
+    failed=$((failed + 1))
+  fi
+  # The real clip end to end on the device: PCM → front end → 13 inferences, against the golden
+  # windows and outputs, with instruction counts and a real-time estimate.
+  echo "== embedded: $cpu clip end to end on QEMU $machine"
+  log="$dir/clip.log"
+  set +e
+  timeout "$QEMU_TIMEOUT" qemu-system-arm -machine "$machine" -cpu "$cpu" -nographic -monitor none \
+    -semihosting-config enable=on,target=native -icount shift=0 -kernel "$dir/clip.elf" >"$log" 2>&1 </dev/null
+  rc=$?
+  set -e
+  cat "$log"
+  if [ "$rc" -eq 0 ] && grep -q '^PASS:' "$log"; then
+    passed=$((passed + 1))
+  else
+    [ "$rc" -eq 124 ] && echo "qemu timed out after ${QEMU_TIMEOUT} s" >&2
+    echo "FAILED: $cpu clip end to end on $machine (exit code $rc; full log: $log)" >&2
     failed=$((failed + 1))
   fi
 done

@@ -11,17 +11,22 @@
 #include "micronet_ad/status.h"
 
 namespace micronet_ad {
+namespace kernels {
+struct PreparedOp;
+}
 
 // Called after each operator with its output tensor (for layer-by-layer checks and health probes).
 using OpObserver = void (*)(void* context, int op_index, const TensorInfo& output,
                             const std::int8_t* data);
 
 // Which kernels run the operators. kReference: the portable reference kernels (the truth).
-// kAuto: the fastest set the CPU supports (chosen at init from CPUID; the reference off x86-64).
-// kAvx2 / kAvx512Vnni: force a level; init fails if the CPU or the build lacks it. Every set
-// produces the same bytes.
-enum class KernelSet : std::uint8_t { kReference, kAuto, kAvx2, kAvx512Vnni };
-const char* kernel_set_name(KernelSet set);  // "reference", "auto", "avx2", "avx512vnni"
+// kAuto: the fastest set this build and CPU support (chosen at init: CPUID on x86-64, the
+// compiler's target macros on Arm). The others force a level; init fails if the CPU or the
+// build lacks it: kAvx2 / kAvx512Vnni (x86-64), kArmDsp (Cortex-M4/M7/M33/M55 DSP extension:
+// SMLAD, SXTB16), kArmMve (Cortex-M55/M85 Helium). Every set produces the same bytes.
+enum class KernelSet : std::uint8_t { kReference, kAuto, kAvx2, kAvx512Vnni, kArmDsp, kArmMve };
+// "reference", "auto", "avx2", "avx512vnni", "dsp", "mve"
+const char* kernel_set_name(KernelSet set);
 // Parses those names; returns false for an unknown name.
 bool parse_kernel_set(const char* name, KernelSet* set);
 
@@ -68,27 +73,12 @@ class Interpreter {
   std::size_t embedding_bytes() const;
 
   Status invoke();
+  // Bytes this object keeps per operator for what init() decides (internal; checked at compile time).
+  static constexpr std::size_t kPreparedOpBytes = 32 + 6 * sizeof(void*);
   void set_observer(OpObserver observer, void* context) {
     observer_ = observer;
     observer_context_ = context;
   }
-
-  struct PreparedOp {
-    std::int32_t input_offset = 0;   // −input zero point
-    std::int32_t output_offset = 0;  // output zero point
-    std::int32_t act_min = -128, act_max = 127;
-    const std::int32_t* multipliers = nullptr;  // per output channel
-    const std::int32_t* shifts = nullptr;
-    int pad_top = 0, pad_left = 0;
-    // Optimized path (kernel_set() != kReference); kRef ops run the reference kernel.
-    enum class Path : std::uint8_t { kRef, kGemm, kIm2colGemm, kDepthwise } path = Path::kRef;
-    const std::int8_t* packed = nullptr;  // GEMM weights
-    const std::int32_t* corr = nullptr;   // GEMM per-channel bias + offset correction
-    const void* dw_packed = nullptr;      // depthwise weights and bias in the level's layout
-    // > 0: this op is the second of a band-fused pair and reads its input as a band of this many
-    // rows, which the previous op (not run on its own) computes on demand.
-    int band_rows = 0;
-  };
 
  private:
   std::int8_t* tensor_data(int tensor_index) const;
@@ -98,9 +88,11 @@ class Interpreter {
   std::int32_t arena_offsets_[kMaxTensors] = {};  // per tensor: the model's plan, or the fused one
   int fused_pairs_ = 0;
   KernelSet kernel_set_ = KernelSet::kReference;
-  std::int8_t* im2col_ = nullptr;  // scratch shared by the im2col convolutions
-  void* gemm_scratch_ = nullptr;   // scratch shared by the GEMMs (AVX2 int16 rows)
-  PreparedOp prepared_[kMaxOperators];
+  void* scratch_ = nullptr;  // the kernels' per-invoke scratch, shared by all operators
+  // What init() decides per operator (kernels/prepared_op.h), kept here so that invoke() needs
+  // nothing but this object and the caller's memory.
+  alignas(void*) unsigned char prepared_[kMaxOperators * kPreparedOpBytes] = {};
+  kernels::PreparedOp* prepared(int op) const;
   OpObserver observer_ = nullptr;
   void* observer_context_ = nullptr;
 };

@@ -4,7 +4,8 @@
 #include <initializer_list>
 
 #include "kernels/geometry.h"
-#include "kernels/optimized/optimized.h"
+#include "kernels/level.h"
+#include "kernels/prepared_op.h"
 #include "kernels/reference/reference.h"
 #include "plan/band_fusion.h"
 #include "quant/quantization.h"
@@ -12,11 +13,12 @@
 namespace micronet_ad {
 namespace {
 
-using Path = Interpreter::PreparedOp::Path;
-namespace opt = kernels::opt;
+using kernels::ConvKernel;
+using kernels::KernelLevel;
+using kernels::PoolKernel;
+using kernels::PreparedOp;
 
-constexpr std::size_t kOptimizedAlignment = 64;
-constexpr std::size_t kMaxIm2colBytes = 64 * 1024;  // larger im2col convolutions stay reference
+static_assert(sizeof(PreparedOp) <= Interpreter::kPreparedOpBytes, "grow kPreparedOpBytes");
 
 std::size_t align_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
 
@@ -24,21 +26,14 @@ bool has_channel_params(const OperatorInfo& op) {
   return op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D;
 }
 
-opt::Level level_of(KernelSet set) {
-  switch (set) {
-    case KernelSet::kAvx2: return opt::Level::kAvx2;
-    case KernelSet::kAvx512Vnni: return opt::Level::kAvx512Vnni;
-    default: return opt::Level::kReference;
-  }
-}
-
+// kAuto: the last compiled level (they are listed slowest first) this CPU runs.
 KernelSet resolve(KernelSet set) {
   if (set != KernelSet::kAuto) return set;
-  switch (opt::best_level()) {
-    case opt::Level::kAvx512Vnni: return KernelSet::kAvx512Vnni;
-    case opt::Level::kAvx2: return KernelSet::kAvx2;
-    default: return KernelSet::kReference;
-  }
+  int count = 0;
+  const KernelLevel* const* levels = kernels::compiled_levels(&count);
+  for (int i = count - 1; i > 0; --i)
+    if (levels[i]->cpu_supports()) return levels[i]->set;
+  return KernelSet::kReference;
 }
 
 kernels::ConvGeometry conv_geometry(const Model& model, const OperatorInfo& op, int pad_top, int pad_left) {
@@ -56,168 +51,141 @@ kernels::ConvGeometry conv_geometry(const Model& model, const OperatorInfo& op, 
   return g;
 }
 
-std::size_t gemm_rows(const kernels::ConvGeometry& g) {
-  return static_cast<std::size_t>(g.batches) * g.out_h * g.out_w;
+kernels::PoolGeometry pool_geometry(const Model& model, const OperatorInfo& op, const PreparedOp& p) {
+  const TensorInfo in = model.tensor(op.inputs[0]);
+  const TensorInfo out = model.tensor(op.output);
+  kernels::PoolGeometry g;
+  g.batches = in.shape.dims[0];
+  g.in_h = in.shape.dims[1]; g.in_w = in.shape.dims[2]; g.channels = in.shape.dims[3];
+  g.out_h = out.shape.dims[1]; g.out_w = out.shape.dims[2];
+  g.filter_h = op.filter_h; g.filter_w = op.filter_w;
+  g.stride_h = op.stride_h; g.stride_w = op.stride_w;
+  g.pad_top = p.pad_top; g.pad_left = p.pad_left;
+  g.act_min = p.act_min; g.act_max = p.act_max;
+  return g;
 }
-int gemm_depth(const kernels::ConvGeometry& g) { return g.filter_h * g.filter_w * g.in_c; }
 
-Path choose_path(opt::Level level, const OperatorInfo& op, const kernels::ConvGeometry& g) {
-  if (level == opt::Level::kReference) return Path::kRef;
-  if (op.type == OpType::kConv2D) {
-    if (g.filter_h == 1 && g.filter_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.out_h == g.in_h &&
-        g.out_w == g.in_w)
-      return Path::kGemm;
-    if (gemm_rows(g) * static_cast<std::size_t>(gemm_depth(g)) <= kMaxIm2colBytes) return Path::kIm2colGemm;
-    return Path::kRef;
+const std::int8_t* weights_of(const Model& model, const OperatorInfo& op) {
+  return reinterpret_cast<const std::int8_t*>(model.tensor(op.inputs[1]).data);
+}
+const std::int32_t* bias_of(const Model& model, const OperatorInfo& op) {
+  return (op.num_inputs > 2 && op.inputs[2] >= 0) ? reinterpret_cast<const std::int32_t*>(model.tensor(op.inputs[2]).data)
+                                                 : nullptr;
+}
+
+// Offsets, activation range and padding: what every kernel of the operator needs.
+PreparedOp prepare_common(const Model& model, const OperatorInfo& op) {
+  PreparedOp p;
+  if (op.type == OpType::kReshape) return p;
+  const TensorInfo in = model.tensor(op.inputs[0]);
+  const TensorInfo out = model.tensor(op.output);
+  p.input_offset = -in.zero_point;
+  p.output_offset = out.zero_point;
+  quant::activation_range(op.activation, out.scale(), out.zero_point, &p.act_min, &p.act_max);
+  p.pad_top = kernels::padding_before(op.padding, in.shape.dims[1], out.shape.dims[1], op.filter_h, op.stride_h, op.dilation_h);
+  p.pad_left = kernels::padding_before(op.padding, in.shape.dims[2], out.shape.dims[2], op.filter_w, op.stride_w, op.dilation_w);
+  return p;
+}
+
+// Per-channel multipliers: in_scale · w_scale[c] / out_scale, combined in double (SPEC §2);
+// entries past the last channel (vector padding) are zero.
+void fill_multipliers(const Model& model, const OperatorInfo& op, int channels, int stride, std::int32_t* multipliers,
+                      std::int32_t* shifts) {
+  const TensorInfo in = model.tensor(op.inputs[0]);
+  const TensorInfo w = model.tensor(op.inputs[1]);
+  const TensorInfo out = model.tensor(op.output);
+  for (int c = 0; c < stride; ++c) {
+    multipliers[c] = 0;
+    shifts[c] = 0;
+    if (c >= channels) continue;
+    const float w_scale = w.scales[w.num_scales == 1 ? 0 : c];
+    const double real = static_cast<double>(in.scale()) * static_cast<double>(w_scale) / static_cast<double>(out.scale());
+    int shift = 0;
+    quant::quantize_multiplier(real, &multipliers[c], &shift);
+    shifts[c] = shift;
   }
-  if (op.type == OpType::kDepthwiseConv2D && g.depth_multiplier == 1 && g.filter_h * g.filter_w <= opt::kMaxDepthwiseTaps)
-    return Path::kDepthwise;
-  return Path::kRef;
 }
 
-// Lays out the caller's memory for `set` (already resolved) and an arena of `arena_bytes`. With
-// base == nullptr only counts; otherwise also fills `ops` and the scratch pointers. Returns the
+// Lays out the caller's memory for `level` and an arena of `arena_bytes`: the arena, then per
+// operator its multipliers and packed weights, then the largest scratch any kernel asks for.
+// With base == nullptr only counts; otherwise also fills `ops`, *arena and *scratch. Returns the
 // bytes used. Scratch is sized for whole layers, which covers their row bands too.
-std::size_t layout(const Model& model, KernelSet set, std::size_t arena_bytes, std::uint8_t* base,
-                   Interpreter::PreparedOp* ops, std::uint8_t** arena, std::int8_t** im2col, void** gemm_scratch) {
-  const opt::Level level = level_of(set);
-  const std::size_t align = level == opt::Level::kReference ? kArenaAlignment : kOptimizedAlignment;
+std::size_t layout(const Model& model, const KernelLevel& level, std::size_t arena_bytes, std::uint8_t* base,
+                   PreparedOp* ops, std::uint8_t** arena, void** scratch) {
   std::size_t offset = 0;
   auto take = [&](std::size_t bytes) -> std::uint8_t* {
     std::uint8_t* p = base != nullptr ? base + offset : nullptr;
-    offset += align_up(bytes, align);
+    offset += align_up(bytes, level.alignment);
     return p;
   };
-  if (arena != nullptr) *arena = take(arena_bytes);
-  else take(arena_bytes);
-  std::size_t im2col_bytes = 0, scratch_bytes = 0;
+  std::uint8_t* arena_start = take(arena_bytes);
+  std::size_t scratch_bytes = 0;
   for (int i = 0; i < model.num_operators(); ++i) {
     const OperatorInfo& op = model.op(i);
-    Interpreter::PreparedOp p;
-    if (op.type != OpType::kReshape) {
-      const TensorInfo in = model.tensor(op.inputs[0]);
-      const TensorInfo out = model.tensor(op.output);
-      p.input_offset = -in.zero_point;
-      p.output_offset = out.zero_point;
-      quant::activation_range(op.activation, out.scale(), out.zero_point, &p.act_min, &p.act_max);
-      p.pad_top = kernels::padding_before(op.padding, in.shape.dims[1], out.shape.dims[1], op.filter_h, op.stride_h, op.dilation_h);
-      p.pad_left = kernels::padding_before(op.padding, in.shape.dims[2], out.shape.dims[2], op.filter_w, op.stride_w, op.dilation_w);
-    }
+    PreparedOp p = prepare_common(model, op);
     if (has_channel_params(op)) {
       const kernels::ConvGeometry g = conv_geometry(model, op, p.pad_top, p.pad_left);
-      p.path = choose_path(level, op, g);
+      p.conv = op.type == OpType::kConv2D ? kernels::find_conv(level.conv, level.conv_count, g)
+                                          : kernels::find_conv(level.depthwise, level.depthwise_count, g);
       const int channels = g.out_c;
-      // Per-channel multipliers: in_scale · w_scale[c] / out_scale, combined in double (SPEC §2).
-      // Optimized kernels load whole vectors, so their arrays are padded.
-      const int stride = p.path == Path::kRef ? channels : opt::padded_channels(channels);
+      const int stride = p.conv == nullptr ? channels : static_cast<int>(align_up(static_cast<std::size_t>(channels),
+                                                                                 static_cast<std::size_t>(level.channel_padding)));
       auto* multipliers = reinterpret_cast<std::int32_t*>(take(2 * sizeof(std::int32_t) * static_cast<std::size_t>(stride)));
-      const TensorInfo w = model.tensor(op.inputs[1]);
-      const auto* weights = reinterpret_cast<const std::int8_t*>(w.data);
-      const auto* bias = (op.num_inputs > 2 && op.inputs[2] >= 0)
-                             ? reinterpret_cast<const std::int32_t*>(model.tensor(op.inputs[2]).data) : nullptr;
       if (base != nullptr) {
-        const TensorInfo in = model.tensor(op.inputs[0]);
-        const TensorInfo out = model.tensor(op.output);
-        auto* shifts = multipliers + stride;
-        for (int c = 0; c < stride; ++c) {
-          multipliers[c] = 0;
-          shifts[c] = 0;
-          if (c >= channels) continue;
-          const float w_scale = w.scales[w.num_scales == 1 ? 0 : c];
-          const double real = static_cast<double>(in.scale()) * static_cast<double>(w_scale) / static_cast<double>(out.scale());
-          int shift = 0;
-          quant::quantize_multiplier(real, &multipliers[c], &shift);
-          shifts[c] = shift;
-        }
+        fill_multipliers(model, op, channels, stride, multipliers, multipliers + stride);
         p.multipliers = multipliers;
-        p.shifts = shifts;
+        p.shifts = multipliers + stride;
       }
-      if (p.path == Path::kGemm || p.path == Path::kIm2colGemm) {
-        const int k = gemm_depth(g);
-        auto* packed = reinterpret_cast<std::int8_t*>(take(opt::gemm_packed_bytes(level, k, channels)));
-        auto* corr = reinterpret_cast<std::int32_t*>(take(sizeof(std::int32_t) * static_cast<std::size_t>(stride)));
-        if (base != nullptr) {
-          opt::pack_gemm(level, weights, k, channels, bias, p.input_offset, packed, corr);
-          p.packed = packed;
-          p.corr = corr;
-        }
-        const std::size_t s = opt::gemm_scratch_bytes(level, static_cast<int>(gemm_rows(g)), k);
+      if (p.conv != nullptr && p.conv->packed_bytes != nullptr) {
+        void* packed = take(p.conv->packed_bytes(g));
+        if (base != nullptr) p.conv->pack(g, weights_of(model, op), bias_of(model, op), p.input_offset, packed);
+        p.packed = packed;
+      }
+      if (p.conv != nullptr && p.conv->scratch_bytes != nullptr) {
+        const std::size_t s = p.conv->scratch_bytes(g);
         if (s > scratch_bytes) scratch_bytes = s;
-        const std::size_t cols_bytes = gemm_rows(g) * static_cast<std::size_t>(opt::gemm_lda(level, k));
-        if (p.path == Path::kIm2colGemm && cols_bytes > im2col_bytes) im2col_bytes = cols_bytes;
-      } else if (p.path == Path::kDepthwise) {
-        auto* packed = reinterpret_cast<std::int32_t*>(take(opt::depthwise_packed_bytes(level, g.filter_h, g.filter_w, channels)));
-        if (base != nullptr) {
-          opt::pack_depthwise(level, weights, g.filter_h, g.filter_w, channels, bias, p.input_offset, packed);
-          p.dw_packed = packed;
-        }
       }
+    } else if (op.type == OpType::kAveragePool2D) {
+      const kernels::PoolGeometry g = pool_geometry(model, op, p);
+      for (int k = 0; k < level.average_pool_count && p.pool == nullptr; ++k)
+        if (level.average_pool[k].accepts(g)) p.pool = &level.average_pool[k];
     }
     if (ops != nullptr) ops[i] = p;
   }
-  std::int8_t* cols = reinterpret_cast<std::int8_t*>(im2col_bytes > 0 ? take(im2col_bytes) : nullptr);
-  void* scratch = scratch_bytes > 0 ? take(scratch_bytes) : nullptr;
-  if (im2col != nullptr) *im2col = cols;
-  if (gemm_scratch != nullptr) *gemm_scratch = scratch;
+  void* scratch_start = scratch_bytes > 0 ? take(scratch_bytes) : nullptr;
+  if (arena != nullptr) *arena = arena_start;
+  if (scratch != nullptr) *scratch = scratch_start;
   return offset;
 }
 
-// What a convolution needs besides its operator: the resolved kernel set and shared scratch.
+// What a convolution needs besides its operator: the model (weights) and the shared scratch.
 struct ConvContext {
   const Model* model;
-  KernelSet set;
-  std::int8_t* im2col;
-  void* gemm_scratch;
+  void* scratch;
 };
 
-// Runs convolution `op` over geometry `g` — the layer's own, or a row band of it — through the
-// path init() prepared for the layer.
-void run_conv(const ConvContext& c, const OperatorInfo& op, const Interpreter::PreparedOp& p,
-              const kernels::ConvGeometry& g, const std::int8_t* x, std::int8_t* y) {
+// Runs convolution `op` over geometry `g` — the layer's own, or a row band of it — with the
+// kernel init() chose for the layer, or the reference kernel.
+void run_conv(const ConvContext& c, const OperatorInfo& op, const PreparedOp& p, const kernels::ConvGeometry& g,
+              const std::int8_t* x, std::int8_t* y) {
   kernels::Requantization rq;
   rq.input_offset = p.input_offset; rq.output_offset = p.output_offset;
   rq.act_min = p.act_min; rq.act_max = p.act_max;
   rq.multipliers = p.multipliers; rq.shifts = p.shifts;
-#if defined(__x86_64__)
-  const bool avx512 = c.set == KernelSet::kAvx512Vnni;
-  if (p.path == Path::kGemm || p.path == Path::kIm2colGemm) {
-    opt::GemmArgs a;
-    a.m = static_cast<int>(gemm_rows(g)); a.k = gemm_depth(g); a.n = g.out_c;
-    if (p.path == Path::kIm2colGemm) {
-      // AVX-512 takes the row sums from im2col, which has each row's bytes at hand.
-      a.lda = opt::gemm_lda(avx512 ? opt::Level::kAvx512Vnni : opt::Level::kAvx2, a.k);
-      auto* terms = avx512 ? static_cast<std::int32_t*>(c.gemm_scratch) : nullptr;
-      opt::im2col(g, p.input_offset, x, c.im2col, a.lda, terms);
-      a.x = c.im2col;
-      a.row_terms = terms;
-    } else {
-      a.x = x;
-    }
-    a.packed = p.packed; a.corr = p.corr; a.multipliers = p.multipliers; a.shifts = p.shifts;
-    a.input_offset = p.input_offset; a.output_offset = p.output_offset;
-    a.act_min = p.act_min; a.act_max = p.act_max;
-    a.y = y; a.scratch = c.gemm_scratch;
-    if (avx512) opt::gemm_avx512vnni(a);
-    else opt::gemm_avx2(a);
-    return;
+  const std::int8_t* w = weights_of(*c.model, op);
+  const std::int32_t* bias = bias_of(*c.model, op);
+  if (p.conv != nullptr) {
+    p.conv->run(kernels::ConvCall{&g, &rq, x, w, bias, p.packed, c.scratch, y});
+  } else if (op.type == OpType::kConv2D) {
+    kernels::reference::conv2d(g, rq, x, w, bias, y);
+  } else {
+    kernels::reference::depthwise_conv2d(g, rq, x, w, bias, y);
   }
-  if (p.path == Path::kDepthwise) {
-    if (avx512) opt::depthwise_avx512(g, rq, x, p.dw_packed, y);
-    else opt::depthwise_avx2(g, rq, x, p.dw_packed, y);
-    return;
-  }
-#endif
-  const Model& model = *c.model;
-  const auto* w = reinterpret_cast<const std::int8_t*>(model.tensor(op.inputs[1]).data);
-  const auto* bias = (op.num_inputs > 2 && op.inputs[2] >= 0)
-                         ? reinterpret_cast<const std::int32_t*>(model.tensor(op.inputs[2]).data) : nullptr;
-  if (op.type == OpType::kConv2D) kernels::reference::conv2d(g, rq, x, w, bias, y);
-  else kernels::reference::depthwise_conv2d(g, rq, x, w, bias, y);
 }
 
 // Output rows [r0, r1) of convolution `op` (geometry g) into y. The sub-geometry starts at the
 // first input row those rows read, so that its top padding is never negative.
-void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const Interpreter::PreparedOp& p,
+void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const PreparedOp& p,
                    const kernels::ConvGeometry& g, int r0, int r1, const std::int8_t* x, std::int8_t* y) {
   kernels::ConvGeometry rows = g;
   const int first = r0 * g.stride_h - g.pad_top;  // input row of the first window's top tap
@@ -230,18 +198,23 @@ void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const Interpret
 
 }  // namespace
 
+constexpr KernelSet kAllSets[] = {KernelSet::kReference, KernelSet::kAuto,   KernelSet::kAvx2,
+                                   KernelSet::kAvx512Vnni, KernelSet::kArmDsp, KernelSet::kArmMve};
+
 const char* kernel_set_name(KernelSet set) {
   switch (set) {
     case KernelSet::kReference: return "reference";
     case KernelSet::kAuto: return "auto";
     case KernelSet::kAvx2: return "avx2";
     case KernelSet::kAvx512Vnni: return "avx512vnni";
+    case KernelSet::kArmDsp: return "dsp";
+    case KernelSet::kArmMve: return "mve";
   }
   return "?";
 }
 
 bool parse_kernel_set(const char* name, KernelSet* set) {
-  for (KernelSet s : {KernelSet::kReference, KernelSet::kAuto, KernelSet::kAvx2, KernelSet::kAvx512Vnni}) {
+  for (KernelSet s : kAllSets) {
     if (std::strcmp(name, kernel_set_name(s)) == 0) {
       *set = s;
       return true;
@@ -251,9 +224,13 @@ bool parse_kernel_set(const char* name, KernelSet* set) {
 }
 
 bool Interpreter::kernel_set_supported(KernelSet set) {
-  if (set == KernelSet::kAuto || set == KernelSet::kReference) return true;
-  const opt::Level level = level_of(set);
-  return opt::compiled(level) && opt::cpu_supports(level);
+  if (set == KernelSet::kAuto) return true;
+  const KernelLevel* level = kernels::find_level(set);
+  return level != nullptr && level->cpu_supports();
+}
+
+kernels::PreparedOp* Interpreter::prepared(int op) const {
+  return reinterpret_cast<PreparedOp*>(const_cast<unsigned char*>(prepared_)) + op;
 }
 
 std::size_t Interpreter::required_memory(const Model& model, KernelSet kernels) {
@@ -263,10 +240,10 @@ std::size_t Interpreter::required_memory(const Model& model, KernelSet kernels) 
 }
 
 std::size_t Interpreter::required_memory(const Model& model, const InterpreterOptions& options) {
-  const KernelSet set = resolve(options.kernels);
-  const std::size_t align = set == KernelSet::kReference ? kArenaAlignment : kOptimizedAlignment;
+  const KernelLevel* level = kernels::find_level(resolve(options.kernels));
+  if (level == nullptr) level = &kernels::kReferenceLevel;  // init() will refuse it anyway
   const std::size_t arena = arena_bytes(model, options.band_fusion);
-  return align + layout(model, set, arena, nullptr, nullptr, nullptr, nullptr, nullptr);  // slack to align the start
+  return level->alignment + layout(model, *level, arena, nullptr, nullptr, nullptr, nullptr);  // slack to align the start
 }
 
 std::size_t Interpreter::arena_bytes(const Model& model, bool band_fusion) {
@@ -296,14 +273,14 @@ Status Interpreter::init(const Model& model, void* memory, std::size_t memory_by
   } else {
     for (int t = 0; t < model.num_tensors(); ++t) arena_offsets_[t] = model.plan(t).arena_offset;
   }
-  const std::size_t align = set == KernelSet::kReference ? kArenaAlignment : kOptimizedAlignment;
-  const std::size_t needed = align + layout(model, set, arena, nullptr, nullptr, nullptr, nullptr, nullptr);
+  const KernelLevel& level = *kernels::find_level(set);
+  const std::size_t needed = level.alignment + layout(model, level, arena, nullptr, nullptr, nullptr, nullptr);
   if (memory == nullptr || memory_bytes < needed)
     return Status::Error("interpreter needs %zu bytes of memory, got %zu", needed, memory_bytes);
   auto base = reinterpret_cast<std::uintptr_t>(memory);
-  auto* start = static_cast<std::uint8_t*>(memory) + (align_up(base, align) - base);
-  layout(model, set, arena, start, prepared_, &arena_, &im2col_, &gemm_scratch_);
-  for (int i = 0; i < model.num_operators(); ++i) prepared_[i].band_rows = fusion.band_rows[i];
+  auto* start = static_cast<std::uint8_t*>(memory) + (align_up(base, level.alignment) - base);
+  layout(model, level, arena, start, prepared(0), &arena_, &scratch_);
+  for (int i = 0; i < model.num_operators(); ++i) prepared(i)->band_rows = fusion.band_rows[i];
   fused_pairs_ = fusion.num_pairs;
   kernel_set_ = set;
   model_ = &model;
@@ -329,11 +306,11 @@ std::size_t Interpreter::embedding_bytes() const {
 // the rows [base, end) of their shared tensor T; A computes each row of T once, when first needed.
 void Interpreter::run_band_pair(int b) {
   const Model& model = *model_;
-  const ConvContext context{model_, kernel_set_, im2col_, gemm_scratch_};
+  const ConvContext context{model_, scratch_};
   const OperatorInfo& op_a = model.op(b - 1);
   const OperatorInfo& op_b = model.op(b);
-  const PreparedOp& pa = prepared_[b - 1];
-  const PreparedOp& pb = prepared_[b];
+  const PreparedOp& pa = *prepared(b - 1);
+  const PreparedOp& pb = *prepared(b);
   const kernels::ConvGeometry ga = conv_geometry(model, op_a, pa.pad_top, pa.pad_left);
   const kernels::ConvGeometry gb = conv_geometry(model, op_b, pb.pad_top, pb.pad_left);
   const std::int8_t* x = tensor_data(op_a.inputs[0]);
@@ -367,16 +344,12 @@ void Interpreter::run_band_pair(int b) {
 Status Interpreter::invoke() {
   if (model_ == nullptr) return Status::Error("interpreter is not initialised");
   const Model& model = *model_;
-  const ConvContext context{model_, kernel_set_, im2col_, gemm_scratch_};
-#if defined(__x86_64__)
-  const bool avx512 = kernel_set_ == KernelSet::kAvx512Vnni;
-#endif
+  const ConvContext context{model_, scratch_};
   for (int i = 0; i < model.num_operators(); ++i) {
     const OperatorInfo& op = model.op(i);
-    const PreparedOp& p = prepared_[i];
+    const PreparedOp& p = *prepared(i);
     // The first op of a fused pair runs inside the second, band by band; its output never exists whole.
-    if (i + 1 < model.num_operators() && prepared_[i + 1].band_rows > 0) continue;
-    const TensorInfo in = model.tensor(op.inputs[0]);
+    if (i + 1 < model.num_operators() && prepared(i + 1)->band_rows > 0) continue;
     const TensorInfo out = model.tensor(op.output);
     const std::int8_t* x = tensor_data(op.inputs[0]);
     std::int8_t* y = tensor_data(op.output);
@@ -387,21 +360,9 @@ Status Interpreter::invoke() {
         else run_conv(context, op, p, conv_geometry(model, op, p.pad_top, p.pad_left), x, y);
         break;
       case OpType::kAveragePool2D: {
-        kernels::PoolGeometry g;
-        g.batches = in.shape.dims[0];
-        g.in_h = in.shape.dims[1]; g.in_w = in.shape.dims[2]; g.channels = in.shape.dims[3];
-        g.out_h = out.shape.dims[1]; g.out_w = out.shape.dims[2];
-        g.filter_h = op.filter_h; g.filter_w = op.filter_w;
-        g.stride_h = op.stride_h; g.stride_w = op.stride_w;
-        g.pad_top = p.pad_top; g.pad_left = p.pad_left;
-        g.act_min = p.act_min; g.act_max = p.act_max;
-#if defined(__x86_64__)
-        if (avx512 && static_cast<std::int64_t>(g.filter_h) * g.filter_w <= opt::kMaxPoolWindow) {
-          opt::average_pool_avx512(g, x, y);
-          break;
-        }
-#endif
-        kernels::reference::average_pool2d(g, x, y);
+        const kernels::PoolGeometry g = pool_geometry(model, op, p);
+        if (p.pool != nullptr) p.pool->run(g, x, y);
+        else kernels::reference::average_pool2d(g, x, y);
         break;
       }
       case OpType::kReshape:
