@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "common_options.h"
 #include "host/audio/audio_file.h"
+#include "host/detect/clip_json.h"
 #include "host/detect/clip_scorer.h"
 #include "host/eval/thresholds.h"
 #include "host/io/default_model.h"
@@ -81,11 +82,9 @@ void add_stream_command(CLI::App& app, int* exit_code) {
     options.max_seconds = max_seconds;
     options.input_digest = input_digest;
     // Every line's decision is the running clip score's, judged in one place.
-    const std::optional<double> threshold = scoring.judge.threshold(options.output_index, options.profile);
+    scoring.judge.threshold(options.output_index, options.profile);  // a missing machine fails before streaming
     auto add_decision = [&](nlohmann::ordered_json& j, const ClipScore& clip) {
-      if (!threshold) return;
-      j["threshold"] = *threshold;
-      j["decision"] = is_anomalous(clip[kind], *threshold) ? "anomalous" : "normal";
+      host::add_decision_json(&j, scoring.judge.judge(clip, options.output_index, options.profile), kind);
     };
 
     host::PcmFormat pcm;

@@ -32,6 +32,10 @@ nlohmann::ordered_json clip_json(const std::string& path, int output_index, cons
 
 void add_verdict_json(nlohmann::ordered_json* clip, double seconds, const Verdict& verdict, ScoreMethod method) {
   (*clip)["seconds"] = seconds;
+  add_decision_json(clip, verdict, method);
+}
+
+void add_decision_json(nlohmann::ordered_json* clip, const Verdict& verdict, ScoreMethod method) {
   if (!verdict.threshold) return;
   (*clip)["threshold"] = *verdict.threshold;
   (*clip)["score_kind"] = to_string(method);

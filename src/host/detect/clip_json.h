@@ -25,5 +25,8 @@ nlohmann::ordered_json clip_json(const std::string& path, int output_index, cons
 // was calibrated on, `method`) and `decision` ("anomalous" when the clip's score of that kind
 // exceeds the threshold, else "normal") when `verdict` has a threshold.
 void add_verdict_json(nlohmann::ordered_json* clip, double seconds, const Verdict& verdict, ScoreMethod method);
+// Only the decision fields (`threshold`, `score_kind`, `decision`), for records that are not
+// whole clips: stream's window and summary lines.
+void add_decision_json(nlohmann::ordered_json* clip, const Verdict& verdict, ScoreMethod method);
 
 }  // namespace micronet_ad::host

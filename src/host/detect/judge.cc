@@ -17,25 +17,37 @@ std::string Judge::machine_key(int output_index, const Profile* profile) const {
   return id ? std::string("id_") + id : "";
 }
 
-std::optional<double> Judge::threshold(int output_index, const Profile* profile) const {
-  const std::string key = machine_key(output_index, profile);
+std::optional<double> Judge::find_threshold(int output_index, const Profile* profile) const {
   if (thresholds_) {
-    const auto it = thresholds_->machines.find(key);
+    const auto it = thresholds_->machines.find(machine_key(output_index, profile));
     if (it != thresholds_->machines.end()) return it->second.threshold;
-    std::string known;
-    for (const auto& [id, machine] : thresholds_->machines) known += (known.empty() ? "" : ", ") + id;
-    throw std::runtime_error(source_ + ": no threshold for machine " + (key.empty() ? "?" : key) + " (it has " +
-                             known + "); calibrate that machine's normal clips too");
+    return std::nullopt;
   }
   if (method_ == ScoreMethod::kDistance && profile != nullptr) return profile->header().threshold;
   return std::nullopt;
 }
 
+std::optional<double> Judge::threshold(int output_index, const Profile* profile) const {
+  const std::optional<double> found = find_threshold(output_index, profile);
+  if (found || !thresholds_) return found;
+  const std::string key = machine_key(output_index, profile);
+  std::string known;
+  for (const auto& [id, machine] : thresholds_->machines) known += (known.empty() ? "" : ", ") + id;
+  throw std::runtime_error(source_ + ": no threshold for machine " + (key.empty() ? "?" : key) + " (it has " + known +
+                           "); calibrate that machine's normal clips too");
+}
+
 Verdict Judge::judge(const ClipScore& clip, int output_index, const Profile* profile) const {
+  Verdict v = judge_if_known(clip, output_index, profile);
+  v.threshold = threshold(output_index, profile);
+  return v;
+}
+
+Verdict Judge::judge_if_known(const ClipScore& clip, int output_index, const Profile* profile) const {
   Verdict v;
   v.score = clip[method_];
   v.machine = machine_key(output_index, profile);
-  v.threshold = threshold(output_index, profile);
+  v.threshold = find_threshold(output_index, profile);
   return v;
 }
 

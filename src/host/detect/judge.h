@@ -32,7 +32,11 @@ class Judge {
   // Its threshold: the thresholds file's for that machine (a runtime_error naming the file and
   // the machines it has when missing), else the profile's for distance, else none.
   std::optional<double> threshold(int output_index, const Profile* profile) const;
+  // The same, but none when the thresholds file lacks the machine: for services, which answer
+  // such a clip without a decision rather than refuse it.
+  std::optional<double> find_threshold(int output_index, const Profile* profile) const;
   Verdict judge(const ClipScore& clip, int output_index, const Profile* profile) const;
+  Verdict judge_if_known(const ClipScore& clip, int output_index, const Profile* profile) const;
 
  private:
   ScoreMethod method_;

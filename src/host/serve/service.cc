@@ -205,6 +205,7 @@ struct Service::Impl {
   const std::optional<ThresholdSet> thresholds;
   const ServiceConfig config;
   const Judge distance_judge{ScoreMethod::kDistance};  // thresholds from the profiles
+  const Judge thresholds_judge{thresholds ? thresholds->score_kind : ScoreMethod::kNegSoftmax, thresholds};
   std::unique_ptr<MachineProfiles> machines;            // with a profile directory
   int workers = 1;
   std::vector<std::unique_ptr<ClipScorer>> scorers;  // one per worker thread
@@ -335,13 +336,7 @@ void Service::Impl::add_decision(const ClipResult& result, double seconds, int o
     add_verdict_json(j, seconds, distance_judge.judge(result.clip, output_index, by), ScoreMethod::kDistance);
     return;
   }
-  Verdict verdict;
-  if (thresholds) {
-    const std::string key = std::string("id_") + machine_id_of_output(output_index);
-    if (const auto it = thresholds->machines.find(key); it != thresholds->machines.end())
-      verdict = Verdict{result.clip[thresholds->score_kind], it->second.threshold, key};
-  }
-  add_verdict_json(j, seconds, verdict, thresholds ? thresholds->score_kind : ScoreMethod::kNegSoftmax);
+  add_verdict_json(j, seconds, thresholds_judge.judge_if_known(result.clip, output_index, nullptr), thresholds_judge.method());
 }
 
 void Service::Impl::handle_score(const Call& call, HttpResponse& res) {
