@@ -47,7 +47,8 @@ inline OutputStage output_stage(const Requantization& rq) {
   return OutputStage{rq.output_offset, vdupq_n_s32(rq.act_min), vdupq_n_s32(rq.act_max)};
 }
 
-// acc (bias already added) → clamped output values, four outputs of one channel.
+// acc (bias already added) → clamped output values, four outputs of one channel: the sequence
+// the kernels' asm blocks run (VSHL, VQRDMULH, VSHL.U32 + VQSUB, VRSHL, VADD, VMAX, VMIN).
 inline int32x4_t requantize(int32x4_t acc, const ChannelRequant& q, const OutputStage& out) {
   int32x4_t v = vshlq_r_s32(acc, q.left_shift);
   v = vqrdmulhq_n_s32(v, q.multiplier);
@@ -73,11 +74,19 @@ inline int32x4_t requantize(int32x4_t acc, const VectorRequant& q, const OutputS
   return vminq_s32(vmaxq_s32(v, out.min), out.max);
 }
 
-// {a, b, c, d} in two instructions (VMOV of two general registers to two lanes).
-inline int32x4_t make_vector(std::int32_t a, std::int32_t b, std::int32_t c, std::int32_t d) {
-  int32x4_t v;
-  asm("vmov %q0[2], %q0[0], %1, %3\n\tvmov %q0[3], %q0[1], %2, %4" : "=&w"(v) : "r"(a), "r"(b), "r"(c), "r"(d));
-  return v;
+// A channel's requantization as one small record in memory, for the kernels' asm blocks (two
+// LDRDs and two LDRs; GCC would otherwise keep these values in spilled registers). The asm
+// blocks implement requantize() below instruction for instruction.
+struct alignas(8) ChannelRecord {
+  std::int32_t left_shift, multiplier;   // as ChannelRequant
+  std::int32_t sign_shift, right_shift;
+  std::int32_t output_offset;
+  std::int32_t init;                     // the kernel's start value (bias + offset term)
+};
+
+inline ChannelRecord channel_record(const Requantization& rq, int channel, std::int32_t init) {
+  const ChannelRequant q = channel_requant(rq, channel);
+  return ChannelRecord{q.left_shift, q.multiplier, q.sign_shift, q.right_shift, rq.output_offset, init};
 }
 
 // a + b modulo 2^32 (quant::wrapping_add), for scalar sums that may wrap.
