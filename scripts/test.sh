@@ -12,7 +12,10 @@ jobs=$(nproc)
 bash scripts/setup-deps.sh
 
 echo "== Release build and tests"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" >/dev/null
+# With the Python module (Debian's python3, which the python3-* packages serve); ctest runs its
+# pytest suite (tests/python) as the test python_pytest.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" \
+      -DMICRONET_AD_PYTHON=ON -DPython3_EXECUTABLE=/usr/bin/python3 >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
