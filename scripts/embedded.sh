@@ -55,6 +55,24 @@ grep -A1 '^machine ' "$gen/enrol.log" || true
   >"$gen/scores.json" 2>"$gen/score.log" || { cat "$gen/score.log" >&2; exit 1; }
 
 passed=0; failed=0
+# run_firmware ELF LOG WHAT [HIDE]: runs ELF in QEMU ($machine, $cpu), prints its log without the
+# lines matching HIDE, and counts it passed only if it exits 0 with a PASS: line.
+run_firmware() {
+  local elf="$1" log="$2" what="$3" hide="${4:-^$}" rc
+  set +e
+  timeout "$QEMU_TIMEOUT" qemu-system-arm -machine "$machine" -cpu "$cpu" -nographic -monitor none \
+    -semihosting-config enable=on,target=native -icount shift=0 -kernel "$elf" >"$log" 2>&1 </dev/null
+  rc=$?
+  set -e
+  grep -v "$hide" "$log" || true
+  if [ "$rc" -eq 0 ] && grep -q '^PASS:' "$log"; then
+    passed=$((passed + 1))
+  else
+    [ "$rc" -eq 124 ] && echo "qemu timed out after ${QEMU_TIMEOUT} s" >&2
+    echo "FAILED: $what (exit code $rc; full log: $log)" >&2
+    failed=$((failed + 1))
+  fi
+}
 for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
   case "$cpu" in
     cortex-m4)  machine=mps2-an386; dir=build-embedded-m4 ;;
@@ -81,53 +99,15 @@ for cpu in ${CPUS:-cortex-m4 cortex-m55}; do
     $1 == ".data" { data = $2 } $1 == ".bss" { bss = $2 } $1 == ".heap" { heap = $2 } $1 == ".stack" { stack = $2 }
     END { printf "size: flash %d B (text+rodata %d + data image %d); RAM %d B (data %d + bss %d + heap %d + stack %d)\n",
                  flash + data, flash, data, data + bss + heap + stack, data, bss, heap, stack }'
-  log="$dir/qemu.log"
-  set +e
-  timeout "$QEMU_TIMEOUT" qemu-system-arm -machine "$machine" -cpu "$cpu" -nographic -monitor none \
-    -semihosting-config enable=on,target=native -icount shift=0 -kernel "$dir/fw.elf" >"$log" 2>&1 </dev/null
-  rc=$?
-  set -e
-  grep -v '^golden \|^clip  \|^dist  ' "$log" || true
-  if [ "$rc" -eq 0 ] && grep -q '^PASS:' "$log"; then
-    passed=$((passed + 1))
-  else
-    [ "$rc" -eq 124 ] && echo "qemu timed out after ${QEMU_TIMEOUT} s" >&2
-    echo "FAILED: $cpu on $machine (exit code $rc; full log: $log)" >&2
-    failed=$((failed + 1))
-  fi
+  # The engine against the golden data, per-operator and per-level counts (golden/clip/dist rows hidden).
+  run_firmware "$dir/fw.elf" "$dir/qemu.log" "$cpu on $machine" '^golden \|^clip  \|^dist  '
   # Every kernel level of this CPU against the reference kernels, on the device.
   echo "== embedded: $cpu kernel sweep on QEMU $machine"
-  log="$dir/kernel_sweep.log"
-  set +e
-  timeout "$QEMU_TIMEOUT" qemu-system-arm -machine "$machine" -cpu "$cpu" -nographic -monitor none \
-    -semihosting-config enable=on,target=native -icount shift=0 -kernel "$dir/kernel_sweep.elf" >"$log" 2>&1 </dev/null
-  rc=$?
-  set -e
-  cat "$log"
-  if [ "$rc" -eq 0 ] && grep -q '^PASS:' "$log"; then
-    passed=$((passed + 1))
-  else
-    [ "$rc" -eq 124 ] && echo "qemu timed out after ${QEMU_TIMEOUT} s" >&2
-    echo "FAILED: $cpu kernel sweep on $machine (exit code $rc)" >&2
-    failed=$((failed + 1))
-  fi
+  run_firmware "$dir/kernel_sweep.elf" "$dir/kernel_sweep.log" "$cpu kernel sweep on $machine"
   # The real clip end to end on the device: PCM → front end → 13 inferences, against the golden
   # windows and outputs, with instruction counts and a real-time estimate.
   echo "== embedded: $cpu clip end to end on QEMU $machine"
-  log="$dir/clip.log"
-  set +e
-  timeout "$QEMU_TIMEOUT" qemu-system-arm -machine "$machine" -cpu "$cpu" -nographic -monitor none \
-    -semihosting-config enable=on,target=native -icount shift=0 -kernel "$dir/clip.elf" >"$log" 2>&1 </dev/null
-  rc=$?
-  set -e
-  cat "$log"
-  if [ "$rc" -eq 0 ] && grep -q '^PASS:' "$log"; then
-    passed=$((passed + 1))
-  else
-    [ "$rc" -eq 124 ] && echo "qemu timed out after ${QEMU_TIMEOUT} s" >&2
-    echo "FAILED: $cpu clip end to end on $machine (exit code $rc; full log: $log)" >&2
-    failed=$((failed + 1))
-  fi
+  run_firmware "$dir/clip.elf" "$dir/clip.log" "$cpu clip end to end on $machine"
 done
 echo "embedded: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
