@@ -27,8 +27,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 if [ -f scripts/fuzz.sh ]; then
-  echo "== libFuzzer: model loader, profile parser, audio decoding, HTTP requests (${FUZZ_SECONDS:-30} s each)"
-  FUZZ_SECONDS="${FUZZ_SECONDS:-30}" bash scripts/fuzz.sh
+  echo "== libFuzzer: model loader, profile parser, audio decoding, HTTP requests (${FUZZ_SECONDS:-20} s each)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh
 fi
 bash scripts/embedded.sh  # the core on Cortex-M4F/M55 under QEMU, byte-equal to the golden data
 echo "all tests passed"
