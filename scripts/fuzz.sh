@@ -8,9 +8,10 @@
 #   FUZZ_TARGETS="model profile npy" scripts/fuzz.sh   # also the .npy parser
 #   FUZZ_TARGETS=audio scripts/fuzz.sh   # the audio decoding wrapper (load_audio_memory)
 #   FUZZ_TARGETS=http scripts/fuzz.sh    # the service's HTTP request, query and multipart parsing
+#   FUZZ_TARGETS=mqtt scripts/fuzz.sh    # a fleet worker's handling of one MQTT clip message
 #   MICRONET_AD_FUZZ_MAX_MACS=100000000 scripts/fuzz.sh   # also invoke (mutated) real models
 #
-# Environment: FUZZ_SECONDS (per target), FUZZ_TARGETS (model, profile, npy, audio, http), BUILD_DIR (default
+# Environment: FUZZ_SECONDS (per target), FUZZ_TARGETS (model, profile, npy, audio, http, mqtt), BUILD_DIR (default
 # <repo>/build-fuzz), MICRONET_AD_SHARED (default <repo>/../shared), FUZZ_JOBS (parallel build jobs).
 # A crash leaves its input in $BUILD_DIR/artifacts/; reproduce with
 #   $BUILD_DIR/fuzz/fuzz_model_loader $BUILD_DIR/artifacts/crash-...   (or fuzz_profile_loader)
@@ -19,9 +20,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${BUILD_DIR:-$ROOT/build-fuzz}"
 SHARED="${MICRONET_AD_SHARED:-$ROOT/../shared}"
-# The default run (four parsers of untrusted input) stays within CI's 2 minutes of fuzzing.
+# The default run (five parsers of untrusted input) stays within CI's 2 minutes of fuzzing.
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-30}"
-TARGETS="${FUZZ_TARGETS:-model profile audio http}"
+TARGETS="${FUZZ_TARGETS:-model profile audio http mqtt}"
 
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMICRONET_AD_FUZZ=ON -DMICRONET_AD_TESTS=OFF \
@@ -35,7 +36,8 @@ for t in $TARGETS; do
     npy) build_targets+=(fuzz_npy_parser) ;;
     audio) build_targets+=(fuzz_audio_decoder make_audio_seeds) ;;
     http) build_targets+=(fuzz_http_request) ;;
-    *) echo "fuzz.sh: unknown target '$t' (expected model, profile, npy, audio or http)" >&2; exit 2 ;;
+    mqtt) build_targets+=(fuzz_mqtt_clip make_audio_seeds) ;;
+    *) echo "fuzz.sh: unknown target '$t' (expected model, profile, npy, audio, http or mqtt)" >&2; exit 2 ;;
   esac
 done
 cmake --build "$BUILD" --target "${build_targets[@]}" -j "${FUZZ_JOBS:-2}"
@@ -93,6 +95,23 @@ seed_http_corpus() {
   echo "$dir"
 }
 
+seed_mqtt_corpus() {
+  local dir="$BUILD/corpus/mqtt_clip"
+  mkdir -p "$dir"
+  # topic NUL clip_id NUL machine_id NUL captured_at NUL payload: the audio seeds as payloads of a
+  # known machine, plus bad topics and machine ids.
+  local audio f n=0
+  audio=$(seed_audio_corpus)
+  for f in "$audio"/*; do
+    { printf 'micronet-ad/v1/m%d/clip\0c%d\0%s\0%s\0' "$n" "$n" 00 2026-12-01T00:00:00Z; cat "$f"; } >"$dir/seed_clip_$n"
+    n=$((n + 1))
+  done
+  printf 'micronet-ad/v1/slider_id_04/clip\0\0\0\0RIFF' >"$dir/seed_dcase_name"
+  printf 'micronet-ad/v1/pump7/clip\0x\0%s\0\0RIFF' 07 >"$dir/seed_unknown_id"
+  printf 'micronet-ad/v1/a/b/clip\0\0\0\0' >"$dir/seed_bad_topic"
+  echo "$dir"
+}
+
 seed_npy_corpus() {
   local dir="$BUILD/corpus/npy_parser"
   mkdir -p "$dir"
@@ -131,6 +150,12 @@ for t in $TARGETS; do
       echo "== fuzz_http_request for ${SECONDS_PER_TARGET}s on $corpus"
       "$BUILD/fuzz/fuzz_http_request" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
         -max_len=8192 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/" "$corpus" || status=$?
+      ;;
+    mqtt)
+      corpus=$(seed_mqtt_corpus)
+      echo "== fuzz_mqtt_clip for ${SECONDS_PER_TARGET}s on $corpus"
+      "$BUILD/fuzz/fuzz_mqtt_clip" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 \
+        -max_len=65536 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/" "$corpus" || status=$?
       ;;
     npy)
       corpus=$(seed_npy_corpus)

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the Release build, the same tests under AddressSanitizer
 # and UBSan, short libFuzzer runs of the parsers of untrusted input (models, profiles, audio, HTTP
-# requests), the Cortex-M firmware under QEMU. Shared data: $MICRONET_AD_SHARED or
+# requests, MQTT clip messages), the Cortex-M firmware under QEMU. Shared data: $MICRONET_AD_SHARED or
 # ../shared beside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
 [ -f "$MICRONET_AD_SHARED/SPEC.md" ] || { echo "shared data not found at $MICRONET_AD_SHARED" >&2; exit 1; }
 jobs=$(nproc)
+# Each stage's wall time, so the CI budget (45 min on 2 cores) can be watched stage by stage.
+stage_start=$SECONDS
+stage() {
+  echo "   ($(( SECONDS - stage_start )) s)"
+  stage_start=$SECONDS
+  echo "== $1"
+}
 
 bash scripts/setup-deps.sh
 
-echo "== Release build and tests"
+stage "Release build and tests"
 # With the Python module (Debian's python3, which the python3-* packages serve); ctest runs its
 # pytest suite (tests/python) as the test python_pytest.
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" \
@@ -19,7 +26,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_AD_SHARED="$M
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
-echo "== AddressSanitizer + UBSan build and tests"
+stage "AddressSanitizer + UBSan build and tests"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMICRONET_AD_SANITIZE=ON \
       -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" >/dev/null
 cmake --build build-asan -j"$jobs"
@@ -27,8 +34,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
 
 if [ -f scripts/fuzz.sh ]; then
-  echo "== libFuzzer: model loader, profile parser, audio decoding, HTTP requests (${FUZZ_SECONDS:-20} s each)"
-  FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh
+  stage "libFuzzer: model loader, profile parser, audio decoding, HTTP requests, MQTT clips (${FUZZ_SECONDS:-16} s each)"
+  FUZZ_SECONDS="${FUZZ_SECONDS:-16}" bash scripts/fuzz.sh
 fi
+stage "Cortex-M4F/M55 firmware under QEMU"
 bash scripts/embedded.sh  # the core on Cortex-M4F/M55 under QEMU, byte-equal to the golden data
-echo "all tests passed"
+stage "all tests passed in $SECONDS s"

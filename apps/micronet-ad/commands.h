@@ -18,5 +18,7 @@ void add_bench_command(CLI::App& app, int* exit_code);
 void add_stream_command(CLI::App& app, int* exit_code);
 void add_serve_command(CLI::App& app, int* exit_code);
 void add_enrol_command(CLI::App& app, int* exit_code);
+void add_worker_command(CLI::App& app, int* exit_code);
+void add_publish_command(CLI::App& app, int* exit_code);
 
 }  // namespace micronet_ad::cli

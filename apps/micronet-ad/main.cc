@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   micronet_ad::cli::add_bench_command(app, &exit_code);
   micronet_ad::cli::add_stream_command(app, &exit_code);
   micronet_ad::cli::add_serve_command(app, &exit_code);
+  micronet_ad::cli::add_worker_command(app, &exit_code);
+  micronet_ad::cli::add_publish_command(app, &exit_code);
   if (argc > 1 && argv[1][0] != '-') {  // name the unknown command instead of CLI11's generic message
     std::string known;
     for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {

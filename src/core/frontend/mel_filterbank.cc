@@ -7,7 +7,7 @@
 
 // As in log_mel.cc: on x86-64 Linux apply() is compiled twice, baseline and AVX2, picked at load
 // time (an ifunc). AVX2 without FMA: both versions round every operation identically.
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
 #define MNAD_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define MNAD_AVX2_CLONES

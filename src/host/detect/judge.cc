@@ -51,4 +51,16 @@ Verdict Judge::judge_if_known(const ClipScore& clip, int output_index, const Pro
   return v;
 }
 
+ServiceJudge::ServiceJudge(const std::optional<ThresholdSet>& thresholds)
+    : by_thresholds_(thresholds ? thresholds->score_kind : ScoreMethod::kNegSoftmax, thresholds) {}
+
+ScoreMethod ServiceJudge::method(const Profile* profile) const {
+  return profile ? by_profile_.method() : by_thresholds_.method();
+}
+
+Verdict ServiceJudge::judge(const ClipScore& clip, int output_index, const Profile* profile) const {
+  return profile ? by_profile_.judge_if_known(clip, output_index, profile)
+                 : by_thresholds_.judge_if_known(clip, output_index, nullptr);
+}
+
 }  // namespace micronet_ad::host

@@ -44,4 +44,19 @@ class Judge {
   std::string source_;
 };
 
+// How a service (serve, worker) judges a clip: by its profile when it has one (distance, the
+// profile's threshold), else by the thresholds file's threshold for its machine ID. A clip whose
+// machine has no threshold gets no decision: a service answers it rather than refuse it.
+class ServiceJudge {
+ public:
+  // `thresholds`: neg_softmax or nll thresholds per machine ID (calibrate), or none.
+  explicit ServiceJudge(const std::optional<ThresholdSet>& thresholds = {});
+  ScoreMethod method(const Profile* profile) const;
+  Verdict judge(const ClipScore& clip, int output_index, const Profile* profile) const;
+
+ private:
+  Judge by_profile_{ScoreMethod::kDistance};
+  Judge by_thresholds_;
+};
+
 }  // namespace micronet_ad::host

@@ -204,8 +204,7 @@ struct Service::Impl {
   const std::string model_sha1;
   const std::optional<ThresholdSet> thresholds;
   const ServiceConfig config;
-  const Judge distance_judge{ScoreMethod::kDistance};  // thresholds from the profiles
-  const Judge thresholds_judge{thresholds ? thresholds->score_kind : ScoreMethod::kNegSoftmax, thresholds};
+  const ServiceJudge judge{thresholds};
   std::unique_ptr<MachineProfiles> machines;            // with a profile directory
   int workers = 1;
   std::vector<std::unique_ptr<ClipScorer>> scorers;  // one per worker thread
@@ -332,11 +331,7 @@ bool Service::Impl::score_params(const HttpRequest& req, HttpResponse& res, int*
 // (none when the file has no threshold for it).
 void Service::Impl::add_decision(const ClipResult& result, double seconds, int output_index, const Profile* by,
                                  nlohmann::ordered_json* j) const {
-  if (by) {
-    add_verdict_json(j, seconds, distance_judge.judge(result.clip, output_index, by), ScoreMethod::kDistance);
-    return;
-  }
-  add_verdict_json(j, seconds, thresholds_judge.judge_if_known(result.clip, output_index, nullptr), thresholds_judge.method());
+  add_verdict_json(j, seconds, judge.judge(result.clip, output_index, by), judge.method(by));
 }
 
 void Service::Impl::handle_score(const Call& call, HttpResponse& res) {
