@@ -17,28 +17,10 @@
 #include "common_options.h"
 #include "host/eval/thresholds.h"
 #include "host/io/default_model.h"
-#include "host/io/file.h"
 #include "host/io/model_info.h"
 #include "host/serve/service.h"
 
 namespace micronet_ad::cli {
-namespace {
-
-// A thresholds file made for this model on machine-ID scores (neg_softmax or nll). Distance
-// thresholds belong to the profiles (`--profile`, docs/enrolment.md): a file calibrated on
-// distance would be applied to ?machine_id= answers, which are not distances.
-host::ThresholdSet load_model_thresholds(const std::string& path, const host::ModelFile& model) {
-  const std::vector<std::uint8_t> bytes = host::read_file(path, std::size_t(1) << 20);
-  host::ThresholdSet set = host::parse_thresholds_json(std::string(bytes.begin(), bytes.end()), path);
-  host::check_thresholds_match(set, host::model_sha1(model), set.score_kind, path);
-  if (set.score_kind == ScoreMethod::kDistance) {
-    throw std::runtime_error(path + ": thresholds calibrated on distance scores; serve takes distance thresholds from "
-                             "the machine profiles (--profile DIR), so give --thresholds a neg_softmax or nll file");
-  }
-  return set;
-}
-
-}  // namespace
 
 void add_serve_command(CLI::App& app, int* exit_code) {
   auto* cmd = app.add_subcommand(
@@ -90,7 +72,7 @@ void add_serve_command(CLI::App& app, int* exit_code) {
     config.resize = mode.resize;
     const auto file = host::load_default_model(model);
     std::optional<host::ThresholdSet> set;
-    if (!thresholds.empty()) set = load_model_thresholds(thresholds, *file);
+    if (!thresholds.empty()) set = host::load_service_thresholds(thresholds, host::model_sha1(*file), "serve");
 
     // Stop signals are taken by sigwait() on this thread only: block them before any thread
     // starts (threads inherit the mask), so no worker is ever interrupted by one.

@@ -19,22 +19,10 @@
 #include "host/fleet/cli_connection.h"
 #include "host/fleet/worker.h"
 #include "host/io/default_model.h"
-#include "host/io/file.h"
 #include "host/io/model_info.h"
 
 namespace micronet_ad::cli {
 namespace {
-
-// A thresholds file for this model on machine-ID scores; distance thresholds come with profiles.
-host::ThresholdSet load_worker_thresholds(const std::string& path, const host::ModelFile& model) {
-  const std::vector<std::uint8_t> bytes = host::read_file(path, std::size_t(1) << 20);
-  host::ThresholdSet set = host::parse_thresholds_json(std::string(bytes.begin(), bytes.end()), path);
-  host::check_thresholds_match(set, host::model_sha1(model), set.score_kind, path);
-  if (set.score_kind == ScoreMethod::kDistance)
-    throw std::runtime_error(path + ": thresholds calibrated on distance scores; the worker takes distance thresholds "
-                             "from the machine profiles (--profile), so give --thresholds a neg_softmax or nll file");
-  return set;
-}
 
 std::string host_name() {
   char name[256] = {};
@@ -84,7 +72,7 @@ void add_worker_command(CLI::App& app, int* exit_code) {
     const auto file = host::load_default_model(model);
     host::fleet::ScoringSetup scoring;
     scoring.model = file.get();
-    if (!thresholds.empty()) scoring.thresholds = load_worker_thresholds(thresholds, *file);
+    if (!thresholds.empty()) scoring.thresholds = host::load_service_thresholds(thresholds, host::model_sha1(*file), "worker");
     if (!profile.empty())
       scoring.profiles = std::make_shared<host::ProfileSet>(
           host::ProfileSet::load(profile, host::model_sha1(*file), mode.framing, mode.resize));

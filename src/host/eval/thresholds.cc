@@ -204,4 +204,15 @@ ThresholdSet load_thresholds(const std::string& path, const std::string& model_s
   return set;
 }
 
+ThresholdSet load_service_thresholds(const std::string& path, const std::string& model_sha1, const std::string& command) {
+  const std::vector<std::uint8_t> bytes = read_file(path, std::size_t(1) << 20);
+  ThresholdSet set = parse_thresholds_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+  check_thresholds_match(set, model_sha1, set.score_kind, path);
+  if (set.score_kind == ScoreMethod::kDistance)
+    throw std::runtime_error(path + ": thresholds calibrated on distance scores; " + command +
+                             " takes distance thresholds from the machine profiles (--profile), so give --thresholds "
+                             "a neg_softmax or nll file");
+  return set;
+}
+
 }  // namespace micronet_ad::host
