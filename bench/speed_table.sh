@@ -1,5 +1,5 @@
 #!/bin/bash
-# The speed table of issue #6: reference vs AVX2 vs the best kernels per model, achieved G MAC/s
+# The speed table: reference vs AVX2 vs the best kernels per model, achieved G MAC/s
 # against 233 and against this core's measured vpdpbusd peak, arena, ms per 10 s clip, 2-worker
 # scaling. Usage: bash bench/speed_table.sh [BUILD_DIR]  (a Release build; configure it with
 # -DMICRONET_AD_BENCH=ON to get the peak column). Run it on an idle machine.

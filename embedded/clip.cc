@@ -5,7 +5,7 @@
 // instructions of each stage (QEMU -icount) and compares the 13 int8 windows and the 13 outputs
 // with the golden data (golden/frontend/clip_slider_anomaly_id_00, computed in float64).
 //
-// Pass criterion (SPEC §3, golden/frontend/README.md, as tests/frontend/frontend_golden_test.cc
+// Pass criterion (docs/frontend.md, golden/frontend/README.md, as tests/frontend/frontend_golden_test.cc
 // on the host): every int8 input byte equals the golden one, except that a value whose golden
 // x/scale + zp lies within 1e-3 of a .5 rounding boundary may round the other way (|diff| = 1);
 // the device's float32 patches must stay within that margin of the float64 golden ones (else
@@ -44,7 +44,7 @@ using micronet_ad::Model;
 using micronet_ad::Status;
 using micronet_ad::Window;
 
-constexpr int kWindows = 13;  // a 10 s clip, SPEC §3
+constexpr int kWindows = 13;  // a 10 s clip, docs/frontend.md
 constexpr int kInputBytes = micronet_ad::kPatchElements;
 constexpr int kOutputBytes = 8;
 // A value this close (in quantization steps) to a .5 rounding boundary may round either way.

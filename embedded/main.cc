@@ -376,7 +376,7 @@ int main() {
 
   std::uint64_t total_ticks = 0;
   int mismatches = run_set("golden", kEngineInputs, kEngineExpected, engine_count, ipt, &total_ticks);
-  // The clip's windows are scored as they run (SPEC §4 and §7): machine ID 00 = output 0, and
+  // The clip's windows are scored as they run (docs/scores.md, docs/enrolment.md): machine ID 00 = output 0, and
   // distance from the profile of the embedding each invoke leaves.
   ClipScoring& scoring = g_scoring;
   const micronet_ad::TensorInfo out = g_model.tensor(g_model.output_tensor());

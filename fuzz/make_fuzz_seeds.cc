@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   bool ok = write(dir + "/seed_tiny.tflite", tiny_model());
 
-  ModelSpec shared_bias = tiny_model();  // SPEC §1: one bias tensor for two layers
+  ModelSpec shared_bias = tiny_model();  // docs/models.md: one bias tensor for two layers
   shared_bias.ops[kOpDw].inputs[2] = kConv0Bias;
   ok = ok && write(dir + "/seed_tiny_shared_bias.tflite", shared_bias);
 

@@ -1,5 +1,5 @@
 // micronet-ad calibrate --quantile Q ROOT|FILES...: a decision threshold per machine ID from the
-// scores of normal clips (SPEC §4: the kit's fixed -0.8 is not calibrated), saved as JSON tied
+// scores of normal clips (docs/scores.md: the kit's fixed -0.8 is not calibrated), saved as JSON tied
 // to the model's SHA-1 and the score kind (host/eval/thresholds.h) for score/eval --thresholds.
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// micronet-ad eval ROOT: DCASE 2020 Task 2 evaluation (SPEC §5). Scores every labelled test clip
+// micronet-ad eval ROOT: DCASE 2020 Task 2 evaluation (docs/scores.md). Scores every labelled test clip
 // of ROOT, writes anomaly_score_<type>_id_XX.csv per machine and result.csv into --out, and
 // prints the AUC/pAUC table that `metrics` prints for those files. --thresholds adds decisions
 // (decision_result_<type>_id_XX.csv, precision/recall/F1), --report an HTML report.

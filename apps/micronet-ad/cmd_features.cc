@@ -1,5 +1,5 @@
 // micronet-ad features WAV --output X.npy [--stage logmel|patches|input]: the front end's
-// intermediate arrays (SPEC §3), for checking against other tools.
+// intermediate arrays (docs/frontend.md), for checking against other tools.
 #include <cstdio>
 #include <string>
 #include <vector>

@@ -61,7 +61,7 @@ void print_table(const nlohmann::json& j, std::size_t band_fusion_arena) {
 
 // --probe: real audio through the model. Per layer, how many activations sit at the bottom and
 // top of their clamp range (saturated ReLU6 layers lose information); per output, how much it
-// moves across windows (a model whose outputs do not move is not listening: SPEC §4).
+// moves across windows (a model whose outputs do not move is not listening: docs/scores.md).
 class Probe {
  public:
   explicit Probe(const Model& model) : layers_(model.num_operators()) {

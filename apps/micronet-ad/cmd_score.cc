@@ -1,4 +1,4 @@
-// micronet-ad score PATH...: anomaly scores of audio clips (SPEC §4), one result per clip.
+// micronet-ad score PATH...: anomaly scores of audio clips (docs/scores.md), one result per clip.
 // Files are scored by a small pool of threads (host::score_clips); results are printed in input
 // order, so the output does not depend on --threads. With --thresholds or --profile each clip
 // also gets a decision (1: anomalous), with --report an HTML report.

@@ -57,7 +57,7 @@ inline void add_kernels_option(CLI::App* cmd, KernelSet* kernels) {
       ->check(CLI::IsMember({"reference", "auto", "avx2", "avx512vnni"}));
 }
 
-// --framing centered|kit and --resize average|decimate (SPEC §3).
+// --framing centered|kit and --resize average|decimate (docs/frontend.md).
 inline void add_mode_options(CLI::App* cmd, ScoreModeOptions* mode) {
   cmd->add_option_function<std::string>(
          "--framing", [mode](const std::string& v) { parse_framing(v.c_str(), &mode->framing); },

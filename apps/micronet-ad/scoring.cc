@@ -181,7 +181,7 @@ void warn_if_degenerate(const host::ModelFile& file, std::size_t degenerate, std
   const char* hint = host::is_default_model(file) ? "" : " (ad_medium is the default model)";
   std::fprintf(stderr,
                "micronet-ad: warning: %s: %zu of %zu clips are degenerate: no output moved more than %d "
-               "quantization steps across their windows, so the model barely responds to its input (SPEC §4); "
+               "quantization steps across their windows, so the model barely responds to its input (docs/models.md); "
                "scores from it mean little%s\n",
                file.path.c_str(), degenerate, scored, kDegenerateMaxSteps, hint);
 }

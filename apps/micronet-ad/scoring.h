@@ -104,7 +104,7 @@ void score_with_progress(const Model& model, const host::BatchOptions& options,
                          const std::vector<host::ClipInput>& inputs,
                          const std::function<void(std::size_t, host::ClipOutcome&)>& emit);
 
-// Warns on stderr about a model whose outputs barely moved (SPEC §4).
+// Warns on stderr about a model whose outputs barely moved (docs/scores.md).
 void warn_if_degenerate(const host::ModelFile& file, std::size_t degenerate, std::size_t scored);
 
 // Warns on stderr about IDs whose AUC/pAUC are undefined (left out of the Average).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fleet benchmark (issue 14; not in CI): a private mosquitto with TLS and passwords on a free
+# Fleet benchmark (docs/fleet.md; not in CI): a private mosquitto with TLS and passwords on a free
 # loopback port, `micronet-ad worker`s (one session each) and the fleet simulator publishing the
 # shared 10 s slider clips. Measures a worker's capacity (clips/s, and per core from its CPU
 # time), 1 → 2 workers, end-to-end latency p50/p99 at 50 % and 90 % of the 2-worker capacity,

@@ -1,4 +1,4 @@
-"""The Python package's speed (issue 15's closing numbers; not part of CI):
+"""The Python package's speed (docs/python.md; not part of CI):
 
     PYTHONPATH=build/python python3 examples/python/bench_python.py [--clips DIR]
 

@@ -1,4 +1,4 @@
-// micronet-ad: anomaly scores from model outputs (SPEC §4), and the streaming Detector that
+// micronet-ad: anomaly scores from model outputs (docs/scores.md), and the streaming Detector that
 // wires the front end to the interpreter.
 //
 //   samples ─push()─> Frontend ──int8 windows──> Interpreter ──8 int8 logits──> score_window()

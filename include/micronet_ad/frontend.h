@@ -1,4 +1,4 @@
-// micronet-ad: the audio front end (SPEC §3) — 16 kHz mono float samples in, 32x32 patches and
+// micronet-ad: the audio front end (docs/frontend.md) — 16 kHz mono float samples in, 32x32 patches and
 // int8 model inputs out, streaming.
 //
 //   samples ─push()─> Framer ──1024-sample frames──> LogMel ──64 dB──> WindowAssembler ─pop_window()─>
@@ -17,7 +17,7 @@
 
 namespace micronet_ad {
 
-// ---- SPEC §3 constants ----------------------------------------------------------------------
+// ---- constants (docs/frontend.md) ------------------------------------------------------------
 inline constexpr int kSampleRateHz = 16000;
 inline constexpr int kFrameLength = 1024;  // samples per frame = FFT size
 inline constexpr int kHopLength = 512;
@@ -45,7 +45,7 @@ const char* to_string(Resize resize);
 bool parse_framing(const char* text, Framing* out);
 bool parse_resize(const char* text, Resize* out);
 
-// The model's input tensor quantization (SPEC §1), passed in so the front end does not depend on
+// The model's input tensor quantization (docs/models.md), passed in so the front end does not depend on
 // the engine.
 struct InputQuantization {
   float scale = 0.0f;

@@ -35,10 +35,9 @@ struct InterpreterOptions {
   // Row-band execution: where a convolution's output is read only by the next convolution (and
   // that shrinks the arena), the second one runs one output row at a time and the first computes
   // only the few rows of their shared tensor that row needs (src/core/plan/band_fusion.h). Same
-  // bytes out in a smaller arena (ad_small 98,304 → 68,288 B, ad_medium 245,760 → 141,312 B,
-  // ad_large 353,280 → 146,048 B), a little slower. The observer is not called for the first op
-  // of a fused pair: its output never exists whole. Off by default: layer-by-layer checks need
-  // every tensor.
+  // bytes out in a smaller arena (README, "Memory", has the sizes), a little slower. The observer
+  // is not called for the first op of a fused pair: its output never exists whole. Off by
+  // default: layer-by-layer checks need every tensor.
   bool band_fusion = false;
 };
 

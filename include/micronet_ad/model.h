@@ -81,7 +81,7 @@ class Model {
   int num_operators() const { return num_operators_; }
   int input_tensor() const { return input_; }
   int output_tensor() const { return output_; }
-  // The window embedding (SPEC §7, docs/enrolment.md): the activation the last CONV_2D reads —
+  // The window embedding (docs/enrolment.md): the activation the last CONV_2D reads —
   // for the MicroNet models the pooled features the 1x1 classifier sees. −1 when the model has
   // no CONV_2D. The planner keeps it alive until invoke() returns, so it can be read afterwards.
   int embedding_tensor() const { return embedding_; }

@@ -1,5 +1,5 @@
 // micronet-ad: machine profiles — what one machine's normal sound looks like in the model's
-// embedding (SPEC §7), and the distance of a window from it. docs/profile-format.md is the
+// embedding (docs/enrolment.md), and the distance of a window from it. docs/profile-format.md is the
 // file format; docs/enrolment.md says how profiles are fitted and calibrated.
 //
 // A profile is a mean μ and the top-k eigenpairs (λᵢ, uᵢ) of a shrunk covariance of normal

@@ -1,4 +1,4 @@
-// Issue 17: `micronet-ad serve` under abuse, on loopback, as a real process attacked on raw
+// `micronet-ad serve` under abuse (docs/serve.md), on loopback, as a real process attacked on raw
 // sockets. One server takes, in turn, 64 slow clients (slowloris) while a good client scores a
 // real clip, body floods (chunked and a huge Content-Length), and thousands of malformed uploads
 // of every audio format it accepts; then its resident memory and open descriptors must be back
@@ -47,7 +47,7 @@ std::string file_bytes(const std::string& path) {
 
 std::string clip_path() { return host::shared_path("data/dcase2020_task2/slider/test/normal_id_00_00000000.wav"); }
 
-// Options of the evented server (issue 17), passed only when this build's `serve --help` lists
+// Options of the evented server (docs/serve.md), passed only when this build's `serve --help` lists
 // them, so the test runs (and shows what fails) against a server without them.
 std::vector<std::string> server_args() {
   static const std::string help = test::run_cli("serve --help").out;
@@ -218,7 +218,7 @@ std::string malformed_problem(const abuse::MalformedUpload& u, const HttpAnswer&
 }
 
 void malformed_uploads(int port, const std::vector<abuse::EncodedClip>& clips) {
-  constexpr double kSeconds = 25;  // ~20,000 uploads at ~800/s (issue 17 row 8 sent 20,000)
+  constexpr double kSeconds = 25;  // ~20,000 uploads at ~800/s (the original measurement sent 20,000)
   constexpr std::size_t kMaxUploads = 20000;
   std::atomic<std::size_t> next{0};
   Problems problems;
@@ -310,7 +310,7 @@ TEST_F(AbuseTest, SigtermUnderLoadAnswersEveryRequestSentWholeAndExitsZeroInTime
   const abuse::Clock::time_point start = abuse::Clock::now();
   while (answered < 40 && abuse::seconds_since(start) < 20) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   const int answered_before = answered;
-  // Two slow clients (issue 17 row 6: one made the exit take 19-29 s) must not delay the exit
+  // Two slow clients (one once made the exit take 19-29 s) must not delay the exit
   // beyond the drain deadline.
   abuse::SlowClientsPlan slow_plan;
   slow_plan.header_clients = slow_plan.body_clients = 1;

@@ -1,5 +1,5 @@
 // Malformed uploads of every audio format the service accepts, made at test time with libsndfile
-// from a real clip: zero-length, header-only, 100-byte prefixes (issue 17 row 8), truncated at
+// from a real clip: zero-length, header-only, 100-byte prefixes, truncated at
 // random, bit-flipped at random, and (WAV) a header claiming up to 1024 channels. Deterministic.
 #pragma once
 

@@ -1,4 +1,4 @@
-// How the CLI fails (issue 17): hostile audio headers, output lost to a full disk, usage errors
+// How the CLI fails: hostile audio headers, output lost to a full disk, usage errors
 // (exit 2), mistyped model names and the degenerate-model hint. Test audio is generated here.
 #include <sys/wait.h>
 

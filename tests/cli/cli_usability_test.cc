@@ -1,4 +1,4 @@
-// What a new user meets (issue 17): output paths checked before the work, bad files left out and
+// What a new user meets: output paths checked before the work, bad files left out and
 // named, the same limits, defaults and options on every command, score's JSON shaped like the
 // service's, an aligned table, warnings about audio unlike the training clips, progress only on
 // a terminal, and bench/stream refusing values that mean nothing or cost without bound.

@@ -62,10 +62,10 @@ TEST(CliScore, TrainingClipsArePredictedAsMachine00AndScoreBelowTheAnomaly) {
   const double mean = sum / 75;
   std::printf("75 training clips: %d predicted 00, mean score %.6f, highest %.6f\n", predicted_00, mean, max_normal);
   EXPECT_EQ(predicted_00, 75);
-  // SPEC §3 (centered+average, float64 reference): −0.969, sd 0.013. Measured −0.969097. Our
+  // docs/frontend.md (centered+average, float64 reference): −0.969, sd 0.013. Measured −0.969097. Our
   // outputs equal the golden ones bit for bit, so only a rare rounding-boundary value can move a
   // window by one output step (≈ 0.004 / 13 / 75 on the mean). ±0.002 allows that many times over
-  // yet rejects the kit framing (kit+average: −0.9645) — the issue's −0.964 is that mode.
+  // yet rejects the kit framing (kit+average: −0.9645) — docs/frontend.md's −0.964 is that mode.
   EXPECT_NEAR(mean, -0.969, 0.002);
 
   const auto test = run_default("score --format csv " + slider("test"));

@@ -84,7 +84,7 @@ TEST_P(GoldenClip, ChunkedStreamingGivesTheSameScores) {
   }
 }
 
-// ad_small and ad_large barely respond to their input (SPEC §4); ad_medium does.
+// ad_small and ad_large barely respond to their input (docs/models.md); ad_medium does.
 TEST_P(GoldenClip, HealthFlagsAdSmallAndAdLargeNotAdMedium) {
   const auto samples = test::load_clip(GetParam());
   for (const char* model : {"small", "medium", "large"}) {

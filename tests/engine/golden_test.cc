@@ -129,7 +129,7 @@ TEST(GoldenMlZoo, AdMediumTestVectorPair) {
   EXPECT_EQ(0, std::memcmp(engine.output(), ofm.data.data(), ofm.data.size()));
 }
 
-// SPEC §1 facts read back from the files: MACs and the TFLite Micro arena we must beat.
+// docs/models.md facts read back from the files: MACs and the TFLite Micro arena we must beat.
 TEST(GoldenModelFacts, MacsMatchSpecAndArenaBeatsTfliteMicro) {
   struct Fact { const char* name; long long macs; std::size_t params; std::size_t tflm_arena; };
   for (const Fact& f : {Fact{"small", 18740192, 194968, 115408}, Fact{"medium", 62346720, 376172, 272496},

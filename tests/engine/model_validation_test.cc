@@ -62,7 +62,7 @@ std::vector<std::int8_t> run(const Model& model, const std::vector<std::int8_t>&
   return std::vector<std::int8_t>(interpreter.output(), interpreter.output() + interpreter.output_bytes());
 }
 
-// ---- an independent int64 evaluation of a ModelSpec (SPEC §2) --------------------------------
+// ---- an independent int64 evaluation of a ModelSpec (docs/arithmetic.md) --------------------------------
 
 std::int8_t tensor_i8(const TensorSpec& t, std::size_t i) { return static_cast<std::int8_t>(t.data[i]); }
 
@@ -263,7 +263,7 @@ TEST_P(ValidModel, LoadsAndMatchesInt64Reference) {
 
 const ValidCase kValidCases[] = {
     {"Tiny", [](ModelSpec&) {}},
-    // SPEC §1: two layers share one int32 bias tensor whose scale matches neither layer.
+    // docs/models.md: two layers share one int32 bias tensor whose scale matches neither layer.
     {"SharedBiasWithForeignScale",
      [](ModelSpec& m) {
        m.ops[test::kOpDw].inputs[2] = test::kConv0Bias;

@@ -1,4 +1,4 @@
-// The requantization arithmetic at its edges: TFLite's exact integer definitions (SPEC §2).
+// The requantization arithmetic at its edges: TFLite's exact integer definitions (docs/arithmetic.md).
 #include <cmath>
 #include <cstdint>
 #include <limits>

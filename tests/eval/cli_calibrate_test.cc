@@ -24,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::run_cli;
 
-constexpr const char* kMediumSha1 = "c54a0f0ddac24f2e62b48f26d8bee664d58c49b8";  // SPEC §1
+constexpr const char* kMediumSha1 = "c54a0f0ddac24f2e62b48f26d8bee664d58c49b8";  // docs/models.md
 
 std::string slider(const std::string& relative) { return host::shared_path("data/dcase2020_task2/slider/" + relative); }
 

@@ -227,7 +227,7 @@ TEST(CliEval, ThresholdsAddDecisionsAndPrecisionRecallF1) {
   }
   std::sort(normals.rbegin(), normals.rend());
   host::ThresholdSet set;
-  set.model_sha1 = "c54a0f0ddac24f2e62b48f26d8bee664d58c49b8";  // ad_medium (SPEC §1)
+  set.model_sha1 = "c54a0f0ddac24f2e62b48f26d8bee664d58c49b8";  // ad_medium (docs/models.md)
   set.machines["id_00"] = {(normals[1] + normals[2]) / 2, 5, std::nullopt};
   const std::string thresholds = test::temp_dir() + "/hand_thresholds.json";
   host::write_thresholds(thresholds, set);

@@ -1,4 +1,4 @@
-// The DCASE baseline's slider scores reproduce scikit-learn 1.2.1's AUC and pAUC (SPEC §5).
+// The DCASE baseline's slider scores reproduce scikit-learn 1.2.1's AUC and pAUC (docs/scores.md).
 #include <algorithm>
 #include <cstdio>
 #include <fstream>

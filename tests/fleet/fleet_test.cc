@@ -1,4 +1,4 @@
-// The fleet over MQTT (issue 14), end to end on a private Mosquitto broker (test_broker.h: TLS,
+// The fleet over MQTT (docs/fleet.md), end to end on a private Mosquitto broker (test_broker.h: TLS,
 // passwords, ACL, persistence) with `micronet-ad worker` and `micronet-ad publish` as real
 // processes: every clip scored exactly once and equal to `score` on the same files, 0 lost when a
 // worker is killed with -9 and restarted or when the broker restarts, bad payloads answered on

@@ -1,4 +1,4 @@
-// Malformed audio of every format the loader accepts (issue 17): decoding failures leak nothing,
+// Malformed audio of every format the loader accepts: decoding failures leak nothing,
 // print nothing of their own, and say what is wrong in one line naming the input. Every encoded
 // file is made at test time with libsndfile from a shared clip.
 #include <fcntl.h>
@@ -107,7 +107,7 @@ const std::vector<Encoded>& every_format() {
 }
 
 // What a careless or hostile upload looks like: the first 100, 200, 400, 1000 and 4000 bytes of a
-// good file (the issue's 100-byte OGG), and the first 1500 bytes with four header bytes changed.
+// good file (a 100-byte OGG among them), and the first 1500 bytes with four header bytes changed.
 std::vector<Bytes> malformed_versions(const Bytes& good) {
   std::vector<Bytes> out;
   for (std::size_t n : {100, 200, 400, 1000, 4000}) {
@@ -158,7 +158,7 @@ TEST(AudioAbuse, EveryFormatIsCovered) {
 // service fed bad uploads grew by 113 MB in 20,000. Under ASan the ctest run has LeakSanitizer on,
 // which fails this test on any leak; in a plain build the process's resident memory is measured.
 TEST(AudioAbuse, MalformedUploadsOfEveryFormatLeakNothing) {
-  // MICRONET_AD_ABUSE_ITERATIONS=20000 repeats the issue's measurement.
+  // MICRONET_AD_ABUSE_ITERATIONS=20000 repeats the original measurement.
   const char* asked = std::getenv("MICRONET_AD_ABUSE_ITERATIONS");
   const int iterations = asked != nullptr ? std::atoi(asked) : kAddressSanitizer ? 300 : 5000;
   int refused = 0;  // some formats (e.g. Akai MPC) take any bytes after a weak header as audio

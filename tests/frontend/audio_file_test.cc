@@ -155,7 +155,7 @@ std::vector<float> soxr_convert(const std::vector<float>& x, double from, double
   return out;
 }
 
-// Upper edge (Hz) of mel band m: written out from SPEC's Slaney formulas.
+// Upper edge (Hz) of mel band m: written out from docs/frontend.md's Slaney formulas.
 double band_upper_hz(int m) {
   const double top = 15.0 + std::log(8.0) / (std::log(6.4) / 27.0);
   const double mel = top * (m + 2) / 65.0;

@@ -1,4 +1,4 @@
-// Whole real clips against golden/frontend/clip_slider_{anomaly,normal}_id_00 (SPEC §3 in float64).
+// Whole real clips against golden/frontend/clip_slider_{anomaly,normal}_id_00 (docs/frontend.md in float64).
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -118,7 +118,7 @@ TEST_P(ClipGolden, Int8InputsByteEqualExceptAtRoundingBoundaries) {
   }
 }
 
-// The golden inputs are the golden patches quantized by SPEC's rule: checks quantize_input()
+// The golden inputs are the golden patches quantized by docs/frontend.md's rule: checks quantize_input()
 // independently of the FFT.
 TEST_P(ClipGolden, GoldenInputsAreQuantizedGoldenPatches) {
   for (const Mode& mode : kModes) {

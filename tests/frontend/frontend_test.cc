@@ -55,7 +55,7 @@ TEST(MelFilterbank, WeightsFollowSpecDefinition) {
     EXPECT_GT(nonzero, 0) << "band " << m << " has no FFT bin";
   }
   EXPECT_LT(max_relative, 1e-6);  // stored as float
-  // The Nyquist bin (512, 8000 Hz) lies on the top filter's right corner: leaving it out (SPEC:
+  // The Nyquist bin (512, 8000 Hz) lies on the top filter's right corner: leaving it out (docs/frontend.md:
   // bins 0..511) or keeping it (librosa: 0..512) gives the same bands.
   EXPECT_LT(MelFilterbank::reference_weight(kMelBands - 1, 512), 1e-15);
 }
@@ -99,8 +99,8 @@ TEST(LogMel, KitFrameGoldenWithin0p1Db) {
     EXPECT_NEAR(db[m], golden[m], 0.1) << "band " << m;
     max_diff = std::max(max_diff, std::fabs(double(db[m]) - golden[m]));
   }
-  // Measured 0.035 dB: the kit's expected values follow triangles linear in Hz (librosa), SPEC's
-  // filters are linear in mel; the clip golden data (SPEC) match to ~1e-4 dB.
+  // Measured 0.035 dB: the kit's expected values follow triangles linear in Hz (librosa), docs/frontend.md's
+  // filters are linear in mel; the clip golden data match to ~1e-4 dB.
   RecordProperty("max_abs_diff_db", std::to_string(max_diff));
   std::printf("kit frame: max |diff| = %.6f dB\n", max_diff);
 }
@@ -200,7 +200,7 @@ TEST(QuantizeInput, RoundsHalfAwayFromZeroAndClamps) {
   EXPECT_EQ(quantize_input(-2.5, unit), -3);
 }
 
-// The same as SPEC's formula written with std::round, on a dense sweep and on every half-step.
+// The same as docs/frontend.md's formula written with std::round, on a dense sweep and on every half-step.
 TEST(QuantizeInput, EqualsClampedStdRound) {
   auto spec = [](double x, InputQuantization p) {
     const double q = std::round(x / double(p.scale) + p.zero_point);

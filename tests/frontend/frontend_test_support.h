@@ -22,7 +22,7 @@
 
 namespace micronet_ad::test {
 
-// Input quantization of SPEC §1 (ad_large shares ad_small's).
+// Input quantization of docs/models.md (ad_large shares ad_small's).
 inline constexpr InputQuantization kAdSmallInput{0.191926181f, 11};
 inline constexpr InputQuantization kAdMediumInput{0.192436635f, 11};
 

@@ -183,7 +183,7 @@ TEST(HtmlReport, OneRocPerIdWithBothClassesAndNothingExternal) {
   EXPECT_THROW(render_html_report(broken), std::invalid_argument);
 }
 
-// Chromium as the issue prescribes; console messages are logged to stderr as "CONSOLE".
+// Chromium, a real browser; console messages are logged to stderr as "CONSOLE".
 struct Browser {
   int exit_code = -1;
   std::string log;

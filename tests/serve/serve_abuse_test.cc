@@ -1,4 +1,4 @@
-// `micronet-ad serve`'s HTTP layer under abuse (issue 17), a real process on loopback: bodies are
+// `micronet-ad serve`'s HTTP layer under abuse (docs/serve.md), a real process on loopback: bodies are
 // cut at the limit whatever the transfer encoding, slow clients hold no worker and meet a
 // deadline, the bind is exclusive, keep-alive works and is capped, a half-closed request is
 // answered, SIGTERM drains within its deadline, bad framing and unknown parameters get 400s.

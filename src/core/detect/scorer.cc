@@ -1,4 +1,4 @@
-// Window and clip scores (SPEC §4).
+// Window and clip scores (docs/scores.md).
 #include <cmath>
 #include <cstring>
 

@@ -1,4 +1,4 @@
-// One frame → 64 log-mel dB values (SPEC §3).
+// One frame → 64 log-mel dB values (docs/frontend.md).
 #include <cmath>
 
 #include "micronet_ad/frontend.h"

@@ -1,4 +1,4 @@
-// Slaney mel filterbank (SPEC §3), computed in double once at setup.
+// Slaney mel filterbank (docs/frontend.md), computed in double once at setup.
 #include <algorithm>
 #include <cfloat>
 #include <cmath>

@@ -87,7 +87,7 @@ PreparedOp prepare_common(const Model& model, const OperatorInfo& op) {
   return p;
 }
 
-// Per-channel multipliers: in_scale · w_scale[c] / out_scale, combined in double (SPEC §2);
+// Per-channel multipliers: in_scale · w_scale[c] / out_scale, combined in double (docs/arithmetic.md);
 // entries past the last channel (vector padding) are zero.
 void fill_multipliers(const Model& model, const OperatorInfo& op, int channels, int stride, std::int32_t* multipliers,
                       std::int32_t* shifts) {

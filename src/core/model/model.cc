@@ -168,7 +168,7 @@ class OpChecker {
     if (b->shape()) for (auto d : *b->shape()) n *= d;
     if (n != channels) return fail("bias tensor %d has %lld elements, expected %d", t, static_cast<long long>(n), channels);
     // The bias scale is deliberately not checked: the MicroNet models share one bias tensor
-    // between layers of different scales, and TFLite adds the raw int32 values (SPEC §1).
+    // between layers of different scales, and TFLite adds the raw int32 values (docs/models.md).
     return Status::Ok();
   }
 

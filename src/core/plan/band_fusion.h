@@ -1,4 +1,4 @@
-// Row-band execution ("band fusion", issue #6): a convolution A whose output T is read only by the
+// Row-band execution ("band fusion"): a convolution A whose output T is read only by the
 // next convolution B need not materialize T. B is run one output row at a time, and A computes
 // just the rows of T that row needs, into a band of H = (B.filter_h − 1)·B.dilation_h + 1 rows.
 // The arena then holds the band instead of T, while A's input lives on until B is done.

@@ -1,6 +1,6 @@
 // Fixed-point requantization exactly as TensorFlow Lite's reference kernels do it
 // (the double-rounding variant, TFLITE_SINGLE_ROUNDING off). Every kernel, reference or
-// optimized, uses these definitions; SPEC §2 is the contract.
+// optimized, uses these definitions; docs/arithmetic.md is the contract.
 #pragma once
 
 #include <cstdint>

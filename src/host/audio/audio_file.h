@@ -1,4 +1,4 @@
-// Audio file decoding (libsndfile) → 16 kHz mono float samples in the int16 scale of SPEC §3.
+// Audio file decoding (libsndfile) → 16 kHz mono float samples in the int16 scale of docs/frontend.md.
 #pragma once
 
 #include <cstddef>

@@ -13,7 +13,7 @@ void check_machine_name(const std::string& name) {
     throw std::invalid_argument("machine name '" + name + "' must be 1..31 characters of A-Z a-z 0-9 _ . -");
 }
 
-constexpr const char* kNoEmbedding = "the model has no CONV_2D, so no embedding to enrol with (SPEC §7)";
+constexpr const char* kNoEmbedding = "the model has no CONV_2D, so no embedding to enrol with (docs/enrolment.md)";
 
 // A scored clip's embeddings, moved out of its result.
 ClipEmbeddings take_embeddings(std::string name, ClipResult& result) {

@@ -1,5 +1,5 @@
 // Per-machine-ID decision thresholds from the scores of normal clips: a clip is declared
-// anomalous when its score exceeds the threshold (SPEC §4: calibrate per machine ID).
+// anomalous when its score exceeds the threshold (docs/scores.md: calibrate per machine ID).
 #pragma once
 
 #include <optional>

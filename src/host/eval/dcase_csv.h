@@ -1,4 +1,4 @@
-// DCASE 2020 Task 2 file conventions (SPEC §5): clip names carry the label and the machine ID,
+// DCASE 2020 Task 2 file conventions (docs/scores.md): clip names carry the label and the machine ID,
 // score files are `file,score` rows without a header, one file per machine type and ID.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Finding the clips of a DCASE 2020 Task 2 tree (SPEC §5):
+// Finding the clips of a DCASE 2020 Task 2 tree (docs/scores.md):
 // <root>/<machine_type>/{train,test}/{normal,anomaly}_id_XX_NNNNNNNN.wav.
 #pragma once
 

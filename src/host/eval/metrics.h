@@ -1,4 +1,4 @@
-// Per-machine-ID evaluation (DCASE 2020 Task 2, SPEC §5): AUC and pAUC from labelled scores,
+// Per-machine-ID evaluation (DCASE 2020 Task 2, docs/scores.md): AUC and pAUC from labelled scores,
 // the `id,AUC,pAUC` result table with its `Average` row, and precision/recall/F1 of decisions.
 #pragma once
 

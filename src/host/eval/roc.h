@@ -1,5 +1,5 @@
 // ROC AUC and standardized partial AUC, computed exactly as scikit-learn 1.2's
-// roc_auc_score(y, s) and roc_auc_score(y, s, max_fpr=p) (DCASE 2020 Task 2, SPEC §5).
+// roc_auc_score(y, s) and roc_auc_score(y, s, max_fpr=p) (DCASE 2020 Task 2, docs/scores.md).
 //
 // Labels: true = anomaly = the positive class; a higher score means more anomalous.
 // Scores that tie form one ROC step (a diagonal segment), so a tie between a normal and an

@@ -1,5 +1,5 @@
 // Which model a command runs: --model, else $MICRONET_AD_MODEL, else the ad_medium copy embedded
-// at build time (SPEC §4: ad_small and ad_large barely respond to their input).
+// at build time (docs/models.md: ad_small and ad_large barely respond to their input).
 #pragma once
 
 #include <memory>

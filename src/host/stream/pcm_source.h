@@ -1,6 +1,6 @@
 // Raw PCM input for `micronet-ad stream`: interleaved s16le/f32le frames from a file descriptor
 // (stdin, so `arecord ... | micronet-ad stream -` works) or captured from an ALSA device.
-// Samples come out as floats in the int16 scale of SPEC §3 (int16 x → x/32768), the same values
+// Samples come out as floats in the int16 scale of docs/frontend.md (int16 x → x/32768), the same values
 // libsndfile gives `score` for the same data.
 #pragma once
 

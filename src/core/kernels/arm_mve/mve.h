@@ -20,7 +20,7 @@ extern const ConvKernel kDepthwiseKernels[kDepthwiseKernelCount];
 extern const PoolKernel kAveragePoolKernels[kAveragePoolKernelCount];
 
 // One output channel's requantization as the scalar operands of vector instructions
-// (quant::multiply_by_quantized_multiplier, SPEC §2):
+// (quant::multiply_by_quantized_multiplier, docs/arithmetic.md):
 //   left_shift   max(shift, 0): VSHL by a register wraps like quant's unsigned shift;
 //   multiplier   VQRDMULH is exactly SaturatingRoundingDoublingHighMul;
 //   right_shift  min(shift, 0): VRSHL by it rounds half UP, RoundingDivideByPOT half away from
