@@ -119,7 +119,6 @@ class LogMel {
   LogMel();  // builds the Hann window and the filterbank
   explicit LogMel(RealFft* fft) : LogMel() { set_fft(fft); }
   void set_fft(RealFft* fft) { fft_ = fft; }
-  bool has_fft() const { return fft_ != nullptr; }
   // frame: kFrameLength samples (int16 scale: x/32768). db: kMelBands values. Needs an FFT.
   void compute(const float* frame, float* db);
 
@@ -247,8 +246,6 @@ class Frontend {
   std::int64_t frames_computed() const { return assembler_.frames_added(); }
   std::int64_t windows_completed() const { return windows_completed_; }
   bool finished() const { return finished_; }
-  // The most recent frame's 64 dB values (before the +30 shift).
-  const float* last_frame_db() const { return frame_db_; }
 
  private:
   // Computes the ready frame unless that would complete a window with no room; false then.

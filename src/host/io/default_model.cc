@@ -17,8 +17,6 @@ extern const char* const kDefaultModelName;
 
 namespace micronet_ad::host {
 
-bool has_embedded_model() { return MICRONET_AD_EMBEDDED_MODEL != 0; }
-
 bool is_default_model(const ModelFile& file) {
   return sha1_hex(file.bytes(), file.model.size()) == MICRONET_AD_DEFAULT_MODEL_SHA1;
 }

@@ -11,9 +11,6 @@ namespace micronet_ad::host {
 
 inline constexpr const char* kModelEnvironmentVariable = "MICRONET_AD_MODEL";
 
-// True when the build embedded ../shared/models/ad_medium_int8.tflite (SHA-1 checked).
-bool has_embedded_model();
-
 // `option` is the --model value ("" when not given): a path or small|medium|large. Throws
 // std::runtime_error when no model is given, none is set in the environment and none was
 // embedded, telling the user to pass --model. The ModelFile's path says where it came from.

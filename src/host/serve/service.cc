@@ -603,6 +603,5 @@ int Service::workers() const { return impl_->workers; }
 
 std::size_t Service::machines() const { return impl_->machines ? impl_->machines->size() : 0; }
 
-std::string Service::metrics_text() const { return impl_->metrics.prometheus_text(); }
 
 }  // namespace micronet_ad::host

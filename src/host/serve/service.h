@@ -94,7 +94,6 @@ class Service {
 
   int workers() const;
   std::size_t machines() const;  // machines with a profile now
-  std::string metrics_text() const;
 
  private:
   struct Impl;
