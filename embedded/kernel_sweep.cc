@@ -1,5 +1,6 @@
 // Kernel sweep firmware: every kernel level this CPU build contains, through the same portable
-// byte-equality sweep the host test runs (tests/kernel_sweep), here on the device under QEMU.
+// byte-equality sweep the host test runs (tests/kernel_sweep), here on the device under QEMU
+// (and on AArch64 Linux under qemu-aarch64: tests/aarch64, scripts/aarch64.sh).
 // Prints each kernel's cases; exit 0 only when none differs from the reference and every kernel
 // of every level was reached.
 #include <cstdint>
@@ -43,6 +44,10 @@ int main() {
   for (int l = 0; l < count; ++l) {
     const micronet_ad::kernels::KernelLevel& level = *levels[l];
     if (level.conv_count + level.depthwise_count + level.average_pool_count == 0) continue;  // the reference
+    if (!level.cpu_supports()) {  // e.g. neon_dotprod on a Cortex-A53 (Cortex-M levels: always)
+      std::printf("level %s: not supported by this CPU, skipped\n", micronet_ad::kernel_set_name(level.set));
+      continue;
+    }
     ++levels_run;
     const auto result = micronet_ad::kernel_sweep::run(level, g_pool, sizeof(g_pool));
     std::printf("level %s: %d cases, %d differ\n", micronet_ad::kernel_set_name(level.set), result.cases, result.failures);

@@ -13,6 +13,7 @@ else
     libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev
+    g++-aarch64-linux-gnu qemu-user
     libcpp-httplib-dev libboost-dev libasound2-dev alsa-utils
     libmosquitto-dev mosquitto mosquitto-clients openssl
     chromium fonts-dejavu-core libpng-dev

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs every test: the Release build, the same tests under AddressSanitizer
 # and UBSan, short libFuzzer runs of the parsers of untrusted input (models, profiles, audio, HTTP
-# requests, MQTT clip messages), the Cortex-M firmware under QEMU. Shared data: $MICRONET_AD_SHARED or
+# requests, MQTT clip messages), the Cortex-M firmware under QEMU and the AArch64 NEON levels under
+# qemu-aarch64. Shared data: $MICRONET_AD_SHARED or
 # ../shared beside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,4 +40,6 @@ if [ -f scripts/fuzz.sh ]; then
 fi
 stage "Cortex-M4F/M55 firmware under QEMU"
 bash scripts/embedded.sh  # the core on Cortex-M4F/M55 under QEMU, byte-equal to the golden data
+stage "AArch64 NEON levels under qemu-aarch64"
+bash scripts/aarch64.sh   # neon and neon_dotprod: kernel sweep and golden models, byte-equal
 stage "all tests passed in $SECONDS s"

@@ -21,11 +21,15 @@ using OpObserver = void (*)(void* context, int op_index, const TensorInfo& outpu
 
 // Which kernels run the operators. kReference: the portable reference kernels (the truth).
 // kAuto: the fastest set this build and CPU support (chosen at init: CPUID on x86-64, the
-// compiler's target macros on Arm). The others force a level; init fails if the CPU or the
+// compiler's target macros on Cortex-M, the hwcaps on AArch64 Linux). The others force a level; init fails if the CPU or the
 // build lacks it: kAvx2 / kAvx512Vnni (x86-64), kArmDsp (Cortex-M4/M7/M33/M55 DSP extension:
-// SMLAD, SXTB16), kArmMve (Cortex-M55/M85 Helium). Every set produces the same bytes.
-enum class KernelSet : std::uint8_t { kReference, kAuto, kAvx2, kAvx512Vnni, kArmDsp, kArmMve };
-// "reference", "auto", "avx2", "avx512vnni", "dsp", "mve"
+// SMLAD, SXTB16), kArmMve (Cortex-M55/M85 Helium), kArmNeon (AArch64 Advanced SIMD),
+// kArmNeonDotprod (AArch64 with SDOT, Armv8.2-A dotprod; found at run time on Linux). Every set
+// produces the same bytes.
+enum class KernelSet : std::uint8_t {
+  kReference, kAuto, kAvx2, kAvx512Vnni, kArmDsp, kArmMve, kArmNeon, kArmNeonDotprod
+};
+// "reference", "auto", "avx2", "avx512vnni", "dsp", "mve", "neon", "neon_dotprod"
 const char* kernel_set_name(KernelSet set);
 // Parses those names; returns false for an unknown name.
 bool parse_kernel_set(const char* name, KernelSet* set);
@@ -55,7 +59,7 @@ class Interpreter {
   Status init(const Model& model, void* memory, std::size_t memory_bytes, KernelSet kernels = KernelSet::kAuto);
   Status init(const Model& model, void* memory, std::size_t memory_bytes, const InterpreterOptions& options);
 
-  // The set init() resolved kAuto to (kReference, kAvx2 or kAvx512Vnni).
+  // The set init() resolved kAuto to (kReference or the fastest level this build and CPU run).
   KernelSet kernel_set() const { return kernel_set_; }
   // Whether this build and CPU can run `set` (kReference and kAuto: always).
   static bool kernel_set_supported(KernelSet set);

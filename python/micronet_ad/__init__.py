@@ -69,9 +69,9 @@ class Interpreter:
 
     ``model_path`` is a .tflite path or "small" | "medium" | "large" (the shared ML-zoo models);
     ``model_content`` (or bytes as the first argument) the file's bytes. ``kernels`` picks the
-    kernels ("auto", "reference", "avx2", "avx512vnni"); all give the same bytes. ``num_threads``
-    is accepted for compatibility and ignored (one inference runs on one thread; use several
-    Interpreters for more).
+    kernels ("auto", "reference", "avx2", "avx512vnni", "neon", "neon_dotprod"); all give the
+    same bytes. ``num_threads`` is accepted for compatibility and ignored (one inference runs on
+    one thread; use several Interpreters for more).
     """
 
     def __init__(self, model_path: Union[PathLike, bytes, None] = None, model_content: Optional[bytes] = None,

@@ -459,20 +459,20 @@ TEST(KernelDispatch, AutoPicksTheBestLevelAndReferenceMemoryIsUnchanged) {
 
 TEST(KernelDispatch, NamesRoundTrip) {
   for (KernelSet set : {KernelSet::kReference, KernelSet::kAuto, KernelSet::kAvx2, KernelSet::kAvx512Vnni,
-                        KernelSet::kArmDsp, KernelSet::kArmMve}) {
+                        KernelSet::kArmDsp, KernelSet::kArmMve, KernelSet::kArmNeon, KernelSet::kArmNeonDotprod}) {
     KernelSet parsed = KernelSet::kAuto;
     ASSERT_TRUE(parse_kernel_set(kernel_set_name(set), &parsed));
     EXPECT_EQ(parsed, set);
   }
   KernelSet parsed = KernelSet::kAuto;
-  EXPECT_FALSE(parse_kernel_set("neon", &parsed));
+  EXPECT_FALSE(parse_kernel_set("sve2", &parsed));
 }
 
-// The Cortex-M levels exist only in Cortex-M builds: on this host they are refused at init with a
-// message, never silently replaced by another level.
+// The Arm levels exist only in Cortex-M and AArch64 builds: on this host they are refused at init
+// with a message, never silently replaced by another level.
 TEST(KernelDispatch, LevelsThisBuildLacksAreRefused) {
   const auto file = host::load_model_file(test::model_path("small"));
-  for (KernelSet set : {KernelSet::kArmDsp, KernelSet::kArmMve}) {
+  for (KernelSet set : {KernelSet::kArmDsp, KernelSet::kArmMve, KernelSet::kArmNeon, KernelSet::kArmNeonDotprod}) {
     EXPECT_FALSE(Interpreter::kernel_set_supported(set)) << kernel_set_name(set);
     std::vector<std::uint8_t> memory(Interpreter::required_memory(file->model, KernelSet::kReference) + 4096);
     Interpreter interpreter;

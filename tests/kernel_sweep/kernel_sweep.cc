@@ -266,6 +266,24 @@ void sweep_pointwise(Sweeper& s, const KernelLevel& level) {
       if (!s.make(&p, shape[0], shape[0], shape[1], shape[2], 1, 1, Padding::kSame, false, extremes_of(n++), rng)) continue;
       s.check_conv(p, level.conv, level.conv_count);
     }
+  // Worst-case products: inputs and weights all −128, or −128 and 127 interleaved, which random
+  // bytes almost never line up. A kernel that sums two int8 products in int16 ((−128)·(−128)·2 =
+  // 2^15) or saturates them differs here; the scale (0.5·2^−16) keeps the outputs off the clamps.
+  for (int in_c : {16, 17, 64, 276})
+    for (int pattern = 0; pattern < 3; ++pattern) {
+      if (!s.make(&p, 5, 5, in_c, 17, 1, 1, Padding::kSame, false, Extremes::kRandom, rng)) continue;
+      for (std::size_t i = 0; i < bytes_of(5, 5, in_c); ++i)
+        p.x[i] = static_cast<std::int8_t>(pattern == 1 && i % 3 == 0 ? 127 : -128);
+      for (std::size_t i = 0; i < bytes_of(17, 1, in_c); ++i)
+        p.w[i] = static_cast<std::int8_t>(pattern == 2 && i % 2 == 1 ? 127 : -128);
+      for (int c = 0; c < 17; ++c) {
+        p.multipliers[c] = 1 << 30;
+        p.shifts[c] = -16;
+      }
+      p.rq.act_min = -128;
+      p.rq.act_max = 127;
+      s.check_conv(p, level.conv, level.conv_count);
+    }
 }
 
 void sweep_spatial_conv(Sweeper& s, const KernelLevel& level) {

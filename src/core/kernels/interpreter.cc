@@ -199,7 +199,8 @@ void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const PreparedO
 }  // namespace
 
 constexpr KernelSet kAllSets[] = {KernelSet::kReference, KernelSet::kAuto,   KernelSet::kAvx2,
-                                   KernelSet::kAvx512Vnni, KernelSet::kArmDsp, KernelSet::kArmMve};
+                                   KernelSet::kAvx512Vnni, KernelSet::kArmDsp, KernelSet::kArmMve,
+                                   KernelSet::kArmNeon,    KernelSet::kArmNeonDotprod};
 
 const char* kernel_set_name(KernelSet set) {
   switch (set) {
@@ -209,6 +210,8 @@ const char* kernel_set_name(KernelSet set) {
     case KernelSet::kAvx512Vnni: return "avx512vnni";
     case KernelSet::kArmDsp: return "dsp";
     case KernelSet::kArmMve: return "mve";
+    case KernelSet::kArmNeon: return "neon";
+    case KernelSet::kArmNeonDotprod: return "neon_dotprod";
   }
   return "?";
 }

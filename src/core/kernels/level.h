@@ -70,6 +70,8 @@ extern const KernelLevel kAvx2Level;        // kernels/x86_avx2
 extern const KernelLevel kAvx512VnniLevel;  // kernels/x86_avx512
 extern const KernelLevel kArmDspLevel;      // kernels/arm_dsp: Cortex-M4/M7/M33/M55 DSP extension
 extern const KernelLevel kArmMveLevel;      // kernels/arm_mve: Cortex-M55/M85 Helium
+extern const KernelLevel kArmNeonLevel;         // kernels/arm_neon: AArch64 Advanced SIMD
+extern const KernelLevel kArmNeonDotprodLevel;  // kernels/arm_neon: AArch64 with SDOT (Armv8.2-A dotprod)
 
 // The first kernel of `kernels[0..count)` accepting g, or nullptr.
 inline const ConvKernel* find_conv(const ConvKernel* kernels, int count, const ConvGeometry& g) {

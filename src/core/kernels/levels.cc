@@ -17,6 +17,10 @@ const KernelLevel* const kLevels[] = {
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
     &kArmMveLevel,
 #endif
+#if defined(__aarch64__)
+    &kArmNeonLevel,
+    &kArmNeonDotprodLevel,
+#endif
 };
 }  // namespace
 
