@@ -1,8 +1,8 @@
 // micronet-ad bench [--model M] [--threads N] [--kernels reference|auto] [--json] [--iterations K]
 //                   [--clip WAV | --no-clip] [--clip-runs R] [--scaling-clips C]:
-// per-inference median/p90 latency, per-operator breakdown, achieved MAC/s, and memory. (No
-// "% of peak": a peak is only meaningful when measured on the CPU at hand, and a constant from
-// another machine gave "124 % of peak".) With --threads N, N engines run concurrently and the
+// per-inference median/p90 latency, per-operator breakdown, achieved MAC/s against this core's
+// peak with the level's multiply-accumulate instruction (measured in the same run: a constant from
+// another machine once gave "124 % of peak"), and memory. With --threads N, N engines run concurrently and the
 // aggregate throughput is reported too. Then a real 10 s clip end to end (decode, front end and
 // every window's inference, through ClipScorer with the fastest kernels) with a per-stage breakdown
 // (decode, front end, inference, other), and batch scaling: the same C clips scored by one worker
@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 
 #include "commands.h"
+#include "cpu_peak.h"
 #include "common_options.h"
 #include "host/audio/audio_file.h"
 #include "host/audio/host_real_fft.h"
@@ -292,6 +293,7 @@ void add_bench_command(CLI::App& app, int* exit_code) {
     const double macs_per_s = macs / (median * 1e-6);
     const double throughput = static_cast<double>(n) * threads / wall_seconds;
     const char* resolved = kernel_set_name(engine.interpreter().kernel_set());
+    const CpuPeak peak = measure_cpu_peak(engine.interpreter().kernel_set());
 
     nlohmann::json j;
     j["model"] = file->path;
@@ -303,6 +305,10 @@ void add_bench_command(CLI::App& app, int* exit_code) {
     j["inferences_per_second"] = throughput;
     j["total_macs"] = m.total_macs();
     j["macs_per_second"] = macs_per_s;
+    if (peak.macs_per_second > 0) {
+      j["peak_instruction"] = peak.instruction;
+      j["peak_macs_per_second"] = peak.macs_per_second;
+    }
     j["arena_bytes"] = m.arena_bytes();
     j["arena_lower_bound_bytes"] = m.arena_lower_bound();
     j["interpreter_memory_bytes"] = engine.memory_bytes();
@@ -350,7 +356,11 @@ void add_bench_command(CLI::App& app, int* exit_code) {
                  threads == 1 ? "" : "s", n);
       fmt::print("latency     median {:.1f} us, p90 {:.1f} us per inference\n", median, p90);
       fmt::print("throughput  {:.0f} inferences/s\n", throughput);
-      fmt::print("compute     {:.2f} G MAC/s ({} MACs per inference)\n", macs_per_s / 1e9, m.total_macs());
+      fmt::print("compute     {:.2f} G MAC/s ({} MACs per inference)", macs_per_s / 1e9, m.total_macs());
+      if (peak.macs_per_second > 0)
+        fmt::print(", {:.0f} % of this core's {} peak ({:.1f} G MAC/s, measured now)", 100.0 * macs_per_s / peak.macs_per_second,
+                   peak.instruction, peak.macs_per_second / 1e9);
+      fmt::print("\n");
       fmt::print("memory      arena {} B (layer-at-a-time bound {} B), interpreter memory {} B\n", m.arena_bytes(),
                  m.arena_lower_bound(), engine.memory_bytes());
       if (clip_bench) {

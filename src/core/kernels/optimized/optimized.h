@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "kernels/kernel_params.h"
+#include "kernels/level.h"
 
 namespace micronet_ad::kernels::opt {
 
@@ -26,7 +27,11 @@ bool compiled(Level level);      // whether this build contains the level's kern
 
 // --- GEMM -------------------------------------------------------------------------------------
 constexpr int kAvx512Rows = 6;  // micro-kernel rows (pixels)
-constexpr int kAvx2Rows = 4;
+constexpr int kAvx2Rows = 6;
+constexpr int kAvx2Vectors = 2;  // of 8 channels
+// AVX2 widens this many rows to int16 at once and runs every column block of the weights over them
+// before the next rows, so that the packed weights stream from L2 once per block, not per 4 rows.
+constexpr int kAvx2BlockRows = 36;
 
 // Bytes of packed weights for an N×K weight matrix; per-channel int32 arrays are padded to
 // padded_channels(N) entries so that whole vectors can be loaded.
@@ -109,6 +114,18 @@ void depthwise_avx512(const ConvGeometry& g, const Requantization& rq, const std
                       std::int8_t* y);
 void depthwise_avx2(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x, const void* packed,
                     std::int8_t* y);
+
+// The AVX2 kernels of the models' 3x3 shapes (x86_avx2_3x3.cc), as a kernel row's functions.
+bool dw3x3_avx2_accepts(const ConvGeometry& g);
+std::size_t dw3x3_avx2_packed_bytes(const ConvGeometry& g);
+void dw3x3_avx2_pack(const ConvGeometry& g, const std::int8_t* w, const std::int32_t* bias, std::int32_t input_offset,
+                     void* packed);
+void dw3x3_avx2_run(const ConvCall& call);
+bool conv3x3_in1_avx2_accepts(const ConvGeometry& g);
+std::size_t conv3x3_in1_avx2_packed_bytes(const ConvGeometry& g);
+void conv3x3_in1_avx2_pack(const ConvGeometry& g, const std::int8_t* w, const std::int32_t* bias,
+                           std::int32_t input_offset, void* packed);
+void conv3x3_in1_avx2_run(const ConvCall& call);
 #endif
 
 }  // namespace micronet_ad::kernels::opt

@@ -58,7 +58,9 @@ std::size_t gemm_packed_bytes(Level level, int k, int n) {
 std::size_t gemm_scratch_bytes(Level level, int m, int k) {
   switch (level) {
     case Level::kAvx512Vnni: return static_cast<std::size_t>(m) * sizeof(std::int32_t);
-    case Level::kAvx2: return static_cast<std::size_t>(kAvx2Rows) * static_cast<std::size_t>((k + 1) / 2) * 2 * sizeof(std::int16_t);
+    case Level::kAvx2:
+      return static_cast<std::size_t>(m < kAvx2BlockRows ? m : kAvx2BlockRows) * static_cast<std::size_t>((k + 1) / 2) * 2 *
+             sizeof(std::int16_t);
     default: return 0;
   }
 }

@@ -1,7 +1,8 @@
 // AVX2 kernels: GEMM on vpmaddwd (activations widened to int16 with the input offset applied,
 // a band of rows at a time, so no correction term and no saturation), depthwise on vpmaddwd with
-// 16 channels in the lanes and packed tap pairs, and the AVX-512 path's one-step requantization.
-// Every function carries its own target attribute (see x86_avx512.cc).
+// 16 channels in the lanes and packed tap pairs, for any filter (the 3x3 shapes of the models run
+// x86_avx2_3x3.cc's kernels); the requantization is x86_avx2.h's. Every function carries its own
+// target attribute (see x86_avx512.cc).
 #if defined(__x86_64__)
 
 #include <immintrin.h>
@@ -11,104 +12,28 @@
 #include <cstring>
 
 #include "kernels/optimized/optimized.h"
-
-#define MNAD_AVX2 __attribute__((target("avx2")))
+#include "kernels/optimized/x86_avx2.h"
 
 namespace micronet_ad::kernels::opt {
 namespace {
 
-// quant::multiply_by_quantized_multiplier on 8 lanes with both roundings fused into one 64-bit
-// add-and-shift, exactly as x86_avx512.cc derives it:
-//   (p + 2^30 + [e > 0]·2^(30+e) − [e > 0 and p < −2^30]·2^31) >> (31 + e), clamped to INT32_MAX.
-// AVX2 has no 64-bit arithmetic shift or min; they are built from logical shifts and compares.
-// Per-8-channel constants, computed once per block of channels.
-struct Rq8 {
-  __m256i left;          // left shift (int32 lanes)
-  __m256i mul_e, mul_o;  // multipliers of the even / odd channels in the low half of each qword
-  __m256i add_e, add_o;  // 2^30 + [e > 0]·2^(30+e)
-  __m256i neg_e, neg_o;  // [e > 0]·2^31, taken off when p < −2^30
-  __m256i sh_e, sh_o;    // 31 + e
-  bool any_left;  // some lane shifts left
-  bool saturate;  // some multiplier is INT32_MIN: a = b = INT32_MIN can overflow the high mul
-};
+using namespace avx2;  // NOLINT: the shared helpers of x86_avx2.h
 
-MNAD_AVX2 inline Rq8 make_rq8(const std::int32_t* multipliers, const std::int32_t* shifts) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i shift = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(shifts));
-  const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(multipliers));
-  const __m256i e = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-  Rq8 q;
-  q.left = _mm256_max_epi32(shift, zero);
-  q.any_left = !_mm256_testz_si256(q.left, q.left);
-  q.saturate = _mm256_movemask_epi8(_mm256_cmpeq_epi32(m, _mm256_set1_epi32(INT32_MIN))) != 0;
-  q.mul_e = m;
-  q.mul_o = _mm256_srli_epi64(m, 32);
-  const __m256i e_half[2] = {_mm256_and_si256(e, _mm256_set1_epi64x(0xFFFFFFFF)), _mm256_srli_epi64(e, 32)};
-  const __m256i base = _mm256_set1_epi64x(std::int64_t{1} << 30);
-  const __m256i half = _mm256_set1_epi64x(std::int64_t{1} << 31);
-  __m256i add[2], neg[2], sh[2];
-  for (int h = 0; h < 2; ++h) {
-    const __m256i positive = _mm256_cmpgt_epi64(e_half[h], zero);
-    add[h] = _mm256_add_epi64(base, _mm256_and_si256(positive, _mm256_sllv_epi64(base, e_half[h])));
-    neg[h] = _mm256_and_si256(positive, half);
-    sh[h] = _mm256_add_epi64(e_half[h], _mm256_set1_epi64x(31));
-  }
-  q.add_e = add[0]; q.add_o = add[1];
-  q.neg_e = neg[0]; q.neg_o = neg[1];
-  q.sh_e = sh[0]; q.sh_o = sh[1];
-  return q;
-}
-
-MNAD_AVX2 inline __m256i round_shift64(__m256i p, __m256i add, __m256i neg, __m256i sh) {
-  const __m256i negative = _mm256_cmpgt_epi64(_mm256_set1_epi64x(-(std::int64_t{1} << 30)), p);
-  const __m256i v = _mm256_sub_epi64(_mm256_add_epi64(p, add), _mm256_and_si256(negative, neg));
-  // Arithmetic shift from a logical one: v >> s = ~(~v >>> s) for v < 0.
-  const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
-  return _mm256_xor_si256(_mm256_srlv_epi64(_mm256_xor_si256(v, sign), sh), sign);
-}
-
-// quant::requantize up to the activation clamp on 8 lanes (acc already includes the bias): the
-// int32 result plus the output offset. Callers narrow with saturation to int8 and clamp bytes to
-// [act_min, act_max] ⊂ [−128, 127], which equals clamping the int32.
-MNAD_AVX2 inline __m256i requantize8(__m256i acc, const Rq8& q, __m256i output_offset) {
-  if (q.any_left) acc = _mm256_sllv_epi32(acc, q.left);  // wraps, like the reference's unsigned shift
-  __m256i even = round_shift64(_mm256_mul_epi32(acc, q.mul_e), q.add_e, q.neg_e, q.sh_e);
-  __m256i odd = round_shift64(_mm256_mul_epi32(_mm256_srli_epi64(acc, 32), q.mul_o), q.add_o, q.neg_o, q.sh_o);
-  if (q.saturate) {
-    const __m256i max = _mm256_set1_epi64x(INT32_MAX);
-    even = _mm256_blendv_epi8(even, max, _mm256_cmpgt_epi64(even, max));
-    odd = _mm256_blendv_epi8(odd, max, _mm256_cmpgt_epi64(odd, max));
-  }
-  return _mm256_add_epi32(_mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA), output_offset);
-}
-
-struct OutParams {
-  __m256i output_offset;
-  __m128i act_min, act_max;  // bytes
-};
-
-MNAD_AVX2 inline OutParams out_params(std::int32_t offset, std::int32_t lo, std::int32_t hi) {
-  return OutParams{_mm256_set1_epi32(offset), _mm_set1_epi8(static_cast<char>(lo)), _mm_set1_epi8(static_cast<char>(hi))};
-}
-
-MNAD_AVX2 inline __m128i clamp_bytes(__m128i v, const OutParams& o) {
-  return _mm_min_epi8(_mm_max_epi8(v, o.act_min), o.act_max);
-}
-
-// Stores the first `count` (1..16) bytes of v.
-MNAD_AVX2 inline void store_bytes(std::int8_t* out, __m128i v, int count) {
-  if (count >= 16) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), v);
-  } else if (count == 8) {
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out), v);
-  } else {
-    alignas(16) std::int8_t tmp[16];
-    _mm_store_si128(reinterpret_cast<__m128i*>(tmp), v);
-    for (int i = 0; i < count; ++i) out[i] = tmp[i];
+// Requantizes and stores the MR x NR·8 accumulators of a tile.
+template <int MR, int NR>
+MNAD_AVX2 inline void store_tile(const GemmArgs& a, const __m256i (&acc)[MR][NR], int n0, std::int8_t* y) {
+  const ActRange range = act_range(a.act_min, a.act_max);
+  for (int r = 0; r < NR; ++r) {
+    const int n = n0 + 8 * r;
+    const int count = a.n - n < 8 ? a.n - n : 8;
+    const Rq8 rq = make_rq8(a.multipliers + n, a.shifts + n, a.output_offset);
+    for (int i = 0; i < MR; ++i)
+      store_bytes(y + static_cast<std::size_t>(i) * a.n + n, narrow8(requantize8(acc[i][r], rq), range), count);
   }
 }
 
-// MR rows (int16, row stride k2) x NR·8 channels.
+// MR rows (int16, row stride k2) x NR·8 channels: the edges of the output, and any tile when the
+// assembly below is not built.
 template <int MR, int NR>
 MNAD_AVX2 void gemm_micro(const GemmArgs& a, const std::int16_t* xs, int k2, const std::int16_t* wp,
                           std::size_t wstride, int n0, std::int8_t* y) {
@@ -127,27 +52,86 @@ MNAD_AVX2 void gemm_micro(const GemmArgs& a, const std::int16_t* xs, int k2, con
       for (int r = 0; r < NR; ++r) acc[i][r] = _mm256_add_epi32(acc[i][r], _mm256_madd_epi16(xb, w[r]));
     }
   }
-  const OutParams o = out_params(a.output_offset, a.act_min, a.act_max);
-  for (int r = 0; r < NR; ++r) {
-    const int n = n0 + 8 * r;
-    const int count = a.n - n < 8 ? a.n - n : 8;
-    const Rq8 rq = make_rq8(a.multipliers + n, a.shifts + n);
-    for (int i = 0; i < MR; ++i) {
-      const __m256i v = requantize8(acc[i][r], rq, o.output_offset);
-      const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-      store_bytes(y + static_cast<std::size_t>(i) * a.n + n, clamp_bytes(_mm_packs_epi16(p16, p16), o), count);
-    }
+  store_tile<MR, NR>(a, acc, n0, y);
+}
+
+// The full 6x2 tile, its k loop in assembly: all 16 ymm registers are spoken for (12
+// accumulators, 2 weight vectors, the broadcast, the product), and GCC, scheduling the intrinsics
+// itself, keeps only part of the accumulators in registers and spills the rest on every step.
+// ymm(2i + r) accumulates row i, channels n0 + 8r..; each step is one int16 pair of depth.
+#define MNAD_GEMM_ROW(addr, a, b)                   \
+  "vpbroadcastd " addr ", %%ymm14\n\t"              \
+  "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"          \
+  "vpaddd %%ymm15, %%ymm" #a ", %%ymm" #a "\n\t"     \
+  "vpmaddwd %%ymm13, %%ymm14, %%ymm15\n\t"          \
+  "vpaddd %%ymm15, %%ymm" #b ", %%ymm" #b "\n\t"
+template <>
+MNAD_AVX2 void gemm_micro<6, 2>(const GemmArgs& a, const std::int16_t* xs, int k2, const std::int16_t* wp,
+                                std::size_t wstride, int n0, std::int8_t* y) {
+  __m256i acc[6][2];
+  const std::int16_t* x = xs;
+  const std::int16_t* x3 = xs + 3 * static_cast<std::size_t>(k2);
+  const std::int16_t* w = wp;
+  const std::size_t x_bytes = static_cast<std::size_t>(k2) * sizeof(std::int16_t);
+  const std::size_t w_bytes = wstride * sizeof(std::int16_t);
+  std::size_t pairs = static_cast<std::size_t>(k2 / 2);  // ≥ 1
+  __asm__ volatile(
+      "vmovdqu (%[corr]), %%ymm0\n\t"
+      "vmovdqu 32(%[corr]), %%ymm1\n\t"
+      "vmovdqa %%ymm0, %%ymm2\n\tvmovdqa %%ymm1, %%ymm3\n\t"
+      "vmovdqa %%ymm0, %%ymm4\n\tvmovdqa %%ymm1, %%ymm5\n\t"
+      "vmovdqa %%ymm0, %%ymm6\n\tvmovdqa %%ymm1, %%ymm7\n\t"
+      "vmovdqa %%ymm0, %%ymm8\n\tvmovdqa %%ymm1, %%ymm9\n\t"
+      "vmovdqa %%ymm0, %%ymm10\n\tvmovdqa %%ymm1, %%ymm11\n\t"
+      "1:\n\t"
+      "vmovdqu (%[w]), %%ymm12\n\t"
+      "vmovdqu (%[w],%[w_bytes],1), %%ymm13\n\t"
+      MNAD_GEMM_ROW("(%[x])", 0, 1)
+      MNAD_GEMM_ROW("(%[x],%[x_bytes],1)", 2, 3)
+      MNAD_GEMM_ROW("(%[x],%[x_bytes],2)", 4, 5)
+      MNAD_GEMM_ROW("(%[x3])", 6, 7)
+      MNAD_GEMM_ROW("(%[x],%[x_bytes],4)", 8, 9)
+      MNAD_GEMM_ROW("(%[x3],%[x_bytes],2)", 10, 11)
+      "add $32, %[w]\n\t"
+      "add $4, %[x]\n\t"
+      "add $4, %[x3]\n\t"
+      "dec %[pairs]\n\t"
+      "jnz 1b\n\t"
+      "vmovdqu %%ymm0, (%[acc])\n\tvmovdqu %%ymm1, 32(%[acc])\n\t"
+      "vmovdqu %%ymm2, 64(%[acc])\n\tvmovdqu %%ymm3, 96(%[acc])\n\t"
+      "vmovdqu %%ymm4, 128(%[acc])\n\tvmovdqu %%ymm5, 160(%[acc])\n\t"
+      "vmovdqu %%ymm6, 192(%[acc])\n\tvmovdqu %%ymm7, 224(%[acc])\n\t"
+      "vmovdqu %%ymm8, 256(%[acc])\n\tvmovdqu %%ymm9, 288(%[acc])\n\t"
+      "vmovdqu %%ymm10, 320(%[acc])\n\tvmovdqu %%ymm11, 352(%[acc])"
+      : [w] "+r"(w), [x] "+r"(x), [x3] "+r"(x3), [pairs] "+r"(pairs)
+      : [corr] "r"(a.corr + n0), [w_bytes] "r"(w_bytes), [x_bytes] "r"(x_bytes), [acc] "r"(&acc[0][0])
+      : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10",
+        "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+  store_tile<6, 2>(a, acc, n0, y);
+}
+#undef MNAD_GEMM_ROW
+
+// One row of k int8 to k2 int16 with the input offset applied (x + off fits int16); k2 > k pads a 0.
+MNAD_AVX2 void widen_row(const std::int8_t* row, int k, int k2, std::int32_t input_offset, std::int16_t* dst) {
+  const __m256i offset = _mm256_set1_epi16(static_cast<std::int16_t>(input_offset));
+  int kk = 0;
+  for (; kk + 16 <= k; kk += 16) {
+    const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + kk)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + kk), _mm256_add_epi16(v, offset));
   }
+  for (; kk < k; ++kk) dst[kk] = static_cast<std::int16_t>(row[kk] + input_offset);
+  if (k2 != k) dst[k] = 0;
 }
 
 using MicroFn = void (*)(const GemmArgs&, const std::int16_t*, int, const std::int16_t*, std::size_t, int, std::int8_t*);
 
 template <int MR>
 struct Row {
-  static constexpr MicroFn fns[3] = {gemm_micro<MR, 1>, gemm_micro<MR, 2>, gemm_micro<MR, 3>};
+  static constexpr MicroFn fns[kAvx2Vectors] = {gemm_micro<MR, 1>, gemm_micro<MR, 2>};
 };
 
-constexpr const MicroFn* kMicro[kAvx2Rows] = {Row<1>::fns, Row<2>::fns, Row<3>::fns, Row<4>::fns};
+constexpr const MicroFn* kMicro[kAvx2Rows] = {Row<1>::fns, Row<2>::fns, Row<3>::fns,
+                                              Row<4>::fns, Row<5>::fns, Row<6>::fns};
 
 }  // namespace
 
@@ -155,20 +139,21 @@ MNAD_AVX2 void gemm_avx2(const GemmArgs& a) {
   const int k2 = (a.k + 1) / 2 * 2;
   const std::size_t wstride = static_cast<std::size_t>(k2) * 8;  // int16 elements per 8-channel column
   const int vectors = (a.n + 7) / 8;  // vectors holding at least one real channel
+  const std::size_t lda = static_cast<std::size_t>(a.lda > 0 ? a.lda : a.k);
   auto* xs = static_cast<std::int16_t*>(a.scratch);
   const auto* packed = reinterpret_cast<const std::int16_t*>(a.packed);
-  for (int m0 = 0; m0 < a.m; m0 += kAvx2Rows) {
-    const int mr = a.m - m0 < kAvx2Rows ? a.m - m0 : kAvx2Rows;
-    for (int i = 0; i < mr; ++i) {
-      const std::int8_t* row = a.x + static_cast<std::size_t>(m0 + i) * static_cast<std::size_t>(a.lda > 0 ? a.lda : a.k);
-      std::int16_t* dst = xs + static_cast<std::size_t>(i) * k2;
-      for (int kk = 0; kk < a.k; ++kk) dst[kk] = static_cast<std::int16_t>(row[kk] + a.input_offset);
-      if (k2 != a.k) dst[a.k] = 0;
-    }
-    std::int8_t* y = a.y + static_cast<std::size_t>(m0) * a.n;
-    for (int j0 = 0; j0 < vectors; j0 += 3) {
-      const int nr = vectors - j0 < 3 ? vectors - j0 : 3;
-      kMicro[mr - 1][nr - 1](a, xs, k2, packed + static_cast<std::size_t>(j0) * wstride, wstride, j0 * 8, y);
+  for (int b0 = 0; b0 < a.m; b0 += kAvx2BlockRows) {
+    const int rows = a.m - b0 < kAvx2BlockRows ? a.m - b0 : kAvx2BlockRows;
+    for (int i = 0; i < rows; ++i) widen_row(a.x + static_cast<std::size_t>(b0 + i) * lda, a.k, k2, a.input_offset,
+                                             xs + static_cast<std::size_t>(i) * k2);
+    for (int j0 = 0; j0 < vectors; j0 += kAvx2Vectors) {
+      const int nr = vectors - j0 < kAvx2Vectors ? vectors - j0 : kAvx2Vectors;
+      const std::int16_t* wp = packed + static_cast<std::size_t>(j0) * wstride;
+      for (int m0 = 0; m0 < rows; m0 += kAvx2Rows) {
+        const int mr = rows - m0 < kAvx2Rows ? rows - m0 : kAvx2Rows;
+        kMicro[mr - 1][nr - 1](a, xs + static_cast<std::size_t>(m0) * k2, k2, wp, wstride, j0 * 8,
+                               a.y + static_cast<std::size_t>(b0 + m0) * a.n);
+      }
     }
   }
 }
@@ -189,7 +174,7 @@ MNAD_AVX2 inline __m256i load_tap(const std::int8_t* src, int count) {
 // zero points for a padded tap). w: the chunk's packed tap pairs, lo then hi (see optimized.h).
 MNAD_AVX2 inline __m128i depthwise_pixel(const std::int8_t* const* src, int taps, int count, const __m256i* w,
                                          __m256i bias_lo, __m256i bias_hi, const Rq8& rq_lo, const Rq8& rq_hi,
-                                         const OutParams& o) {
+                                         const ActRange& range) {
   __m256i lo = bias_lo, hi = bias_hi;
   for (int t = 0; t < taps; t += 2) {
     const __m256i a = load_tap(src[t], count);
@@ -199,19 +184,8 @@ MNAD_AVX2 inline __m128i depthwise_pixel(const std::int8_t* const* src, int taps
   }
   // lo holds channels 0-3 and 8-11, hi 4-7 and 12-15: vpackssdw packs per 128-bit lane (lo's
   // four, then hi's four), which restores the order; both narrowings saturate.
-  const __m256i v16 = _mm256_packs_epi32(requantize8(lo, rq_lo, o.output_offset), requantize8(hi, rq_hi, o.output_offset));
-  return clamp_bytes(_mm_packs_epi16(_mm256_castsi256_si128(v16), _mm256_extracti128_si256(v16, 1)), o);
-}
-
-// Requantization constants for one half of a chunk, in the packed lane order.
-MNAD_AVX2 Rq8 chunk_rq8(const Requantization& rq, int channels, int c0, int half) {
-  alignas(32) std::int32_t m[8], s[8];
-  for (int i = 0; i < 8; ++i) {
-    const int ch = c0 + 8 * (i / 4) + 4 * half + i % 4;
-    m[i] = ch < channels ? rq.multipliers[ch] : 0;
-    s[i] = ch < channels ? rq.shifts[ch] : 0;
-  }
-  return make_rq8(m, s);
+  const __m256i v16 = _mm256_packs_epi32(requantize8(lo, rq_lo), requantize8(hi, rq_hi));
+  return clamp_bytes(_mm_packs_epi16(_mm256_castsi256_si128(v16), _mm256_extracti128_si256(v16, 1)), range);
 }
 
 }  // namespace
@@ -221,7 +195,7 @@ MNAD_AVX2 void depthwise_avx2(const ConvGeometry& g, const Requantization& rq, c
   const int c = g.in_c, taps = g.filter_h * g.filter_w;
   const int pairs = (taps + 1) / 2;
   const std::size_t chunk_vectors = static_cast<std::size_t>(pairs + 1) * 2;
-  const OutParams o = out_params(rq.output_offset, rq.act_min, rq.act_max);
+  const ActRange range = act_range(rq.act_min, rq.act_max);
   alignas(16) std::int8_t zero_points[kDwChunk];  // what a padded tap reads
   for (auto& v : zero_points) v = static_cast<std::int8_t>(-rq.input_offset);
   const std::int8_t* src[kMaxDepthwiseTaps];   // each tap's input for the current pixel
@@ -234,7 +208,7 @@ MNAD_AVX2 void depthwise_avx2(const ConvGeometry& g, const Requantization& rq, c
       const int count = c - c0 < kDwChunk ? c - c0 : kDwChunk;
       const auto* w = static_cast<const __m256i*>(packed) + static_cast<std::size_t>(c0 / kDwChunk) * chunk_vectors;
       const __m256i bias_lo = _mm256_loadu_si256(w + 2 * pairs), bias_hi = _mm256_loadu_si256(w + 2 * pairs + 1);
-      const Rq8 rq_lo = chunk_rq8(rq, c, c0, 0), rq_hi = chunk_rq8(rq, c, c0, 1);
+      const Rq8 rq_lo = dw_chunk_rq8(rq, c, c0, 0), rq_hi = dw_chunk_rq8(rq, c, c0, 1);
       for (int oy = 0; oy < g.out_h; ++oy) {
         const int iy0 = oy * g.stride_h - g.pad_top;
         for (int fy = 0; fy < g.filter_h; ++fy) {
@@ -250,7 +224,7 @@ MNAD_AVX2 void depthwise_avx2(const ConvGeometry& g, const Requantization& rq, c
               const bool in = rows[fy] != nullptr && (cols_in || (ix >= 0 && ix < g.in_w));
               src[fy * g.filter_w + fx] = in ? rows[fy] + static_cast<std::ptrdiff_t>(ix) * c : zero_points;
             }
-          const __m128i v = depthwise_pixel(src, taps, count, w, bias_lo, bias_hi, rq_lo, rq_hi, o);
+          const __m128i v = depthwise_pixel(src, taps, count, w, bias_lo, bias_hi, rq_lo, rq_hi, range);
           store_bytes(yb + (static_cast<std::size_t>(oy) * g.out_w + ox) * c + c0, v, count);
         }
       }

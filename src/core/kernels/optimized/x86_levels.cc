@@ -108,7 +108,7 @@ bool accepts_pool(const PoolGeometry& g) {
 template <opt::Level L>
 struct Rows {
   static constexpr ConvKernel conv[] = {
-      {L == opt::Level::kAvx2 ? "conv1x1_s8_avx2_4x16" : "conv1x1_s8_avx512vnni_6x64", accepts_pointwise,
+      {L == opt::Level::kAvx2 ? "conv1x1_s8_avx2_6x16" : "conv1x1_s8_avx512vnni_6x64", accepts_pointwise,
        run_pointwise<L>, gemm_packed_bytes<L>, pack_gemm<L>, pointwise_scratch<L>},
       {L == opt::Level::kAvx2 ? "conv_s8_avx2_im2col" : "conv_s8_avx512vnni_im2col", accepts_im2col, run_im2col<L>,
        gemm_packed_bytes<L>, pack_gemm<L>, im2col_scratch<L>},
@@ -117,6 +117,20 @@ struct Rows {
       {L == opt::Level::kAvx2 ? "dwconv_s8_avx2_16c" : "dwconv_s8_avx512vnni_64c", accepts_depthwise,
        run_depthwise<L>, depthwise_packed_bytes<L>, pack_depthwise<L>, nullptr},
   };
+};
+
+// AVX2 tries its 3x3 kernels (x86_avx2_3x3.cc) before the general ones.
+using Avx2 = Rows<opt::Level::kAvx2>;
+const ConvKernel kAvx2Conv[] = {
+    Avx2::conv[0],
+    {"conv3x3_in1_s8_avx2", opt::conv3x3_in1_avx2_accepts, opt::conv3x3_in1_avx2_run, opt::conv3x3_in1_avx2_packed_bytes,
+     opt::conv3x3_in1_avx2_pack, nullptr},
+    Avx2::conv[1],
+};
+const ConvKernel kAvx2Depthwise[] = {
+    {"dwconv3x3_s8_avx2_16c", opt::dw3x3_avx2_accepts, opt::dw3x3_avx2_run, opt::dw3x3_avx2_packed_bytes,
+     opt::dw3x3_avx2_pack, nullptr},
+    Avx2::depthwise[0],
 };
 
 bool avx2_supported() { return opt::cpu_supports(opt::Level::kAvx2); }
@@ -129,7 +143,7 @@ const PoolKernel kAvx512Pool[] = {{"avgpool_s8_avx512", accepts_pool, opt::avera
 
 extern const KernelLevel kAvx2Level = {
     KernelSet::kAvx2, avx2_supported, 16, kAlignment,
-    Rows<opt::Level::kAvx2>::conv, 2, Rows<opt::Level::kAvx2>::depthwise, 1, nullptr, 0};
+    kAvx2Conv, 3, kAvx2Depthwise, 2, nullptr, 0};
 extern const KernelLevel kAvx512VnniLevel = {
     KernelSet::kAvx512Vnni, avx512_supported, 16, kAlignment,
     Rows<opt::Level::kAvx512Vnni>::conv, 2, Rows<opt::Level::kAvx512Vnni>::depthwise, 1, kAvx512Pool, 1};
