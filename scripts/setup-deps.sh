@@ -14,7 +14,7 @@ else
     libgtest-dev libgmock-dev libbenchmark-dev
     clang libclang-rt-14-dev
     g++-aarch64-linux-gnu qemu-user
-    libcpp-httplib-dev libboost-dev libasound2-dev alsa-utils
+    libcpp-httplib-dev libboost-dev nettle-dev libasound2-dev alsa-utils
     libmosquitto-dev mosquitto mosquitto-clients openssl
     chromium fonts-dejavu-core libpng-dev
     pybind11-dev python3-pybind11 python3-dev python3-numpy python3-pytest python3-sklearn

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -14,6 +15,8 @@ namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 constexpr double kEulerGamma = 0.57721566490153286061;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // --- Empirical quantile (numpy default 'linear') -------------------------------------------
 
@@ -66,6 +69,50 @@ TEST(GammaSpecialFunctions, DigammaAndTrigammaKnownValues) {
   EXPECT_NEAR(trigamma(2.0), kPi * kPi / 6 - 1, 1e-14);
   EXPECT_NEAR(trigamma(1e6) / (1e-6 + 0.5e-12 + 1e-18 / 6), 1.0, 1e-14);
   EXPECT_THROW(digamma(0.0), std::invalid_argument);
+  // mpmath (50 digits): digamma(3.3), trigamma(3.3), digamma(1e6).
+  EXPECT_NEAR(digamma(3.3), 1.0348224890596216863, 4e-16);
+  EXPECT_NEAR(trigamma(3.3), 0.35350154184106183225, 2e-16);
+  EXPECT_NEAR(digamma(1e6), 13.815510057964190771, 4e-15);
+}
+
+TEST(GammaSpecialFunctions, BadArgumentsThrowInvalidArgumentAndOverflowIsInfinite) {
+  // Only std::invalid_argument reaches callers, never an exception of the library underneath.
+  for (double bad : {0.0, -1.5, -kInf, kInf, kNaN}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THROW(digamma(bad), std::invalid_argument);
+    EXPECT_THROW(trigamma(bad), std::invalid_argument);
+    EXPECT_THROW(regularized_lower_gamma(bad, 1.0), std::invalid_argument);
+    EXPECT_THROW(regularized_upper_gamma(bad, 1.0), std::invalid_argument);
+    EXPECT_THROW(inverse_regularized_lower_gamma(bad, 0.5), std::invalid_argument);
+  }
+  for (double bad : {-1e-300, -kInf, kNaN}) {
+    EXPECT_THROW(regularized_lower_gamma(1.0, bad), std::invalid_argument);
+    EXPECT_THROW(regularized_upper_gamma(1.0, bad), std::invalid_argument);
+  }
+  for (double bad : {-0.1, 1.0, 1.5, kNaN}) EXPECT_THROW(inverse_regularized_lower_gamma(2.0, bad), std::invalid_argument);
+  // trigamma(x) ~ 1/x^2 overflows near 0: infinity, not an exception.
+  EXPECT_EQ(trigamma(1e-300), kInf);
+  EXPECT_NEAR(digamma(1e-300), -1e300, 1e285);
+}
+
+TEST(GammaSpecialFunctions, IncompleteGammaAtTheEndsOfItsDomain) {
+  EXPECT_EQ(regularized_upper_gamma(2.0, 0.0), 1.0);
+  EXPECT_EQ(regularized_lower_gamma(2.0, kInf), 1.0);
+  EXPECT_EQ(regularized_upper_gamma(2.0, kInf), 0.0);
+  EXPECT_EQ(gamma_cdf(kInf, GammaDistribution{2.0, -1.0, 0.5}), 1.0);
+  EXPECT_EQ(gamma_cdf(-1.0, GammaDistribution{2.0, -1.0, 0.5}), 0.0);
+  EXPECT_EQ(inverse_regularized_lower_gamma(2.0, 0.0), 0.0);
+}
+
+TEST(GammaSpecialFunctions, IncompleteGammaAgainstMpmath) {
+  // mpmath.gammainc(a, ..., regularized=True), 50 digits.
+  EXPECT_NEAR(regularized_lower_gamma(2.5, 1.5), 0.30001416412137249090, 1e-16);
+  EXPECT_NEAR(regularized_upper_gamma(50.0, 60.0), 0.084406681093691829623, 1e-16);
+  EXPECT_NEAR(regularized_upper_gamma(0.2, 1e-10), 0.98910875578959816041, 2e-16);
+  EXPECT_NEAR(regularized_lower_gamma(1e6, 1e6), 0.50013298076087259124, 1e-15);
+  // The far upper tail keeps its relative accuracy.
+  EXPECT_NEAR(regularized_upper_gamma(0.5, 700.0) / 2.1010145162642174950e-306, 1.0, 1e-13);
+  EXPECT_NEAR(regularized_upper_gamma(3.7, 20.0) / 1.8458736597289670547e-06, 1.0, 1e-14);
 }
 
 // P(k, x) for whole k (Erlang): 1 - e^-x sum_{j<k} x^j / j!.
@@ -178,6 +225,16 @@ TEST(GammaFit, FixedLocSatisfiesTheLikelihoodEquations) {
   // d/d scale: sum y / s^2 - n a / s = 0; d/d shape: sum ln y - n ln s - n psi(a) = 0.
   EXPECT_NEAR(sum / fit.scale / (n * fit.shape), 1.0, 1e-12);
   EXPECT_NEAR((sum_log - n * std::log(fit.scale) - n * digamma(fit.shape)) / n, 0.0, 1e-12);
+}
+
+TEST(GammaFit, FixedLocLargeShapeSolvesTheShapeEquationToFullPrecision) {
+  // y = 0.999, 1.001: s = ln(mean y) - mean(ln y) = 5.0000025e-7 and a near 1e6, where
+  // ln(a) - digamma(a) ~ 1/(2a) would lose about 9 digits if computed as a difference (gamma.cc
+  // keeps an asymptotic series for it). Reference: mpmath's root of ln(a) - digamma(a) = s for
+  // these two doubles, 50 digits.
+  const GammaDistribution fit = fit_gamma_fixed_loc({0.999, 1.001}, 0.0);
+  EXPECT_NEAR(fit.shape / 999999.66666666469041591, 1.0, 1e-11);
+  EXPECT_NEAR(fit.scale / 1.0000003333334463652e-06, 1.0, 1e-11);
 }
 
 TEST(GammaFit, ThreeParameterFitMaximizesTheLikelihoodAndRecoversTheQuantile) {

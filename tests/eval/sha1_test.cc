@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -46,6 +47,15 @@ TEST(Sha1, PaddingBoundaryLengths) {
   EXPECT_EQ(sha1_hex(std::string(55, 'a')), "c1c8bbdc22796e28c0e15163d20899b65621d65a");
   EXPECT_EQ(sha1_hex(std::string(56, 'a')), "c2db330f6083854c99d4b5bfb6e8f29f201be699");
   EXPECT_EQ(sha1_hex(std::string(64, 'a')), "0098ba824b5c16427bd7a1122a5a442a25ec644d");
+}
+
+TEST(Sha1, MovedHasherContinuesTheMessage) {
+  Sha1 first;
+  first.update("ab");
+  first.update(nullptr, 0);
+  Sha1 second = std::move(first);
+  second.update("c");
+  EXPECT_EQ(to_hex(second.digest()), "a9993e364706816aba3e25717850c26c9cd0d89d");
 }
 
 TEST(Sha1, DigestTwiceIsAnError) {

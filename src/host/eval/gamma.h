@@ -17,14 +17,15 @@ struct GammaDistribution {
   double scale = 1.0;
 };
 
-// Special functions (x > 0, a > 0; std::invalid_argument otherwise).
+// Special functions, computed by Boost.Math. Arguments: x > 0 finite, a > 0 finite
+// (std::invalid_argument otherwise, never a Boost exception); an overflow gives infinity.
 double digamma(double x);
 double trigamma(double x);
-// Regularized lower incomplete gamma P(a, x) = gamma(a, x) / Gamma(a), x >= 0, by its series
-// for x < a + 1 and by the continued fraction of Q = 1 - P otherwise (Numerical Recipes 6.2).
+// Regularized lower incomplete gamma P(a, x) = gamma(a, x) / Gamma(a) for x >= 0 (x may be
+// +infinity: P = 1), and Q = 1 - P, accurate in the upper tail where P rounds to 1.
 double regularized_lower_gamma(double a, double x);
 double regularized_upper_gamma(double a, double x);
-// x >= 0 with P(a, x) = p, p in [0, 1); Newton steps kept inside a bisection bracket.
+// x >= 0 with P(a, x) = p, p in [0, 1).
 double inverse_regularized_lower_gamma(double a, double p);
 
 double gamma_cdf(double x, const GammaDistribution& dist);

@@ -1,12 +1,16 @@
 // SHA-1 (FIPS 180-4), used to tie calibration files to the exact model file they were made
 // with. Not for security: SHA-1 is only an identity check here, as in the models' SHA1SUMS.
+// The hashing itself is nettle's (Debian nettle-dev); this header keeps nettle out of callers.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct sha1_ctx;  // nettle's state (<nettle/sha1.h>)
 
 namespace micronet_ad::host {
 
@@ -16,18 +20,17 @@ class Sha1 {
   using Digest = std::array<std::uint8_t, 20>;
 
   Sha1();
+  ~Sha1();
+  Sha1(Sha1&&) noexcept;
+  Sha1& operator=(Sha1&&) noexcept;
+
   void update(const void* data, std::size_t size);
   void update(std::string_view text) { update(text.data(), text.size()); }
   // Pads and returns the digest; the hasher must not be updated afterwards.
   Digest digest();
 
  private:
-  void process_block(const std::uint8_t* block);
-
-  std::array<std::uint32_t, 5> state_;
-  std::array<std::uint8_t, 64> buffer_{};
-  std::size_t buffered_ = 0;
-  std::uint64_t total_bytes_ = 0;
+  std::unique_ptr<sha1_ctx> ctx_;
   bool finished_ = false;
 };
 
