@@ -51,10 +51,10 @@ inline void add_kernels_option(CLI::App* cmd, KernelSet* kernels) {
   *kernels = KernelSet::kAuto;
   cmd->add_option_function<std::string>(
          "--kernels", [kernels](const std::string& v) { parse_kernel_set(v.c_str(), kernels); },
-         "Kernels: auto (the fastest this CPU runs) or reference (portable); avx2|avx512vnni (x86-64) or "
+         "Kernels: auto (the fastest this CPU runs) or reference (portable); avx2|avxvnni|avx512vnni (x86-64) or "
          "neon|neon_dotprod (AArch64) force one; all give the same results")
       ->default_str("auto")
-      ->check(CLI::IsMember({"reference", "auto", "avx2", "avx512vnni", "neon", "neon_dotprod"}));
+      ->check(CLI::IsMember({"reference", "auto", "avx2", "avxvnni", "avx512vnni", "neon", "neon_dotprod"}));
 }
 
 // --framing centered|kit and --resize average|decimate (docs/frontend.md).

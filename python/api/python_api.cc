@@ -116,7 +116,7 @@ std::shared_ptr<const host::ModelFile> load_model_from_bytes(const std::uint8_t*
 KernelSet parse_kernels(const std::string& name) {
   KernelSet set = KernelSet::kAuto;
   if (!parse_kernel_set(name.c_str(), &set))
-    throw std::invalid_argument("kernels '" + name + "' is not 'auto', 'reference', 'avx2', 'avx512vnni', 'neon' or 'neon_dotprod'");
+    throw std::invalid_argument("kernels '" + name + "' is not 'auto', 'reference', 'avx2', 'avxvnni', 'avx512vnni', 'neon' or 'neon_dotprod'");
   return set;
 }
 

@@ -69,7 +69,7 @@ class Interpreter:
 
     ``model_path`` is a .tflite path or "small" | "medium" | "large" (the shared ML-zoo models);
     ``model_content`` (or bytes as the first argument) the file's bytes. ``kernels`` picks the
-    kernels ("auto", "reference", "avx2", "avx512vnni", "neon", "neon_dotprod"); all give the
+    kernels ("auto", "reference", "avx2", "avxvnni", "avx512vnni", "neon", "neon_dotprod"); all give the
     same bytes. ``num_threads`` is accepted for compatibility and ignored (one inference runs on
     one thread; use several Interpreters for more).
     """

@@ -24,7 +24,7 @@
 namespace micronet_ad {
 namespace {
 
-constexpr KernelSet kSets[] = {KernelSet::kReference, KernelSet::kAvx2, KernelSet::kAvx512Vnni};
+constexpr KernelSet kSets[] = {KernelSet::kReference, KernelSet::kAvx2, KernelSet::kAvxVnni, KernelSet::kAvx512Vnni};
 
 #define SKIP_IF_UNSUPPORTED(set)                                                                    \
   if (!Interpreter::kernel_set_supported(set))                                                      \

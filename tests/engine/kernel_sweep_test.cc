@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "avxvnni_emulated.h"
 #include "kernel_sweep/kernel_sweep.h"
 #include "kernels/level.h"
 
@@ -20,6 +21,9 @@ std::vector<const KernelLevel*> levels() {
   std::vector<const KernelLevel*> with_kernels;
   for (int i = 0; i < count; ++i)
     if (all[i]->conv_count + all[i]->depthwise_count + all[i]->average_pool_count > 0) with_kernels.push_back(all[i]);
+#if defined(__x86_64__)
+  with_kernels.push_back(&test::kAvxVnniEmulatedLevel);  // the AVX-VNNI GEMM on any AVX2 CPU
+#endif
   return with_kernels;
 }
 
@@ -48,7 +52,11 @@ TEST_P(KernelSweep, EveryKernelByteEqualToTheReference) {
 
 INSTANTIATE_TEST_SUITE_P(Levels, KernelSweep, ::testing::ValuesIn(levels()),
                          [](const ::testing::TestParamInfo<const KernelLevel*>& info) {
-                           return std::string(kernel_set_name(info.param->set));
+                           const std::string name = kernel_set_name(info.param->set);
+#if defined(__x86_64__)
+                           if (info.param == &test::kAvxVnniEmulatedLevel) return name + "_emulated";
+#endif
+                           return name;
                          });
 
 }  // namespace

@@ -200,7 +200,7 @@ void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const PreparedO
 
 constexpr KernelSet kAllSets[] = {KernelSet::kReference, KernelSet::kAuto,   KernelSet::kAvx2,
                                    KernelSet::kAvx512Vnni, KernelSet::kArmDsp, KernelSet::kArmMve,
-                                   KernelSet::kArmNeon,    KernelSet::kArmNeonDotprod};
+                                   KernelSet::kArmNeon,    KernelSet::kArmNeonDotprod, KernelSet::kAvxVnni};
 
 const char* kernel_set_name(KernelSet set) {
   switch (set) {
@@ -212,6 +212,7 @@ const char* kernel_set_name(KernelSet set) {
     case KernelSet::kArmMve: return "mve";
     case KernelSet::kArmNeon: return "neon";
     case KernelSet::kArmNeonDotprod: return "neon_dotprod";
+    case KernelSet::kAvxVnni: return "avxvnni";
   }
   return "?";
 }

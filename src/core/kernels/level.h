@@ -67,6 +67,7 @@ const KernelLevel* find_level(KernelSet set);  // nullptr when not compiled
 // The rows, each defined in its folder and compiled only where its ISA exists.
 extern const KernelLevel kReferenceLevel;
 extern const KernelLevel kAvx2Level;        // kernels/x86_avx2
+extern const KernelLevel kAvxVnniLevel;     // kernels/optimized: AVX2 + VEX vpdpbusd (AVX-VNNI)
 extern const KernelLevel kAvx512VnniLevel;  // kernels/x86_avx512
 extern const KernelLevel kArmDspLevel;      // kernels/arm_dsp: Cortex-M4/M7/M33/M55 DSP extension
 extern const KernelLevel kArmMveLevel;      // kernels/arm_mve: Cortex-M55/M85 Helium

@@ -9,6 +9,7 @@ const KernelLevel* const kLevels[] = {
     &kReferenceLevel,
 #if defined(__x86_64__)
     &kAvx2Level,
+    &kAvxVnniLevel,
     &kAvx512VnniLevel,
 #endif
 #if defined(__ARM_FEATURE_DSP)

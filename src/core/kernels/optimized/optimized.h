@@ -126,6 +126,21 @@ std::size_t conv3x3_in1_avx2_packed_bytes(const ConvGeometry& g);
 void conv3x3_in1_avx2_pack(const ConvGeometry& g, const std::int8_t* w, const std::int32_t* bias,
                            std::int32_t input_offset, void* packed);
 void conv3x3_in1_avx2_run(const ConvCall& call);
+
+// The AVX-VNNI GEMM (x86_avxvnni_gemm.inc, compiled by x86_avxvnni.cc), as a kernel row's
+// functions: 1x1 convolutions and, through im2col, the others.
+bool avxvnni_supported();  // CPUID: AVX2 and AVX-VNNI
+namespace avxvnni {
+std::size_t packed_bytes(const ConvGeometry& g);
+void pack(const ConvGeometry& g, const std::int8_t* w, const std::int32_t* bias, std::int32_t input_offset,
+          void* packed);
+bool accepts_pointwise(const ConvGeometry& g);
+std::size_t pointwise_scratch(const ConvGeometry& g);
+void run_pointwise(const ConvCall& c);
+bool accepts_im2col(const ConvGeometry& g);
+std::size_t im2col_scratch(const ConvGeometry& g);
+void run_im2col(const ConvCall& c);
+}  // namespace avxvnni
 #endif
 
 }  // namespace micronet_ad::kernels::opt

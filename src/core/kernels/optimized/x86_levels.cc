@@ -1,5 +1,5 @@
-// The two x86-64 kernel levels' rows (kernels/level.h): AVX2 and AVX-512 VNNI. Both drive the
-// same operator shapes through the GEMM, im2col and depthwise kernels of optimized.h; only the
+// The x86-64 kernel levels' rows (kernels/level.h): AVX2, AVX-VNNI and AVX-512 VNNI. All drive
+// the same operator shapes through the GEMM, im2col and depthwise kernels of optimized.h; only the
 // packed layouts (defined beside each kernel) and the micro-kernels differ.
 #include "kernels/level.h"
 #include "kernels/optimized/optimized.h"
@@ -133,6 +133,15 @@ const ConvKernel kAvx2Depthwise[] = {
     Avx2::depthwise[0],
 };
 
+// AVX-VNNI: its own GEMM (vpdpbusd on ymm), the AVX2 3x3 and depthwise kernels.
+const ConvKernel kAvxVnniConv[] = {
+    {"conv1x1_s8_avxvnni_6x16", opt::avxvnni::accepts_pointwise, opt::avxvnni::run_pointwise, opt::avxvnni::packed_bytes,
+     opt::avxvnni::pack, opt::avxvnni::pointwise_scratch},
+    kAvx2Conv[1],
+    {"conv_s8_avxvnni_im2col", opt::avxvnni::accepts_im2col, opt::avxvnni::run_im2col, opt::avxvnni::packed_bytes,
+     opt::avxvnni::pack, opt::avxvnni::im2col_scratch},
+};
+
 bool avx2_supported() { return opt::cpu_supports(opt::Level::kAvx2); }
 bool avx512_supported() { return opt::cpu_supports(opt::Level::kAvx512Vnni); }
 
@@ -144,6 +153,8 @@ const PoolKernel kAvx512Pool[] = {{"avgpool_s8_avx512", accepts_pool, opt::avera
 extern const KernelLevel kAvx2Level = {
     KernelSet::kAvx2, avx2_supported, 16, kAlignment,
     kAvx2Conv, 3, kAvx2Depthwise, 2, nullptr, 0};
+extern const KernelLevel kAvxVnniLevel = {
+    KernelSet::kAvxVnni, opt::avxvnni_supported, 16, kAlignment, kAvxVnniConv, 3, kAvx2Depthwise, 2, nullptr, 0};
 extern const KernelLevel kAvx512VnniLevel = {
     KernelSet::kAvx512Vnni, avx512_supported, 16, kAlignment,
     Rows<opt::Level::kAvx512Vnni>::conv, 2, Rows<opt::Level::kAvx512Vnni>::depthwise, 1, kAvx512Pool, 1};
