@@ -16,6 +16,7 @@
 
 #include "host/fleet/clip_handler.h"
 #include "host/io/default_model.h"
+#include "host/io/json_text.h"
 
 namespace {
 
@@ -44,9 +45,7 @@ std::string next_field(const std::uint8_t** at, const std::uint8_t* end) {
   return field;
 }
 
-std::string dump(const nlohmann::ordered_json& j) {
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
+std::string dump(const nlohmann::ordered_json& j) { return wire_json(j); }
 
 void check(const fleet::ClipOutcome& out, const std::string& topic) {
   if (out.scored) {

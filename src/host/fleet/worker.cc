@@ -4,12 +4,12 @@
 #include <chrono>
 #include <optional>
 
+#include "host/io/json_text.h"
+
 namespace micronet_ad::host::fleet {
 namespace {
 
-std::string dump(const nlohmann::ordered_json& j) {
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
+std::string dump(const nlohmann::ordered_json& j) { return wire_json(j); }
 
 }  // namespace
 

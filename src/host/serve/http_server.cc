@@ -15,6 +15,8 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "host/io/json_text.h"
+
 namespace micronet_ad::host {
 
 namespace asio = boost::asio;
@@ -39,7 +41,7 @@ HttpResponse json_error(int status, const std::string& kind, const std::string& 
   const nlohmann::ordered_json j{{"error", message}, {"kind", kind}, {"status", status}};
   HttpResponse r;
   r.status = status;
-  r.body = j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+  r.body = wire_json(j) + "\n";
   r.error_kind = kind;
   return r;
 }

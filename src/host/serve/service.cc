@@ -17,6 +17,7 @@
 #include "host/detect/enrolment.h"
 #include "host/detect/judge.h"
 #include "host/io/model_info.h"
+#include "host/io/json_text.h"
 #include "host/io/sha1.h"
 #include "host/serve/http_parse.h"
 #include "host/serve/http_server.h"
@@ -39,10 +40,7 @@ constexpr const char* kNotFound =
     "not found: the endpoints are POST /v1/score, GET /v1/machines, PUT/GET/DELETE /v1/machines/NAME, "
     "GET /v1/model, GET /healthz, GET /metrics";
 
-// JSON text; request-supplied strings that are not UTF-8 become U+FFFD instead of an exception.
-std::string dump(const nlohmann::ordered_json& j) {
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
-}
+std::string dump(const nlohmann::ordered_json& j) { return wire_json(j) + "\n"; }
 
 std::string error_body(int status, const std::string& kind, const std::string& message,
                        const nlohmann::ordered_json& extra = {}) {
