@@ -10,7 +10,6 @@
 
 #include "commands.h"
 #include "common_options.h"
-#include "core/quant/quantization.h"
 #include "host/audio/audio_file.h"
 #include "host/detect/clip_scorer.h"
 #include "host/io/default_model.h"
@@ -66,9 +65,9 @@ class Probe {
  public:
   explicit Probe(const Model& model) : layers_(model.num_operators()) {
     for (int i = 0; i < model.num_operators(); ++i) {
-      const TensorInfo out = model.tensor(model.op(i).output);
-      quant::activation_range(model.op(i).activation, out.scale(), out.zero_point, &layers_[i].act_min,
-                              &layers_[i].act_max);
+      const Int8Range range = model.output_range(i);
+      layers_[i].act_min = range.min;
+      layers_[i].act_max = range.max;
     }
   }
 

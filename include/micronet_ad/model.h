@@ -62,6 +62,12 @@ struct OperatorInfo {
   std::int64_t macs = 0;  // multiply-accumulates per inference
 };
 
+// A closed range of int8 values.
+struct Int8Range {
+  std::int32_t min = -128;
+  std::int32_t max = 127;
+};
+
 // Where one tensor lives while the graph runs.
 struct TensorPlan {
   std::int32_t arena_offset = -1;  // -1: constant or unused
@@ -87,6 +93,10 @@ class Model {
   int embedding_tensor() const { return embedding_; }
   TensorInfo tensor(int index) const;  // index must be in [0, num_tensors())
   const OperatorInfo& op(int index) const { return ops_[index]; }
+  // The values operator `index`'s output can take: the clamp of its fused activation for its
+  // output's scale and zero point (docs/arithmetic.md#activation-range), [-128, 127] for NONE.
+  // Outputs piling up at an end of it are saturated.
+  Int8Range output_range(int index) const;
   const TensorPlan& plan(int tensor_index) const { return plans_[tensor_index]; }
 
   std::size_t arena_bytes() const { return arena_bytes_; }

@@ -261,6 +261,25 @@ TEST_P(ValidModel, LoadsAndMatchesInt64Reference) {
   }
 }
 
+// Model::output_range (what `inspect --probe` counts saturation against) is the clamp the
+// independent evaluation above applies.
+TEST_P(ValidModel, OutputRangeIsTheActivationClamp) {
+  ModelSpec spec = test::tiny_model();
+  GetParam().change(spec);
+  const test::ModelBytes bytes = test::build_model(spec);
+  Model model;
+  const Status s = load(bytes, &model);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(static_cast<std::size_t>(model.num_operators()), spec.ops.size());
+  for (int i = 0; i < model.num_operators(); ++i) {
+    const OpSpec& op = spec.ops[static_cast<std::size_t>(i)];
+    const Range want = activation_range(op.activation, spec.tensors[static_cast<std::size_t>(op.outputs[0])]);
+    const Int8Range got = model.output_range(i);
+    EXPECT_EQ(got.min, want.lo) << "operator " << i;
+    EXPECT_EQ(got.max, want.hi) << "operator " << i;
+  }
+}
+
 const ValidCase kValidCases[] = {
     {"Tiny", [](ModelSpec&) {}},
     // docs/models.md: two layers share one int32 bias tensor whose scale matches neither layer.

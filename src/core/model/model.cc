@@ -214,6 +214,13 @@ std::int64_t Model::total_macs() const {
   return total;
 }
 
+Int8Range Model::output_range(int index) const {
+  const TensorInfo out = tensor(ops_[index].output);
+  Int8Range range;
+  quant::activation_range(ops_[index].activation, out.scale(), out.zero_point, &range.min, &range.max);
+  return range;
+}
+
 TensorInfo Model::tensor(int index) const {
   const auto* graph = static_cast<const fb::SubGraph*>(subgraph_);
   const fb::Tensor* t = graph->tensors()->Get(static_cast<flatbuffers::uoffset_t>(index));

@@ -2,16 +2,15 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <condition_variable>
 #include <exception>
 #include <filesystem>
-#include <iterator>
 #include <mutex>
 #include <thread>
 
 #include "host/audio/audio_file.h"
 #include "host/audio/clip_features.h"
+#include "host/io/audio_extension.h"
 
 namespace micronet_ad::host {
 namespace {
@@ -52,14 +51,6 @@ ClipOutcome score_one(ClipScorer& scorer, const BatchOptions& options, const Cli
 }
 
 }  // namespace
-
-bool is_audio_extension(std::string extension) {
-  std::transform(extension.begin(), extension.end(), extension.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  static const char* const kExtensions[] = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff",
-                                            ".aifc", ".au",  ".snd",  ".caf", ".w64", ".rf64", ".mp3"};
-  return std::find(std::begin(kExtensions), std::end(kExtensions), extension) != std::end(kExtensions);
-}
 
 std::vector<ClipInput> expand_audio_inputs(const std::vector<std::string>& args) {
   std::vector<ClipInput> inputs;

@@ -16,9 +16,6 @@
 
 namespace micronet_ad::host {
 
-// True for the extensions libsndfile (and its mp3 support) reads: .wav, .flac, .ogg, .aiff, ...
-bool is_audio_extension(std::string extension);
-
 // A clip to score, or an argument that failed before scoring (e.g. a directory without audio).
 struct ClipInput {
   std::string path;

@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "host/detect/batch_scorer.h"
 #include "host/eval/dcase_csv.h"
+#include "host/io/audio_extension.h"
 
 namespace micronet_ad::host {
 namespace {
