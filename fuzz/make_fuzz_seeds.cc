@@ -49,6 +49,22 @@ int main(int argc, char** argv) {
   same_pool.ops[kOpPool].stride_h = same_pool.ops[kOpPool].stride_w = 4;
   ok = ok && write(dir + "/seed_tiny_same_pool.tflite", same_pool);
 
+  // FULLY_CONNECTED and a residual ADD (the DS-CNN of the engine tests), and variants.
+  ok = ok && write(dir + "/seed_kws.tflite", kws_model());
+  ModelSpec kws_per_tensor = kws_model();  // per-tensor FC weights, no bias
+  kws_per_tensor.tensors[kKwsFcWeights].scales = {0.013f};
+  kws_per_tensor.tensors[kKwsFcWeights].zero_points = {0};
+  kws_per_tensor.ops[kKwsOpFc].inputs.resize(2);
+  kws_per_tensor.ops[kKwsOpAdd].activation = tflite_subset::ActivationFunctionType_RELU6;
+  ok = ok && write(dir + "/seed_kws_per_tensor_fc.tflite", kws_per_tensor);
+  ModelSpec kws_batched = kws_model();  // FULLY_CONNECTED over two batches of depth 4
+  kws_batched.tensors[kKwsFcWeights].shape = {8, 4};
+  kws_batched.tensors[kKwsFcWeights].scales = {0.02f};
+  kws_batched.tensors[kKwsFcWeights].zero_points = {0};
+  kws_batched.ops[kKwsOpFc].inputs.resize(2);
+  kws_batched.tensors[kKwsOutput].shape = {2, 8};
+  ok = ok && write(dir + "/seed_kws_batched_fc.tflite", kws_batched);
+
   if (!ok) {
     std::fprintf(stderr, "make_fuzz_seeds: cannot write into %s\n", dir.c_str());
     return 1;

@@ -17,12 +17,21 @@ constexpr int kMaxOperators = 128;
 constexpr int kMaxRank = 4;
 constexpr std::size_t kArenaAlignment = 16;
 
-enum class OpType : std::uint8_t { kConv2D, kDepthwiseConv2D, kAveragePool2D, kReshape };
+// The operators the engine runs; each has one row in src/core/ops/op_table.cc, in this order.
+enum class OpType : std::uint8_t { kConv2D, kDepthwiseConv2D, kAveragePool2D, kReshape, kFullyConnected, kAdd };
 enum class Padding : std::uint8_t { kSame, kValid };
 enum class Activation : std::uint8_t { kNone, kRelu, kReluN1To1, kRelu6 };
 enum class ElementType : std::uint8_t { kInt8, kInt32 };
 
 const char* op_name(OpType type);  // TFLite's name, e.g. "DEPTHWISE_CONV_2D"
+
+// What an operator's row in the op table (src/core/ops/op_table.h) says about its OperatorInfo.
+struct OpTraits {
+  bool window;            // filter, stride and padding are meaningful
+  bool fused_activation;  // activation is meaningful
+  bool weights;           // inputs[1] are int8 weights and inputs[2] an optional int32 bias
+};
+OpTraits op_traits(OpType type);
 const char* padding_name(Padding padding);
 const char* activation_name(Activation activation);
 
@@ -49,7 +58,8 @@ struct TensorInfo {
 
 struct OperatorInfo {
   OpType type = OpType::kConv2D;
-  // inputs: activation, then weights and bias for convolutions (bias may be -1), shape for reshape
+  // inputs: activation, then weights and bias for convolutions and FULLY_CONNECTED (bias may be
+  // -1), shape for reshape, the second activation for ADD
   int inputs[3] = {-1, -1, -1};
   int num_inputs = 0;
   int output = -1;
@@ -111,6 +121,10 @@ class Model {
 
  private:
   Status validate();
+  Status validate_tensors(bool* is_const);
+  Status validate_io(const bool* is_const);
+  Status validate_operators(const bool* is_const, bool* written);
+  void count_parameters(const bool* is_const, const bool* written);
   Status plan_arena();
 
   const std::uint8_t* data_ = nullptr;

@@ -2,7 +2,10 @@
 // the input is explicitly padded with its zero point, accumulation is in int64, indexing is
 // done through a separate tensor helper. Also SAME/VALID geometry against TFLite's documented
 // behaviour.
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
@@ -260,6 +263,123 @@ TEST(ReferenceAveragePool2D, TiesRoundAwayFromZero) {
   EXPECT_EQ(out, 2);   // 1.5 → 2
   reference::average_pool2d(g, neg, &out);
   EXPECT_EQ(out, -2);  // −1.5 → −2
+}
+
+// --- FULLY_CONNECTED ---------------------------------------------------------------------------
+
+TEST(ReferenceFullyConnected, MatchesIndependentComputation) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  std::uniform_int_distribution<std::int32_t> bias_value(-40000, 40000);
+  std::uniform_real_distribution<double> mult(-14.0, 0.5);
+  struct Shape3 { int batches, depth, units; };
+  for (const Shape3 s : {Shape3{1, 1, 1}, Shape3{1, 8, 4}, Shape3{2, 17, 3}, Shape3{3, 64, 12}, Shape3{1, 250, 35}}) {
+    for (bool per_channel : {false, true}) {
+      for (bool with_bias : {false, true}) {
+        Requantization rq;
+        rq.input_offset = -byte(rng);
+        rq.output_offset = byte(rng);
+        rq.act_min = with_bias ? -128 : rq.output_offset;
+        rq.act_max = 127;
+        std::vector<std::int8_t> x(static_cast<std::size_t>(s.batches) * s.depth), w(static_cast<std::size_t>(s.units) * s.depth);
+        for (auto& v : x) v = static_cast<std::int8_t>(byte(rng));
+        for (auto& v : w) v = static_cast<std::int8_t>(byte(rng));
+        std::vector<std::int32_t> bias, multipliers, shifts;
+        for (int u = 0; u < s.units; ++u) {
+          bias.push_back(bias_value(rng));
+          std::int32_t q = 0;
+          int sh = 0;
+          quant::quantize_multiplier(std::exp2(mult(rng)), &q, &sh);
+          multipliers.push_back(per_channel || u == 0 ? q : multipliers[0]);  // per-tensor: one value repeated
+          shifts.push_back(per_channel || u == 0 ? sh : shifts[0]);
+        }
+        rq.multipliers = multipliers.data();
+        rq.shifts = shifts.data();
+        std::vector<std::int8_t> got(static_cast<std::size_t>(s.batches) * s.units);
+        reference::fully_connected(s.batches, s.depth, s.units, rq, x.data(), w.data(), with_bias ? bias.data() : nullptr,
+                                   got.data());
+        std::size_t wrong = 0;
+        for (int b = 0; b < s.batches; ++b)
+          for (int u = 0; u < s.units; ++u) {
+            std::int64_t acc = 0;
+            for (int d = 0; d < s.depth; ++d)
+              acc += (static_cast<std::int64_t>(x[static_cast<std::size_t>(b) * s.depth + d]) + rq.input_offset) *
+                     w[static_cast<std::size_t>(u) * s.depth + d];
+            wrong += got[static_cast<std::size_t>(b) * s.units + u] != finish(acc, with_bias ? bias[static_cast<std::size_t>(u)] : 0, rq, u);
+          }
+        EXPECT_EQ(wrong, 0u) << s.batches << "x" << s.depth << " -> " << s.units << (per_channel ? " per-channel" : "");
+      }
+    }
+  }
+}
+
+// --- ADD ---------------------------------------------------------------------------------------
+
+// x·m / 2^31 rounded half up, then / 2^n rounded half away from zero: TFLite's
+// MultiplyByQuantizedMultiplierSmallerThanOneExp written on int64 from its definition.
+std::int64_t scale_below_one(std::int64_t x, std::int32_t m, int shift) {
+  const std::int64_t p = x * m + (std::int64_t{1} << 30);
+  const std::int64_t high = p >= 0 ? p >> 31 : -((-p + (std::int64_t{1} << 31) - 1) >> 31);
+  const std::int64_t den = std::int64_t{1} << -shift;
+  const std::int64_t mag = (std::llabs(high) * 2 + den) / (2 * den);
+  return high < 0 ? -mag : mag;
+}
+
+TEST(ReferenceAdd, MatchesIndependentComputationOfTfliteArithmetic) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  std::uniform_real_distribution<double> log_scale(-9.0, -1.0);
+  for (int trial = 0; trial < 200; ++trial) {
+    const float s1 = static_cast<float>(std::exp2(log_scale(rng)));
+    const float s2 = trial % 5 == 0 ? s1 : static_cast<float>(std::exp2(log_scale(rng)));
+    const float so = static_cast<float>(std::exp2(log_scale(rng) + 1.0));
+    const int zp1 = byte(rng), zp2 = trial % 7 == 0 ? -128 : byte(rng), zpo = byte(rng);
+    // TFLite's add.cc Prepare for int8.
+    const double twice_max = 2.0 * std::max<double>(s1, s2);
+    const double real_out = twice_max / (1048576.0 * so);
+    if (real_out >= 0.99) continue;  // refused at load
+    AddParams p;
+    p.input1_offset = -zp1;
+    p.input2_offset = -zp2;
+    p.output_offset = zpo;
+    p.left_shift = 20;
+    quant::quantize_multiplier(s1 / twice_max, &p.input1_multiplier, &p.input1_shift);
+    quant::quantize_multiplier(s2 / twice_max, &p.input2_multiplier, &p.input2_shift);
+    quant::quantize_multiplier(real_out, &p.output_multiplier, &p.output_shift);
+    quant::activation_range(trial % 3 == 0 ? Activation::kRelu : Activation::kNone, so, zpo, &p.act_min, &p.act_max);
+    std::vector<std::int8_t> a(257), b(257), got(257);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      a[i] = static_cast<std::int8_t>(i < 4 ? (i % 2 ? 127 : -128) : byte(rng));
+      b[i] = static_cast<std::int8_t>(i < 4 ? (i / 2 ? 127 : -128) : byte(rng));
+    }
+    reference::add(p, a.size(), a.data(), b.data(), got.data());
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::int64_t x1 = (static_cast<std::int64_t>(a[i]) - zp1) * 1048576, x2 = (static_cast<std::int64_t>(b[i]) - zp2) * 1048576;
+      const std::int64_t sum = scale_below_one(x1, p.input1_multiplier, p.input1_shift) +
+                               scale_below_one(x2, p.input2_multiplier, p.input2_shift);
+      std::int64_t v = scale_below_one(sum, p.output_multiplier, p.output_shift) + zpo;
+      v = std::max<std::int64_t>(p.act_min, std::min<std::int64_t>(p.act_max, v));
+      wrong += got[i] != v;
+    }
+    EXPECT_EQ(wrong, 0u) << "trial " << trial << " scales " << s1 << " " << s2 << " -> " << so;
+  }
+}
+
+TEST(ReferenceAdd, RealValuesAddUpToRounding) {
+  // Sanity against the real numbers: with equal scales and zero points 0, the sum is exact.
+  AddParams p;
+  const double twice_max = 2.0 * 0.05;
+  quant::quantize_multiplier(0.05 / twice_max, &p.input1_multiplier, &p.input1_shift);
+  quant::quantize_multiplier(0.05 / twice_max, &p.input2_multiplier, &p.input2_shift);
+  quant::quantize_multiplier(twice_max / (1048576.0 * 0.1), &p.output_multiplier, &p.output_shift);
+  const std::int8_t a[4] = {10, -10, 100, -128}, b[4] = {20, 4, 100, -128};
+  std::int8_t y[4];
+  reference::add(p, 4, a, b, y);
+  EXPECT_EQ(y[0], 15);    // (10 + 20)·0.05 / 0.1
+  EXPECT_EQ(y[1], -3);    // −0.3 / 0.1 = −3
+  EXPECT_EQ(y[2], 100);
+  EXPECT_EQ(y[3], -128);
 }
 
 }  // namespace

@@ -5,6 +5,11 @@
 //   input [1,8,8,1] → CONV_2D 3x3 SAME RELU6 (4 ch) → DEPTHWISE_CONV_2D 3x3 s2 SAME RELU
 //   → AVERAGE_POOL_2D 4x4 VALID → CONV_2D 1x1 (3 ch) → RESHAPE [1,3]
 // A test corrupts exactly one thing (a shape, a scale, an index, a flag below) and builds it.
+//
+// kws_model() is a small keyword-spotting-style DS-CNN using every operator the engine runs:
+//   input [1,16,8,1] → CONV_2D 3x3 s2 RELU6 (8 ch) ─┬→ DEPTHWISE 3x3 RELU → CONV_2D 1x1 ─→ ADD RELU
+//                                                     └───────────── residual ───────────────┘
+//   → AVERAGE_POOL_2D 8x4 VALID → RESHAPE [1,8] → FULLY_CONNECTED (4 units, per-channel) → [1,4]
 #pragma once
 
 #include <cstdint>
@@ -21,10 +26,12 @@ namespace fb = tflite_subset;
 
 // TFLite builtin operator codes.
 enum Builtin : int {
+  kBuiltinAdd = 0,
   kBuiltinAveragePool2D = 1,
   kBuiltinConv2D = 3,
   kBuiltinDepthwiseConv2D = 4,
   kBuiltinFullyConnected = 9,
+  kBuiltinMul = 18,
   kBuiltinReshape = 22,
   kBuiltinCustom = 32,
 };
@@ -58,6 +65,8 @@ struct OpSpec {
   int filter_h = 1, filter_w = 1;  // AVERAGE_POOL_2D only
   int depth_multiplier = 1;        // DEPTHWISE_CONV_2D only
   std::vector<std::int32_t> new_shape;  // RESHAPE only
+  bool keep_num_dims = false;           // FULLY_CONNECTED only
+  int weights_format = 0;               // FULLY_CONNECTED only
 };
 
 struct ModelSpec {
@@ -168,6 +177,15 @@ inline ModelBytes build_model(const ModelSpec& spec) {
         case kBuiltinReshape:
           type = fb::BuiltinOptions_ReshapeOptions;
           options = fb::CreateReshapeOptions(b, b.CreateVector(op.new_shape)).Union();
+          break;
+        case kBuiltinFullyConnected:
+          type = fb::BuiltinOptions_FullyConnectedOptions;
+          options = fb::CreateFullyConnectedOptions(b, op.activation, static_cast<std::int8_t>(op.weights_format),
+                                                    op.keep_num_dims).Union();
+          break;
+        case kBuiltinAdd:
+          type = fb::BuiltinOptions_AddOptions;
+          options = fb::CreateAddOptions(b, op.activation).Union();
           break;
         default: break;
       }
@@ -329,6 +347,107 @@ inline ModelSpec tiny_model() {
 
   m.inputs = {kInput};
   m.outputs = {kOutput};
+  return m;
+}
+
+// ---- the keyword-spotting-style DS-CNN ------------------------------------------------------------
+
+enum KwsTensor : int {
+  kKwsInput = 0,
+  kKwsConv0Weights, kKwsConv0Bias, kKwsConv0Out,
+  kKwsDwWeights, kKwsDwBias, kKwsDwOut,
+  kKwsPwWeights, kKwsPwBias, kKwsPwOut,
+  kKwsAddOut, kKwsPoolOut, kKwsShape, kKwsFlat,
+  kKwsFcWeights, kKwsFcBias, kKwsOutput,
+  kNumKwsTensors
+};
+enum KwsOp : int { kKwsOpConv0 = 0, kKwsOpDw, kKwsOpPw, kKwsOpAdd, kKwsOpPool, kKwsOpReshape, kKwsOpFc, kNumKwsOps };
+
+constexpr int kKwsChannels = 8;
+constexpr int kKwsClasses = 4;
+
+inline ModelSpec kws_model() {
+  Lcg rng(20261201u);
+  const int c = kKwsChannels, k = kKwsClasses;
+  constexpr float kIn = 0.1f, kConv0 = 6.0f / 255.0f, kDw = 0.06f, kPw = 0.07f, kAdd = 0.09f, kFc = 0.12f;
+  std::vector<float> conv0_w, dw_w, pw_w, fc_w;
+  for (int i = 0; i < c; ++i) {
+    conv0_w.push_back(0.002f + 0.0003f * static_cast<float>(i));
+    dw_w.push_back(0.009f + 0.001f * static_cast<float>(i));
+    pw_w.push_back(0.011f - 0.0007f * static_cast<float>(i));
+  }
+  for (int i = 0; i < k; ++i) fc_w.push_back(0.010f + 0.002f * static_cast<float>(i));
+
+  ModelSpec m;
+  m.tensors.resize(kNumKwsTensors);
+  m.tensors[kKwsInput] = activation("input", {1, 16, 8, 1}, kIn, -10);
+  m.tensors[kKwsConv0Weights] = weights("conv0/weights", {c, 3, 3, 1}, conv0_w, 0, rng);
+  m.tensors[kKwsConv0Bias] = bias("conv0/bias", kIn, conv0_w, rng);
+  m.tensors[kKwsConv0Out] = activation("conv0", {1, 8, 4, c}, kConv0, -128);
+  m.tensors[kKwsDwWeights] = weights("dw/weights", {1, 3, 3, c}, dw_w, 3, rng);
+  m.tensors[kKwsDwBias] = bias("dw/bias", kConv0, dw_w, rng);
+  m.tensors[kKwsDwOut] = activation("dw", {1, 8, 4, c}, kDw, -128);
+  m.tensors[kKwsPwWeights] = weights("pw/weights", {c, 1, 1, c}, pw_w, 0, rng);
+  m.tensors[kKwsPwBias] = bias("pw/bias", kDw, pw_w, rng);
+  m.tensors[kKwsPwOut] = activation("pw", {1, 8, 4, c}, kPw, 4);
+  m.tensors[kKwsAddOut] = activation("residual", {1, 8, 4, c}, kAdd, -100);
+  m.tensors[kKwsPoolOut] = activation("pool", {1, 1, 1, c}, kAdd, -100);
+  m.tensors[kKwsShape].name = "shape";
+  m.tensors[kKwsShape].type = fb::TensorType_INT32;
+  m.tensors[kKwsShape].shape = {2};
+  m.tensors[kKwsShape].has_quantization = false;
+  m.tensors[kKwsShape].data = int32_data({1, c});
+  m.tensors[kKwsFlat] = activation("flat", {1, c}, kAdd, -100);
+  m.tensors[kKwsFcWeights] = weights("fc/weights", {k, c}, fc_w, 0, rng);
+  m.tensors[kKwsFcBias] = bias("fc/bias", kAdd, fc_w, rng);
+  m.tensors[kKwsOutput] = activation("Identity", {1, k}, kFc, 3);
+
+  m.ops.resize(kNumKwsOps);
+  OpSpec& conv0 = m.ops[kKwsOpConv0];
+  conv0.builtin_code = kBuiltinConv2D;
+  conv0.inputs = {kKwsInput, kKwsConv0Weights, kKwsConv0Bias};
+  conv0.outputs = {kKwsConv0Out};
+  conv0.stride_h = conv0.stride_w = 2;
+  conv0.activation = fb::ActivationFunctionType_RELU6;
+
+  OpSpec& dw = m.ops[kKwsOpDw];
+  dw.builtin_code = kBuiltinDepthwiseConv2D;
+  dw.inputs = {kKwsConv0Out, kKwsDwWeights, kKwsDwBias};
+  dw.outputs = {kKwsDwOut};
+  dw.activation = fb::ActivationFunctionType_RELU;
+
+  OpSpec& pw = m.ops[kKwsOpPw];
+  pw.builtin_code = kBuiltinConv2D;
+  pw.inputs = {kKwsDwOut, kKwsPwWeights, kKwsPwBias};
+  pw.outputs = {kKwsPwOut};
+
+  OpSpec& add = m.ops[kKwsOpAdd];
+  add.builtin_code = kBuiltinAdd;
+  add.inputs = {kKwsConv0Out, kKwsPwOut};
+  add.outputs = {kKwsAddOut};
+  add.activation = fb::ActivationFunctionType_RELU;
+
+  OpSpec& pool = m.ops[kKwsOpPool];
+  pool.builtin_code = kBuiltinAveragePool2D;
+  pool.inputs = {kKwsAddOut};
+  pool.outputs = {kKwsPoolOut};
+  pool.padding = fb::Padding_VALID;
+  pool.filter_h = 8;
+  pool.filter_w = 4;
+
+  OpSpec& reshape = m.ops[kKwsOpReshape];
+  reshape.builtin_code = kBuiltinReshape;
+  reshape.inputs = {kKwsPoolOut, kKwsShape};
+  reshape.outputs = {kKwsFlat};
+  reshape.new_shape = {1, c};
+
+  OpSpec& fc = m.ops[kKwsOpFc];
+  fc.builtin_code = kBuiltinFullyConnected;
+  fc.inputs = {kKwsFlat, kKwsFcWeights, kKwsFcBias};
+  fc.outputs = {kKwsOutput};
+
+  m.inputs = {kKwsInput};
+  m.outputs = {kKwsOutput};
   return m;
 }
 

@@ -6,7 +6,7 @@
 #include "kernels/geometry.h"
 #include "kernels/level.h"
 #include "kernels/prepared_op.h"
-#include "kernels/reference/reference.h"
+#include "ops/op_table.h"
 #include "plan/band_fusion.h"
 #include "quant/quantization.h"
 
@@ -21,10 +21,6 @@ using kernels::PreparedOp;
 static_assert(sizeof(PreparedOp) <= Interpreter::kPreparedOpBytes, "grow kPreparedOpBytes");
 
 std::size_t align_up(std::size_t n, std::size_t a) { return (n + a - 1) / a * a; }
-
-bool has_channel_params(const OperatorInfo& op) {
-  return op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D;
-}
 
 // kAuto: the last compiled level (they are listed slowest first) this CPU runs.
 KernelSet resolve(KernelSet set) {
@@ -51,60 +47,13 @@ kernels::ConvGeometry conv_geometry(const Model& model, const OperatorInfo& op, 
   return g;
 }
 
-kernels::PoolGeometry pool_geometry(const Model& model, const OperatorInfo& op, const PreparedOp& p) {
-  const TensorInfo in = model.tensor(op.inputs[0]);
-  const TensorInfo out = model.tensor(op.output);
-  kernels::PoolGeometry g;
-  g.batches = in.shape.dims[0];
-  g.in_h = in.shape.dims[1]; g.in_w = in.shape.dims[2]; g.channels = in.shape.dims[3];
-  g.out_h = out.shape.dims[1]; g.out_w = out.shape.dims[2];
-  g.filter_h = op.filter_h; g.filter_w = op.filter_w;
-  g.stride_h = op.stride_h; g.stride_w = op.stride_w;
-  g.pad_top = p.pad_top; g.pad_left = p.pad_left;
-  g.act_min = p.act_min; g.act_max = p.act_max;
-  return g;
-}
-
-const std::int8_t* weights_of(const Model& model, const OperatorInfo& op) {
-  return reinterpret_cast<const std::int8_t*>(model.tensor(op.inputs[1]).data);
-}
-const std::int32_t* bias_of(const Model& model, const OperatorInfo& op) {
-  return (op.num_inputs > 2 && op.inputs[2] >= 0) ? reinterpret_cast<const std::int32_t*>(model.tensor(op.inputs[2]).data)
-                                                 : nullptr;
-}
-
-// Offsets, activation range and padding: what every kernel of the operator needs.
-PreparedOp prepare_common(const Model& model, const OperatorInfo& op) {
-  PreparedOp p;
-  if (op.type == OpType::kReshape) return p;
-  const TensorInfo in = model.tensor(op.inputs[0]);
-  const TensorInfo out = model.tensor(op.output);
-  p.input_offset = -in.zero_point;
-  p.output_offset = out.zero_point;
-  quant::activation_range(op.activation, out.scale(), out.zero_point, &p.act_min, &p.act_max);
-  p.pad_top = kernels::padding_before(op.padding, in.shape.dims[1], out.shape.dims[1], op.filter_h, op.stride_h, op.dilation_h);
-  p.pad_left = kernels::padding_before(op.padding, in.shape.dims[2], out.shape.dims[2], op.filter_w, op.stride_w, op.dilation_w);
-  return p;
-}
-
-// Per-channel multipliers: in_scale · w_scale[c] / out_scale, combined in double (docs/arithmetic.md);
-// entries past the last channel (vector padding) are zero.
-void fill_multipliers(const Model& model, const OperatorInfo& op, int channels, int stride, std::int32_t* multipliers,
-                      std::int32_t* shifts) {
-  const TensorInfo in = model.tensor(op.inputs[0]);
-  const TensorInfo w = model.tensor(op.inputs[1]);
-  const TensorInfo out = model.tensor(op.output);
-  for (int c = 0; c < stride; ++c) {
-    multipliers[c] = 0;
-    shifts[c] = 0;
-    if (c >= channels) continue;
-    const float w_scale = w.scales[w.num_scales == 1 ? 0 : c];
-    const double real = static_cast<double>(in.scale()) * static_cast<double>(w_scale) / static_cast<double>(out.scale());
-    int shift = 0;
-    quant::quantize_multiplier(real, &multipliers[c], &shift);
-    shifts[c] = shift;
-  }
-}
+}  // namespace
+}  // namespace micronet_ad
+namespace micronet_ad::ops {
+kernels::PoolGeometry pool_geometry(const Model& model, const OperatorInfo& op, const kernels::PreparedOp& p);  // ops/average_pool2d.cc
+}  // namespace micronet_ad::ops
+namespace micronet_ad {
+namespace {
 
 // Lays out the caller's memory for `level` and an arena of `arena_bytes`: the arena, then per
 // operator its multipliers and packed weights, then the largest scratch any kernel asks for.
@@ -122,33 +71,40 @@ std::size_t layout(const Model& model, const KernelLevel& level, std::size_t are
   std::size_t scratch_bytes = 0;
   for (int i = 0; i < model.num_operators(); ++i) {
     const OperatorInfo& op = model.op(i);
-    PreparedOp p = prepare_common(model, op);
-    if (has_channel_params(op)) {
+    const ops::OpDef& def = ops::def(op.type);
+    PreparedOp p;
+    def.prepare(model, op, &p);
+    // The level's kernel, from the list the op's row names.
+    int stride_padding = 1;
+    if (def.kernels == ops::KernelList::kConv || def.kernels == ops::KernelList::kDepthwise) {
       const kernels::ConvGeometry g = conv_geometry(model, op, p.pad_top, p.pad_left);
-      p.conv = op.type == OpType::kConv2D ? kernels::find_conv(level.conv, level.conv_count, g)
-                                          : kernels::find_conv(level.depthwise, level.depthwise_count, g);
-      const int channels = g.out_c;
-      const int stride = p.conv == nullptr ? channels : static_cast<int>(align_up(static_cast<std::size_t>(channels),
-                                                                                 static_cast<std::size_t>(level.channel_padding)));
-      auto* multipliers = reinterpret_cast<std::int32_t*>(take(2 * sizeof(std::int32_t) * static_cast<std::size_t>(stride)));
-      if (base != nullptr) {
-        fill_multipliers(model, op, channels, stride, multipliers, multipliers + stride);
-        p.multipliers = multipliers;
-        p.shifts = multipliers + stride;
-      }
+      p.conv = def.kernels == ops::KernelList::kConv ? kernels::find_conv(level.conv, level.conv_count, g)
+                                                    : kernels::find_conv(level.depthwise, level.depthwise_count, g);
+      if (p.conv != nullptr) stride_padding = level.channel_padding;
       if (p.conv != nullptr && p.conv->packed_bytes != nullptr) {
         void* packed = take(p.conv->packed_bytes(g));
-        if (base != nullptr) p.conv->pack(g, weights_of(model, op), bias_of(model, op), p.input_offset, packed);
+        if (base != nullptr) p.conv->pack(g, ops::weights_of(model, op), ops::bias_of(model, op), p.input_offset, packed);
         p.packed = packed;
       }
       if (p.conv != nullptr && p.conv->scratch_bytes != nullptr) {
         const std::size_t s = p.conv->scratch_bytes(g);
         if (s > scratch_bytes) scratch_bytes = s;
       }
-    } else if (op.type == OpType::kAveragePool2D) {
-      const kernels::PoolGeometry g = pool_geometry(model, op, p);
+    } else if (def.kernels == ops::KernelList::kAveragePool) {
+      const kernels::PoolGeometry g = ops::pool_geometry(model, op, p);
       for (int k = 0; k < level.average_pool_count && p.pool == nullptr; ++k)
         if (level.average_pool[k].accepts(g)) p.pool = &level.average_pool[k];
+    }
+    // Requantization multipliers (per output channel for weighted ops), padded for the level's kernel.
+    if (def.multiplier_count != nullptr) {
+      const int count = def.multiplier_count(model, op);
+      const int stride = static_cast<int>(align_up(static_cast<std::size_t>(count), static_cast<std::size_t>(stride_padding)));
+      auto* multipliers = reinterpret_cast<std::int32_t*>(take(2 * sizeof(std::int32_t) * static_cast<std::size_t>(stride)));
+      if (base != nullptr) {
+        def.fill_multipliers(model, op, count, stride, multipliers, multipliers + stride);
+        p.multipliers = multipliers;
+        p.shifts = multipliers + stride;
+      }
     }
     if (ops != nullptr) ops[i] = p;
   }
@@ -168,19 +124,7 @@ struct ConvContext {
 // kernel init() chose for the layer, or the reference kernel.
 void run_conv(const ConvContext& c, const OperatorInfo& op, const PreparedOp& p, const kernels::ConvGeometry& g,
               const std::int8_t* x, std::int8_t* y) {
-  kernels::Requantization rq;
-  rq.input_offset = p.input_offset; rq.output_offset = p.output_offset;
-  rq.act_min = p.act_min; rq.act_max = p.act_max;
-  rq.multipliers = p.multipliers; rq.shifts = p.shifts;
-  const std::int8_t* w = weights_of(*c.model, op);
-  const std::int32_t* bias = bias_of(*c.model, op);
-  if (p.conv != nullptr) {
-    p.conv->run(kernels::ConvCall{&g, &rq, x, w, bias, p.packed, c.scratch, y});
-  } else if (op.type == OpType::kConv2D) {
-    kernels::reference::conv2d(g, rq, x, w, bias, y);
-  } else {
-    kernels::reference::depthwise_conv2d(g, rq, x, w, bias, y);
-  }
+  ops::def(op.type).invoke(ops::InvokeArgs{c.model, &op, &p, &g, x, nullptr, y, 0, c.scratch});
 }
 
 // Output rows [r0, r1) of convolution `op` (geometry g) into y. The sub-geometry starts at the
@@ -357,21 +301,13 @@ Status Interpreter::invoke() {
     const TensorInfo out = model.tensor(op.output);
     const std::int8_t* x = tensor_data(op.inputs[0]);
     std::int8_t* y = tensor_data(op.output);
-    switch (op.type) {
-      case OpType::kConv2D:
-      case OpType::kDepthwiseConv2D:
-        if (p.band_rows > 0) run_band_pair(i);
-        else run_conv(context, op, p, conv_geometry(model, op, p.pad_top, p.pad_left), x, y);
-        break;
-      case OpType::kAveragePool2D: {
-        const kernels::PoolGeometry g = pool_geometry(model, op, p);
-        if (p.pool != nullptr) p.pool->run(g, x, y);
-        else kernels::reference::average_pool2d(g, x, y);
-        break;
-      }
-      case OpType::kReshape:
-        if (y != x) std::memmove(y, x, out.bytes);  // normally planned in place
-        break;
+    const ops::OpDef& def = ops::def(op.type);
+    if (def.kernels == ops::KernelList::kConv || def.kernels == ops::KernelList::kDepthwise) {
+      if (p.band_rows > 0) run_band_pair(i);
+      else run_conv(context, op, p, conv_geometry(model, op, p.pad_top, p.pad_left), x, y);
+    } else {
+      const std::int8_t* x2 = def.activation_inputs > 1 ? tensor_data(op.inputs[1]) : nullptr;
+      def.invoke(ops::InvokeArgs{model_, &op, &p, nullptr, x, x2, y, out.bytes, scratch_});
     }
     if (observer_ != nullptr) observer_(observer_context_, i, out, y);
   }

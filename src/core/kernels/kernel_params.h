@@ -36,4 +36,16 @@ struct PoolGeometry {
   std::int32_t act_min = -128, act_max = 127;
 };
 
+// int8 elementwise ADD as TFLite's reference kernel does it (docs/arithmetic.md#add): both
+// inputs offset and shifted left by left_shift, rescaled to a common scale, summed, rescaled to the
+// output. Multipliers are Q31 significands with shifts ≤ 0.
+struct AddParams {
+  std::int32_t input1_offset = 0, input2_offset = 0;  // −(input zero points)
+  std::int32_t output_offset = 0;                     // output zero point
+  int left_shift = 20;
+  std::int32_t input1_multiplier = 0, input2_multiplier = 0, output_multiplier = 0;
+  int input1_shift = 0, input2_shift = 0, output_shift = 0;
+  std::int32_t act_min = -128, act_max = 127;
+};
+
 }  // namespace micronet_ad::kernels

@@ -21,6 +21,7 @@ struct PreparedOp {
   // > 0: this op is the second of a band-fused pair and reads its input as a band of this many
   // rows, which the previous op (not run on its own) computes on demand.
   int band_rows = 0;
+  std::int32_t input2_offset = 0;  // ops with two activation inputs (ADD): −input 1's zero point
 };
 
 }  // namespace micronet_ad::kernels

@@ -1,12 +1,14 @@
 #include "plan/band_fusion.h"
 
+#include "ops/op_table.h"
 #include "plan/arena_planner.h"
 
 namespace micronet_ad::plan {
 namespace {
 
 bool is_convolution(const OperatorInfo& op) {
-  return op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D;
+  const ops::KernelList list = ops::def(op.type).kernels;
+  return list == ops::KernelList::kConv || list == ops::KernelList::kDepthwise;
 }
 
 // Activations only, to keep the planning scratch small (it lives on the stack, and a firmware's

@@ -56,13 +56,14 @@ nlohmann::json model_info_json(const ModelFile& file) {
                         {"output", shape_json(y.shape)}, {"input_tensor", x.index}, {"output_tensor", y.index},
                         {"macs", op.macs}, {"input_quantization", quant_json(x)}, {"output_quantization", quant_json(y)}};
     std::size_t params = 0;
-    if (op.type != OpType::kReshape) {
+    const OpTraits traits = op_traits(op.type);
+    if (traits.window) {
       o["kernel"] = std::to_string(op.filter_h) + "x" + std::to_string(op.filter_w);
       o["stride"] = std::to_string(op.stride_h) + "x" + std::to_string(op.stride_w);
       o["padding"] = padding_name(op.padding);
-      o["activation"] = activation_name(op.activation);
     }
-    if (op.type == OpType::kConv2D || op.type == OpType::kDepthwiseConv2D) {
+    if (traits.fused_activation) o["activation"] = activation_name(op.activation);
+    if (traits.weights) {
       const TensorInfo w = m.tensor(op.inputs[1]);
       o["weights_tensor"] = w.index;
       o["weights_quantization"] = quant_json(w);
