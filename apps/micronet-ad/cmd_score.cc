@@ -1,33 +1,20 @@
-// micronet-ad score PATH...: anomaly scores of audio clips (docs/scores.md), one result per clip.
 // Files are scored by a small pool of threads (host::score_clips); results are printed in input
 // order, so the output does not depend on --threads. With --thresholds or --profile each clip
 // also gets a decision (1: anomalous), with --report an HTML report.
+#include "cmd_score.h"
+
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <optional>
-#include <string>
-#include <vector>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "common_options.h"
 #include "host/detect/clip_json.h"
 #include "host/io/default_model.h"
-#include "scoring.h"
 
 namespace micronet_ad::cli {
 namespace {
-
-// RFC 4180: quote a field holding a comma, quote or line break.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
 
 // The report groups clips by machine ID (score has no machine types).
 host::ReportData score_report(const host::ModelFile& file, ScoreMethod kind, const host::BatchOptions& options,
@@ -61,124 +48,147 @@ host::ReportData score_report(const host::ModelFile& file, ScoreMethod kind, con
   return data;
 }
 
+// The table's and the CSV's columns. The table is for reading (paths padded to the longest, a
+// degenerate clip marked at the end of its line); the CSV is for programs (every field a column).
+host::TextTable score_table(OutputFormat format, bool decides, std::size_t path_width) {
+  std::vector<host::TextColumn> columns;
+  if (format == OutputFormat::kCsv) {
+    for (const char* name : {"path", "machine_id", "score", "nll", "windows", "predicted_machine_id", "degenerate"})
+      columns.push_back({name});
+  } else {
+    columns = {{"path", true, path_width}, {"id", false, 3},      {"score", false, 10},
+               {"nll", false, 8},          {"windows", false, 7}, {"predicted", false, 9}};
+  }
+  if (decides) columns.insert(columns.end(), {{"threshold", false, 10}, {"decision", false, 8}});
+  return host::TextTable(text_format(format), columns);
+}
+
+std::string score_row(const host::TextTable& table, const std::string& path, const std::string& id,
+                      const host::Verdict& verdict, const host::ClipResult& r) {
+  const bool csv = table.format() == host::TextFormat::kCsv;
+  const int digits = csv ? 8 : 6;
+  std::vector<std::string> cells{path,
+                                 id,
+                                 fmt::format("{:.{}f}", verdict.score, digits),
+                                 fmt::format("{:.{}f}", r.clip[ScoreMethod::kNll], csv ? 8 : 4),
+                                 std::to_string(r.clip.windows),
+                                 host::predicted_machine_id(r.clip)};
+  if (csv) cells.push_back(r.clip.degenerate() ? "1" : "0");
+  if (verdict.threshold) {
+    cells.insert(cells.end(), {fmt::format("{:.{}f}", *verdict.threshold, digits), verdict.anomalous() ? "1" : "0"});
+  }
+  std::string line = table.row(cells);
+  if (!csv && r.clip.degenerate()) line.insert(line.size() - 1, "  degenerate");
+  return line;
+}
+
+// What a run gathers for its JSON document and its report.
+struct ScoreRunResults {
+  nlohmann::ordered_json clips = nlohmann::ordered_json::array(), failed = nlohmann::ordered_json::array();
+  std::vector<host::ReportClip> report_clips;
+  std::vector<std::string> report_ids;
+  std::vector<std::optional<double>> report_thresholds;
+  std::size_t failures = 0, degenerate = 0, scored = 0;
+};
+
+nlohmann::ordered_json score_document(const ScoreOptions& options, const host::ModelFile& file, ScoreMethod kind,
+                                      ScoreRunResults& results) {
+  nlohmann::ordered_json j = {{"model", file.path},
+                              {"framing", to_string(options.mode.framing)},
+                              {"resize", to_string(options.mode.resize)},
+                              {"score_kind", host::to_string(kind)},
+                              {"clips", std::move(results.clips)},
+                              {"failed", std::move(results.failed)}};
+  if (!options.scoring.thresholds.empty()) j["thresholds"] = options.scoring.thresholds;
+  if (!options.scoring.profile.empty()) j["profile"] = options.scoring.profile;
+  return j;
+}
+
 }  // namespace
 
-void add_score_command(CLI::App& app, int* exit_code) {
+int run_score(const ScoreOptions& options, std::FILE* out) {
+  const bool with_report = !options.report_path.empty();
+  if (with_report) check_writable_file(options.report_path, "the report");
+  const auto file = host::load_default_model(options.model);
+  const Scoring scoring = load_scoring(options.scoring, *file, options.mode.framing, options.mode.resize);
+  const ScoreMethod kind = scoring.method();
+  const bool decides = scoring.judge.has_thresholds() || kind == ScoreMethod::kDistance;
+  const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(options.paths);
+  host::BatchOptions batch{options.mode.framing, options.mode.resize, options.machine_id, options.threads,
+                           with_report,          scoring.profile_set(), options.max_seconds};
+  batch.kernels = options.kernels;
+  std::size_t path_width = 4;  // so long paths do not push the other columns out of line
+  for (const host::ClipInput& in : inputs) path_width = std::max(path_width, in.path.size());
+  const host::TextTable table = score_table(options.format, decides, path_width);
+  if (options.format != OutputFormat::kJson) print_text(out, table.header());
+
+  ClipWarnings clip_warnings;
+  ScoreRunResults results;
+  auto fail = [&](const std::string& path, const std::string& error) {
+    ++results.failures;
+    std::fprintf(stderr, "micronet-ad: error: %s\n", error.c_str());
+    results.failed.push_back({{"path", path}, {"error", error}});
+  };
+  score_with_progress(file->model, batch, inputs, [&](std::size_t i, host::ClipOutcome& o) {
+    const std::string& path = inputs[i].path;
+    if (!o.result) return fail(path, o.error);
+    const host::ClipResult& r = *o.result;
+    host::Verdict verdict;
+    try {
+      verdict = scoring.judge.judge(r.clip, o.output_index, r.profile);
+    } catch (const std::runtime_error& e) {
+      return fail(path, path + ": " + e.what());
+    }
+    ++results.scored;
+    clip_warnings.observe(path, o);
+    if (r.clip.degenerate()) ++results.degenerate;
+    const char* known_id = machine_id_of_output(o.output_index);
+    if (options.format == OutputFormat::kJson) {
+      nlohmann::ordered_json clip = host::clip_json(path, o.output_index, r, kind);
+      host::add_verdict_json(&clip, o.seconds, verdict, kind);
+      results.clips.push_back(std::move(clip));
+    } else {
+      print_text(out, score_row(table, path, known_id ? known_id : "-", verdict, r));
+    }
+    if (with_report) {
+      results.report_clips.push_back(report_clip(std::filesystem::path(path).filename().string(), o, kind));
+      if (verdict.threshold) results.report_clips.back().decision = verdict.anomalous();
+      results.report_ids.push_back(verdict.machine.empty() ? "-" : verdict.machine);
+      results.report_thresholds.push_back(verdict.threshold);
+    }
+  });
+  if (options.format == OutputFormat::kJson) print_json(out, score_document(options, *file, kind, results));
+  warn_if_degenerate(*file, results.degenerate, results.scored);
+  clip_warnings.print();
+  if (with_report) {
+    host::write_html_report(options.report_path, score_report(*file, kind, batch, std::move(results.report_clips),
+                                                               results.report_ids, results.report_thresholds));
+    std::fprintf(stderr, "micronet-ad: report written to %s\n", options.report_path.c_str());
+  }
+  return results.failures > 0 ? 1 : 0;
+}
+
+CLI::App* add_score_options(CLI::App& app, ScoreOptions* options) {
   auto* cmd = app.add_subcommand("score", "Anomaly scores of audio clips (files or directories, recursive)");
-  static std::vector<std::string> paths;
-  static std::string model, machine_id, format = "table", report_path;
-  static ScoreModeOptions mode;
-  static ScoringOptions scoring_options;
-  static int threads = 0;
-  static double max_seconds = kDefaultMaxSeconds;
-  static KernelSet kernels = KernelSet::kAuto;
-  add_model_option(cmd, &model);
-  cmd->add_option("--machine-id", machine_id,
+  add_model_option(cmd, &options->model);
+  cmd->add_option("--machine-id", options->machine_id,
                   "Machine of every clip: a model ID (00..06) or, with --profile DIR, a profile name (default: "
                   "from DCASE file names)");
-  add_mode_options(cmd, &mode);
-  add_scoring_options(cmd, &scoring_options);
-  add_max_seconds_option(cmd, &max_seconds);
-  add_kernels_option(cmd, &kernels);
-  cmd->add_option("--report", report_path, "Also write a self-contained HTML report (charts, spectrograms)");
-  cmd->add_option("--format", format, "Output format: table, csv or json")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "csv", "json"}));
-  add_threads_option(cmd, &threads);
-  cmd->add_option("PATH", paths, "Audio files or directories")->required();
+  add_mode_options(cmd, &options->mode);
+  add_scoring_options(cmd, &options->scoring);
+  add_max_seconds_option(cmd, &options->max_seconds);
+  add_kernels_option(cmd, &options->kernels);
+  cmd->add_option("--report", options->report_path, "Also write a self-contained HTML report (charts, spectrograms)");
+  add_format_option(cmd, &options->format, "Output format: table, csv or json");
+  add_threads_option(cmd, &options->threads);
+  cmd->add_option("PATH", options->paths, "Audio files or directories")->required();
   cmd->footer(kExitCodesHelp);
-  cmd->callback([exit_code] {
-    if (!report_path.empty()) check_writable_file(report_path, "the report");
-    const auto file = host::load_default_model(model);
-    const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
-    const ScoreMethod kind = scoring.method();
-    const bool decides = scoring.judge.has_thresholds() || kind == ScoreMethod::kDistance;
-    const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(paths);
-    host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, !report_path.empty(),
-                               scoring.profile_set(), max_seconds};
-    options.kernels = kernels;
-    // Sized to the longest path, so long paths do not push the other columns out of line.
-    std::size_t path_width = 4;
-    for (const host::ClipInput& in : inputs) path_width = std::max(path_width, in.path.size());
-    ClipWarnings clip_warnings;
+  return cmd;
+}
 
-    nlohmann::ordered_json clips = nlohmann::ordered_json::array(), failed = nlohmann::ordered_json::array();
-    std::vector<host::ReportClip> report_clips;
-    std::vector<std::string> report_ids;
-    std::vector<std::optional<double>> report_thresholds;
-    std::size_t failures = 0, degenerate = 0, scored = 0;
-    const std::string decision_header = decides ? fmt::format(" {:>10} {:>8}", "threshold", "decision") : "";
-    if (format == "table") {
-      fmt::print("{:<{}} {:>3} {:>10} {:>8} {:>7} {:>9}{}\n", "path", path_width, "id", "score", "nll", "windows",
-                 "predicted", decision_header);
-    } else if (format == "csv") {
-      fmt::print("path,machine_id,score,nll,windows,predicted_machine_id,degenerate{}\n",
-                 decides ? ",threshold,decision" : "");
-    }
-    std::fflush(stdout);
-    auto fail = [&](const std::string& path, const std::string& error) {
-      ++failures;
-      std::fprintf(stderr, "micronet-ad: error: %s\n", error.c_str());
-      failed.push_back({{"path", path}, {"error", error}});
-    };
-    score_with_progress(file->model, options, inputs, [&](std::size_t i, host::ClipOutcome& o) {
-      if (!o.result) return fail(inputs[i].path, o.error);
-      const host::ClipResult& r = *o.result;
-      host::Verdict verdict;
-      try {
-        verdict = scoring.judge.judge(r.clip, o.output_index, r.profile);
-      } catch (const std::runtime_error& e) {
-        return fail(inputs[i].path, inputs[i].path + ": " + e.what());
-      }
-      ++scored;
-      clip_warnings.observe(inputs[i].path, o);
-      const char* known_id = machine_id_of_output(o.output_index);
-      const char* id = known_id ? known_id : "-";
-      const std::optional<double>& threshold = verdict.threshold;
-      const int decision = verdict.anomalous() ? 1 : 0;
-      if (r.clip.degenerate()) ++degenerate;
-      if (format == "table") {
-        fmt::print("{:<{}} {:>3} {:>10.6f} {:>8.4f} {:>7} {:>9}{}{}\n", inputs[i].path, path_width, id, verdict.score,
-                   r.clip[ScoreMethod::kNll], r.clip.windows, host::predicted_machine_id(r.clip),
-                   threshold ? fmt::format(" {:>10.6f} {:>8}", *threshold, decision) : "",
-                   r.clip.degenerate() ? "  degenerate" : "");
-      } else if (format == "csv") {
-        fmt::print("{},{},{:.8f},{:.8f},{},{},{}{}\n", csv_field(inputs[i].path), id, verdict.score,
-                   r.clip[ScoreMethod::kNll], r.clip.windows, host::predicted_machine_id(r.clip), r.clip.degenerate() ? 1 : 0,
-                   threshold ? fmt::format(",{:.8f},{}", *threshold, decision) : "");
-      } else {
-        nlohmann::ordered_json clip = host::clip_json(inputs[i].path, o.output_index, r, kind);
-        host::add_verdict_json(&clip, o.seconds, verdict, kind);
-        clips.push_back(std::move(clip));
-      }
-      std::fflush(stdout);
-      if (!report_path.empty()) {
-        report_clips.push_back(report_clip(std::filesystem::path(inputs[i].path).filename().string(), o, kind));
-        if (threshold) report_clips.back().decision = decision == 1;
-        report_ids.push_back(verdict.machine.empty() ? "-" : verdict.machine);
-        report_thresholds.push_back(threshold);
-      }
-    });
-    if (format == "json") {
-      nlohmann::ordered_json j = {{"model", file->path},
-                                  {"framing", to_string(mode.framing)},
-                                  {"resize", to_string(mode.resize)},
-                                  {"score_kind", host::to_string(kind)},
-                                  {"clips", clips},
-                                  {"failed", failed}};
-      if (!scoring_options.thresholds.empty()) j["thresholds"] = scoring_options.thresholds;
-      if (!scoring_options.profile.empty()) j["profile"] = scoring_options.profile;
-      fmt::print("{}\n", j.dump(2));
-    }
-    warn_if_degenerate(*file, degenerate, scored);
-    clip_warnings.print();
-    if (!report_path.empty()) {
-      host::write_html_report(report_path,
-                              score_report(*file, kind, options, std::move(report_clips), report_ids, report_thresholds));
-      std::fprintf(stderr, "micronet-ad: report written to %s\n", report_path.c_str());
-    }
-    *exit_code = failures > 0 ? 1 : 0;
-  });
+void add_score_command(CLI::App& app, int* exit_code) {
+  static ScoreOptions options;
+  add_score_options(app, &options)->callback([exit_code] { *exit_code = run_score(options, stdout); });
 }
 
 }  // namespace micronet_ad::cli

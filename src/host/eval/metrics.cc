@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "host/eval/roc.h"
+#include "host/io/text_table.h"
 
 namespace micronet_ad::host {
 namespace {
@@ -32,7 +33,7 @@ std::optional<double> mean_of_defined(const std::vector<IdMetrics>& ids, std::op
   return sum / static_cast<double>(*count);
 }
 
-std::string csv_field(const std::optional<double>& value) { return value ? fmt::format("{}", *value) : ""; }
+std::string csv_value(const std::optional<double>& value) { return value ? fmt::format("{}", *value) : ""; }
 
 std::string table_value(const std::optional<double>& value) {
   return value ? fmt::format("{:.6f}", *value) : "undefined";
@@ -100,16 +101,6 @@ AverageMetrics average_metrics(const std::vector<IdMetrics>& ids) {
   return average;
 }
 
-std::string format_result_csv(const std::vector<IdMetrics>& ids) {
-  std::string out = "id,AUC,pAUC\n";
-  for (const IdMetrics& id : ids) {
-    out += fmt::format("{},{},{}\n", id.machine_id, csv_field(id.auc), csv_field(id.pauc));
-  }
-  const AverageMetrics average = average_metrics(ids);
-  out += fmt::format("Average,{},{}\n", csv_field(average.auc), csv_field(average.pauc));
-  return out;
-}
-
 Confusion count_decisions(const std::vector<bool>& anomalous, const std::vector<bool>& decided_anomalous) {
   if (anomalous.size() != decided_anomalous.size()) {
     throw std::invalid_argument("count_decisions: labels and decisions differ in size");
@@ -164,48 +155,60 @@ std::vector<IdMetrics> evaluate_machines(const std::vector<MachineScores>& machi
   return results;
 }
 
-std::string format_metrics_table(const std::vector<IdMetrics>& ids, const std::vector<IdDecisions>* decisions) {
+namespace {
+
+// The metrics as rows of one TextTable. The table also shows each ID's clip counts and threshold;
+// result.csv keeps DCASE's columns (id, AUC, pAUC, then the decision metrics).
+std::string format_metrics(TextFormat format, const std::vector<IdMetrics>& ids,
+                           const std::vector<IdDecisions>* decisions) {
   if (decisions) check_decisions_size(ids, *decisions);
-  std::size_t width = 7;  // "Average"
-  for (const IdMetrics& id : ids) width = std::max(width, id.machine_id.size());
-  std::string out = fmt::format("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}", "id", width, "normal", "anomaly", "AUC", "pAUC");
-  if (decisions) out += fmt::format("  {:>10}  {:>9}  {:>9}  {:>9}", "threshold", "precision", "recall", "F1");
-  out += "\n";
+  const bool table = format == TextFormat::kTable;
+  const auto value = [table](const std::optional<double>& v) { return table ? table_value(v) : csv_value(v); };
+  std::size_t id_width = 7;  // "Average"
+  for (const IdMetrics& id : ids) id_width = std::max(id_width, id.machine_id.size());
+  std::vector<TextColumn> columns{{"id", true, id_width}};
+  if (table) columns.insert(columns.end(), {{"normal", false, 7}, {"anomaly", false, 7}});
+  columns.insert(columns.end(), {{"AUC", false, 9}, {"pAUC", false, 9}});
+  if (decisions && table) columns.push_back({"threshold", false, 10});
+  if (decisions) columns.insert(columns.end(), {{"precision", false, 9}, {"recall", false, 9}, {"F1", false, 9}});
+  const TextTable writer(format, columns, "  ");
+
+  std::string out = writer.header();
+  const auto add_row = [&](std::vector<std::string> cells, const std::optional<double>& auc,
+                           const std::optional<double>& pauc, const std::string& threshold,
+                           const DecisionMetrics* d) {
+    cells.insert(cells.end(), {value(auc), value(pauc)});
+    if (d && table) cells.push_back(threshold);
+    if (d) cells.insert(cells.end(), {value(d->precision), value(d->recall), value(d->f1)});
+    out += writer.row(cells);
+  };
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const IdMetrics& id = ids[i];
-    out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}", id.machine_id, width, id.n_normal, id.n_anomaly,
-                       table_value(id.auc), table_value(id.pauc));
-    if (decisions) {
-      const IdDecisions& d = (*decisions)[i];
-      out += fmt::format("  {:>10.6f}  {:>9}  {:>9}  {:>9}", d.threshold, table_value(d.metrics.precision),
-                         table_value(d.metrics.recall), table_value(d.metrics.f1));
-    }
-    out += "\n";
+    std::vector<std::string> cells{id.machine_id};
+    if (table) cells.insert(cells.end(), {std::to_string(id.n_normal), std::to_string(id.n_anomaly)});
+    add_row(cells, id.auc, id.pauc, decisions ? fmt::format("{:.6f}", (*decisions)[i].threshold) : "",
+            decisions ? &(*decisions)[i].metrics : nullptr);
   }
+  std::vector<std::string> cells{"Average"};
+  if (table) cells.insert(cells.end(), {"", ""});
   const AverageMetrics average = average_metrics(ids);
-  out += fmt::format("{:<{}}  {:>7}  {:>7}  {:>9}  {:>9}", "Average", width, "", "", table_value(average.auc),
-                     table_value(average.pauc));
-  if (decisions) {
-    const DecisionMetrics d = average_decisions(*decisions);
-    out += fmt::format("  {:>10}  {:>9}  {:>9}  {:>9}", "", table_value(d.precision), table_value(d.recall),
-                       table_value(d.f1));
-  }
-  return out + "\n";
+  const DecisionMetrics d = decisions ? average_decisions(*decisions) : DecisionMetrics{};
+  add_row(cells, average.auc, average.pauc, "", decisions ? &d : nullptr);
+  return out;
+}
+
+}  // namespace
+
+std::string format_metrics_table(const std::vector<IdMetrics>& ids, const std::vector<IdDecisions>* decisions) {
+  return format_metrics(TextFormat::kTable, ids, decisions);
+}
+
+std::string format_result_csv(const std::vector<IdMetrics>& ids) {
+  return format_metrics(TextFormat::kCsv, ids, nullptr);
 }
 
 std::string format_result_csv(const std::vector<IdMetrics>& ids, const std::vector<IdDecisions>& decisions) {
-  check_decisions_size(ids, decisions);
-  std::string out = "id,AUC,pAUC,precision,recall,F1\n";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const DecisionMetrics& d = decisions[i].metrics;
-    out += fmt::format("{},{},{},{},{},{}\n", ids[i].machine_id, csv_field(ids[i].auc), csv_field(ids[i].pauc),
-                       csv_field(d.precision), csv_field(d.recall), csv_field(d.f1));
-  }
-  const AverageMetrics average = average_metrics(ids);
-  const DecisionMetrics d = average_decisions(decisions);
-  out += fmt::format("Average,{},{},{},{},{}\n", csv_field(average.auc), csv_field(average.pauc),
-                     csv_field(d.precision), csv_field(d.recall), csv_field(d.f1));
-  return out;
+  return format_metrics(TextFormat::kCsv, ids, &decisions);
 }
 
 }  // namespace micronet_ad::host

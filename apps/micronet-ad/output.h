@@ -1,0 +1,47 @@
+// How commands print results: --format table|csv|json, the shared table/CSV writer
+// (host::TextTable) and JSON documents. Results go to the FILE* a command is given (stdout from
+// the CLI, a temporary file in tests); diagnostics and progress go to stderr.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include "host/io/json_text.h"
+#include "host/io/text_table.h"
+
+namespace micronet_ad::cli {
+
+enum class OutputFormat { kTable, kCsv, kJson };
+
+// --format table|csv|json.
+inline void add_format_option(CLI::App* cmd, OutputFormat* format, const std::string& help) {
+  cmd->add_option_function<std::string>(
+         "--format",
+         [format](const std::string& v) {
+           *format = v == "csv" ? OutputFormat::kCsv : v == "json" ? OutputFormat::kJson : OutputFormat::kTable;
+         },
+         help)
+      ->default_str("table")
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+}
+
+inline host::TextFormat text_format(OutputFormat format) {
+  return format == OutputFormat::kCsv ? host::TextFormat::kCsv : host::TextFormat::kTable;
+}
+
+// Text as it is produced, so a long run shows each result when it is ready.
+inline void print_text(std::FILE* out, const std::string& text) {
+  std::fputs(text.c_str(), out);
+  std::fflush(out);
+}
+
+// A JSON document, indented; file names that are not UTF-8 print as U+FFFD instead of failing.
+inline void print_json(std::FILE* out, const nlohmann::ordered_json& document) {
+  print_text(out, host::pretty_json(document) + "\n");
+}
+
+}  // namespace micronet_ad::cli
