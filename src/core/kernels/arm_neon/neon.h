@@ -47,7 +47,7 @@ void run_depthwise3x3(const ConvCall& call);
 
 namespace {
 
-// quant::requantize for four channels with their own parameters, bit for bit (SPEC §2):
+// quant::requantize for four channels with their own parameters, bit for bit (docs/arithmetic.md):
 //   SSHL by max(shift, 0)   the left shift; by register it wraps like quant's unsigned shift;
 //   SQRDMULH                is SaturatingRoundingDoublingHighMul exactly (gemmlowp's own NEON path);
 //   SRSHL by min(shift, 0)  rounds half up; RoundingDivideByPOT rounds half away from zero. They
