@@ -12,7 +12,7 @@ else
     libsndfile1-dev libsoxr-dev libkissfft-dev libfftw3-dev libeigen3-dev libvorbis-dev libmpg123-dev
     libcli11-dev nlohmann-json3-dev libfmt-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev clang-format
     g++-aarch64-linux-gnu qemu-user
     libcpp-httplib-dev libboost-dev nettle-dev libasound2-dev alsa-utils
     libmosquitto-dev mosquitto mosquitto-clients openssl
