@@ -82,27 +82,69 @@ std::string score_row(const host::TextTable& table, const std::string& path, con
   return line;
 }
 
-// What a run gathers for its JSON document and its report.
-struct ScoreRunResults {
+// One run's state: how it prints each clip as it arrives, and what it gathers for the JSON
+// document and the report.
+struct ScoreRun {
+  ScoreRun(const ScoreOptions& o, const Scoring& s, const host::TextTable& t, std::FILE* f)
+      : options(o), scoring(s), table(t), out(f) {}
+
+  const ScoreOptions& options;
+  const Scoring& scoring;
+  const host::TextTable& table;
+  std::FILE* out;
   nlohmann::ordered_json clips = nlohmann::ordered_json::array(), failed = nlohmann::ordered_json::array();
   std::vector<host::ReportClip> report_clips;
   std::vector<std::string> report_ids;
   std::vector<std::optional<double>> report_thresholds;
   std::size_t failures = 0, degenerate = 0, scored = 0;
-};
+  ClipWarnings clip_warnings;
 
-nlohmann::ordered_json score_document(const ScoreOptions& options, const host::ModelFile& file, ScoreMethod kind,
-                                      ScoreRunResults& results) {
-  nlohmann::ordered_json j = {{"model", file.path},
-                              {"framing", to_string(options.mode.framing)},
-                              {"resize", to_string(options.mode.resize)},
-                              {"score_kind", host::to_string(kind)},
-                              {"clips", std::move(results.clips)},
-                              {"failed", std::move(results.failed)}};
-  if (!options.scoring.thresholds.empty()) j["thresholds"] = options.scoring.thresholds;
-  if (!options.scoring.profile.empty()) j["profile"] = options.scoring.profile;
-  return j;
-}
+  void fail(const std::string& path, const std::string& error) {
+    ++failures;
+    std::fprintf(stderr, "micronet-ad: error: %s\n", error.c_str());
+    failed.push_back({{"path", path}, {"error", error}});
+  }
+
+  void clip(const std::string& path, const host::ClipOutcome& o) {
+    if (!o.result) return fail(path, o.error);
+    const host::ClipResult& r = *o.result;
+    host::Verdict verdict;
+    try {
+      verdict = scoring.judge.judge(r.clip, o.output_index, r.profile);
+    } catch (const std::runtime_error& e) {
+      return fail(path, path + ": " + e.what());
+    }
+    ++scored;
+    clip_warnings.observe(path, o);
+    if (r.clip.degenerate()) ++degenerate;
+    const ScoreMethod kind = scoring.method();
+    if (options.format == OutputFormat::kJson) {
+      nlohmann::ordered_json clip = host::clip_json(path, o.output_index, r, kind);
+      host::add_verdict_json(&clip, o.seconds, verdict, kind);
+      clips.push_back(std::move(clip));
+    } else {
+      const char* known_id = machine_id_of_output(o.output_index);
+      print_text(out, score_row(table, path, known_id ? known_id : "-", verdict, r));
+    }
+    if (options.report_path.empty()) return;
+    report_clips.push_back(report_clip(std::filesystem::path(path).filename().string(), o, kind));
+    if (verdict.threshold) report_clips.back().decision = verdict.anomalous();
+    report_ids.push_back(verdict.machine.empty() ? "-" : verdict.machine);
+    report_thresholds.push_back(verdict.threshold);
+  }
+
+  nlohmann::ordered_json document(const host::ModelFile& file) {
+    nlohmann::ordered_json j = {{"model", file.path},
+                                {"framing", to_string(options.mode.framing)},
+                                {"resize", to_string(options.mode.resize)},
+                                {"score_kind", host::to_string(scoring.method())},
+                                {"clips", std::move(clips)},
+                                {"failed", std::move(failed)}};
+    if (!options.scoring.thresholds.empty()) j["thresholds"] = options.scoring.thresholds;
+    if (!options.scoring.profile.empty()) j["profile"] = options.scoring.profile;
+    return j;
+  }
+};
 
 }  // namespace
 
@@ -111,8 +153,7 @@ int run_score(const ScoreOptions& options, std::FILE* out) {
   if (with_report) check_writable_file(options.report_path, "the report");
   const auto file = host::load_default_model(options.model);
   const Scoring scoring = load_scoring(options.scoring, *file, options.mode.framing, options.mode.resize);
-  const ScoreMethod kind = scoring.method();
-  const bool decides = scoring.judge.has_thresholds() || kind == ScoreMethod::kDistance;
+  const bool decides = scoring.judge.has_thresholds() || scoring.method() == ScoreMethod::kDistance;
   const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(options.paths);
   host::BatchOptions batch{options.mode.framing, options.mode.resize, options.machine_id, options.threads,
                            with_report,          scoring.profile_set(), options.max_seconds};
@@ -122,50 +163,18 @@ int run_score(const ScoreOptions& options, std::FILE* out) {
   const host::TextTable table = score_table(options.format, decides, path_width);
   if (options.format != OutputFormat::kJson) print_text(out, table.header());
 
-  ClipWarnings clip_warnings;
-  ScoreRunResults results;
-  auto fail = [&](const std::string& path, const std::string& error) {
-    ++results.failures;
-    std::fprintf(stderr, "micronet-ad: error: %s\n", error.c_str());
-    results.failed.push_back({{"path", path}, {"error", error}});
-  };
-  score_with_progress(file->model, batch, inputs, [&](std::size_t i, host::ClipOutcome& o) {
-    const std::string& path = inputs[i].path;
-    if (!o.result) return fail(path, o.error);
-    const host::ClipResult& r = *o.result;
-    host::Verdict verdict;
-    try {
-      verdict = scoring.judge.judge(r.clip, o.output_index, r.profile);
-    } catch (const std::runtime_error& e) {
-      return fail(path, path + ": " + e.what());
-    }
-    ++results.scored;
-    clip_warnings.observe(path, o);
-    if (r.clip.degenerate()) ++results.degenerate;
-    const char* known_id = machine_id_of_output(o.output_index);
-    if (options.format == OutputFormat::kJson) {
-      nlohmann::ordered_json clip = host::clip_json(path, o.output_index, r, kind);
-      host::add_verdict_json(&clip, o.seconds, verdict, kind);
-      results.clips.push_back(std::move(clip));
-    } else {
-      print_text(out, score_row(table, path, known_id ? known_id : "-", verdict, r));
-    }
-    if (with_report) {
-      results.report_clips.push_back(report_clip(std::filesystem::path(path).filename().string(), o, kind));
-      if (verdict.threshold) results.report_clips.back().decision = verdict.anomalous();
-      results.report_ids.push_back(verdict.machine.empty() ? "-" : verdict.machine);
-      results.report_thresholds.push_back(verdict.threshold);
-    }
-  });
-  if (options.format == OutputFormat::kJson) print_json(out, score_document(options, *file, kind, results));
-  warn_if_degenerate(*file, results.degenerate, results.scored);
-  clip_warnings.print();
+  ScoreRun run{options, scoring, table, out};
+  score_with_progress(file->model, batch, inputs,
+                      [&](std::size_t i, host::ClipOutcome& o) { run.clip(inputs[i].path, o); });
+  if (options.format == OutputFormat::kJson) print_json(out, run.document(*file));
+  warn_if_degenerate(*file, run.degenerate, run.scored);
+  run.clip_warnings.print();
   if (with_report) {
-    host::write_html_report(options.report_path, score_report(*file, kind, batch, std::move(results.report_clips),
-                                                               results.report_ids, results.report_thresholds));
+    host::write_html_report(options.report_path, score_report(*file, scoring.method(), batch, std::move(run.report_clips),
+                                                              run.report_ids, run.report_thresholds));
     std::fprintf(stderr, "micronet-ad: report written to %s\n", options.report_path.c_str());
   }
-  return results.failures > 0 ? 1 : 0;
+  return run.failures > 0 ? 1 : 0;
 }
 
 CLI::App* add_score_options(CLI::App& app, ScoreOptions* options) {
