@@ -10,7 +10,7 @@ namespace micronet_ad::host {
 // The 1024 real samples, read as 512 complex values z[n] = x[2n] + i·x[2n+1], go through one
 // 512-point complex FFT; a split step then gives bins 0..512 of the real DFT. For this size
 // FFTW_ESTIMATE plans that complex FFT with AVX codelets but its own real-input (r2c) transform
-// with scalar ones (1.5 µs per frame against 0.7 µs for this). FFTW_ESTIMATE (no timing-dependent
+// with scalar ones, twice as slow (docs/frontend.md, "The FFT"). FFTW_ESTIMATE (no timing-dependent
 // plan choice) keeps the output bits the same from run to run. Plans are made and destroyed under
 // a process-wide lock (FFTW's planner is not thread-safe); forward() runs concurrently on
 // different objects (one per thread, like ClipScorer's), not on one object.

@@ -1,6 +1,5 @@
 // The RealFft the host tools use for the front end (ClipScorer, compute_clip_features, bench):
-// FFTW, ~7x faster than KissFFT per 1024-point frame and as accurate (docs/frontend.md, "The FFT",
-// has the measurements).
+// FFTW, the fastest of the three and as accurate (measured in docs/frontend.md, "The FFT").
 #pragma once
 
 #include "host/audio/fftw_real_fft.h"

@@ -1,5 +1,5 @@
 // A RealFft on KissFFT's real transform (kiss_fftr, float): the small, dependency-light choice.
-// The host tools use FftwRealFft (host_real_fft.h), ~7x faster per frame.
+// The host tools use FftwRealFft (host_real_fft.h), faster per frame (docs/frontend.md, "The FFT").
 #pragma once
 
 #include "micronet_ad/frontend.h"
