@@ -5,7 +5,7 @@
 // instructions of each stage (QEMU -icount) and compares the 13 int8 windows and the 13 outputs
 // with the golden data (golden/frontend/clip_slider_anomaly_id_00, computed in float64).
 //
-// Pass criterion (docs/frontend.md, golden/frontend/README.md, as tests/frontend/frontend_golden_test.cc
+// Pass criterion (docs/frontend.md, golden/frontend/README.md, as tests/core/frontend/golden_test.cc
 // on the host): every int8 input byte equals the golden one, except that a value whose golden
 // x/scale + zp lies within 1e-3 of a .5 rounding boundary may round the other way (|diff| = 1);
 // the device's float32 patches must stay within that margin of the float64 golden ones (else

@@ -1,13 +1,13 @@
 // Kernel sweep firmware: every kernel level this CPU build contains, through the same portable
-// byte-equality sweep the host test runs (tests/kernel_sweep), here on the device under QEMU
-// (and on AArch64 Linux under qemu-aarch64: tests/aarch64, scripts/aarch64.sh).
+// byte-equality sweep the host test runs (tests/core/kernels/kernel_sweep.cc), here on the device
+// under QEMU (and on AArch64 Linux under qemu-aarch64: tests/aarch64, scripts/aarch64.sh).
 // Prints each kernel's cases; exit 0 only when none differs from the reference and every kernel
 // of every level was reached.
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 
-#include "kernel_sweep/kernel_sweep.h"
+#include "core/kernels/kernel_sweep.h"
 #include "kernels/level.h"
 
 namespace {

@@ -15,7 +15,7 @@ namespace {
 // models (19–65 M MACs) takes a sizeable fraction of a second under the sanitizers, which would
 // hold the fuzzer to a few executions per second. The small seeds (make_fuzz_seeds: ~3 k MACs)
 // and their mutants do run. MICRONET_AD_FUZZ_MAX_MACS raises the limit (e.g. 100000000 to run
-// the real models too); the unit test engine_model_validation_test runs mutated real models.
+// the real models too); the unit test core_model_test runs mutated real models.
 constexpr std::int64_t kDefaultMaxMacsToRun = 2'000'000;
 constexpr std::size_t kMaxMemoryToRun = std::size_t{64} << 20;
 

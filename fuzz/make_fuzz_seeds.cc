@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include "engine/model_builder.h"
+#include "core/model_builder.h"
 
 namespace {
 
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   same_pool.ops[kOpPool].stride_h = same_pool.ops[kOpPool].stride_w = 4;
   ok = ok && write(dir + "/seed_tiny_same_pool.tflite", same_pool);
 
-  // FULLY_CONNECTED and a residual ADD (the DS-CNN of the engine tests), and variants.
+  // FULLY_CONNECTED and a residual ADD (the DS-CNN of tests/core/ops/op_table_test.cc), and variants.
   ok = ok && write(dir + "/seed_kws.tflite", kws_model());
   ModelSpec kws_per_tensor = kws_model();  // per-tensor FC weights, no bias
   kws_per_tensor.tensors[kKwsFcWeights].scales = {0.013f};

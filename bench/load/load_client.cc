@@ -1,7 +1,7 @@
 // Load generator for `micronet-ad serve` (not built in CI; bench/load/run.sh builds and runs it):
 // N client threads send requests back to back for a fixed time, each on a fresh connection, and
-// report requests/s and latency percentiles. Optionally, attackers from tests/abuse run alongside
-// for the whole time: slow clients (slowloris, reconnecting when closed) and chunked body floods.
+// report requests/s and latency percentiles. Optionally, attackers from tests/host/serve/abuse run
+// alongside for the whole time: slow clients (slowloris, reconnecting when closed) and chunked body floods.
 //
 //   load_client --port 8080 --threads 8 --seconds 10 --clip a.wav [--machine-id 00] [--endpoint /healthz]
 //               [--slow-clients 64] [--flood-clients 1 --flood-mb 256]
@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "abuse/attackers.h"
+#include "host/serve/abuse/attackers.h"
 
 namespace {
 

@@ -3,8 +3,8 @@
 #   bench/load/run.sh [BUILD_DIR]      (default: build; needs build/micronet-ad)
 # Env: SECONDS_PER_RUN (default 10), THREADS (default "1 4 64"), WORKERS (server, default: cores),
 #      SLOW_CLIENTS (default 64), FLOOD_CLIENTS (default 1), FLOOD_MB (default 256), NO_STREAM=1.
-# Builds bench/load/load_client (raw sockets; the attackers of tests/abuse), starts the server on
-# a free port and runs the client against /v1/score (a real 10 s slider clip) with 1, 4 and 64
+# Builds bench/load/load_client (raw sockets; the attackers of tests/host/serve/abuse), starts the
+# server on a free port and runs the client against /v1/score (a real 10 s slider clip) with 1, 4 and 64
 # clients, then 64 clients again while slow clients (slowloris) and chunked floods run alongside,
 # and prints p99(attack) / p99(quiet) for 64 clients (the target is <= 2); then /healthz. Stops
 # the server with SIGTERM; then writes 30 s of clips in real time into `stream -` and prints its

@@ -35,7 +35,7 @@ void require_positive(double x, const char* what) {
 // Hand-written on purpose: the shape equation ln(a) - digamma(a) = s of the fits needs this
 // difference to full relative accuracy, and log(a) - boost::math::digamma(a) cancels: both terms
 // are about ln(a) and the difference about 1/(2a), so at a = 1e6 only 7 of 16 digits survive
-// (tests/eval/calibration_test.cc checks such a fit). The same holds for its slope
+// (tests/host/eval/calibration_test.cc checks such a fit). The same holds for its slope
 // 1/a - trigamma(a) and for the Stirling remainder of the profile likelihood.
 //
 // ln(a) - digamma(a) for a >= 20 by the asymptotic series 1/(2a) + 1/(12a^2) - 1/(120a^4) +
