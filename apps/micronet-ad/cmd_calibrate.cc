@@ -1,23 +1,17 @@
-// micronet-ad calibrate --quantile Q ROOT|FILES...: a decision threshold per machine ID from the
-// scores of normal clips (docs/scores.md: the kit's fixed -0.8 is not calibrated), saved as JSON tied
-// to the model's SHA-1 and the score kind (host/eval/thresholds.h) for score/eval --thresholds.
+// Every clip is scored as `score` scores it; each machine's threshold is then the method's
+// quantile of its scores (host::calibrate_threshold).
+#include "cmd_calibrate.h"
+
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <map>
 #include <stdexcept>
-#include <string>
-#include <vector>
 
 #include <fmt/core.h>
 
 #include "commands.h"
-#include "common_options.h"
-#include "host/eval/calibration.h"
-#include "host/eval/dcase_csv.h"
 #include "host/eval/dcase_layout.h"
 #include "host/io/default_model.h"
-#include "scoring.h"
+#include "output.h"
 
 namespace micronet_ad::cli {
 namespace {
@@ -56,26 +50,6 @@ std::vector<host::ClipInput> calibration_inputs(const std::vector<std::string>& 
   return inputs;
 }
 
-// Anomalous clips must not raise a threshold meant for normal sound.
-std::vector<host::ClipInput> drop_anomalies(std::vector<host::ClipInput> inputs) {
-  std::size_t dropped = 0;
-  std::string example;
-  std::vector<host::ClipInput> kept;
-  for (host::ClipInput& input : inputs) {
-    const auto label = host::parse_clip_label(input.path);
-    if (input.error.empty() && label && label->anomalous) {
-      if (dropped++ == 0) example = input.path;
-      continue;
-    }
-    kept.push_back(std::move(input));
-  }
-  if (dropped > 0) {
-    std::fprintf(stderr, "micronet-ad: warning: skipping %zu clips labelled anomalous (e.g. %s): thresholds come from "
-                 "normal clips only\n", dropped, example.c_str());
-  }
-  return kept;
-}
-
 // CLI11's Range includes its ends (and its help says [0 - 1]); a quantile of 0 or 1 is a usage
 // error like any other bad option value (exit 2), so the check is a validator.
 CLI::Validator open_unit_interval() {
@@ -88,99 +62,116 @@ CLI::Validator open_unit_interval() {
       "(0 - 1, exclusive)");
 }
 
+using ScoresById = std::map<std::string, std::vector<double>>;
+
+// The normal clips' scores by machine ID. Throws when there are none or some clip failed: a
+// threshold must not silently rest on fewer clips than were given.
+ScoresById normal_scores(const CalibrateOptions& options, const host::ModelFile& file, const Scoring& scoring) {
+  const std::vector<host::ClipInput> inputs =
+      drop_anomalies(calibration_inputs(options.paths), "thresholds come from normal clips only");
+  if (inputs.empty()) throw std::runtime_error("no normal clips to calibrate on");
+  const host::BatchOptions batch{options.mode.framing, options.mode.resize, options.machine_id,
+                                 options.threads,      false,               scoring.profile_set(),
+                                 options.max_seconds,  false,               options.kernels};
+  ScoresById scores;
+  ClipTally tally;
+  score_with_progress(file.model, batch, inputs, [&](std::size_t i, host::ClipOutcome& o) {
+    if (!tally.observe(inputs[i].path, o)) return;
+    scores[scoring.judge.machine_key(o.output_index, o.result->profile)].push_back(clip_score(*o.result, scoring.method()));
+  });
+  tally.print_warnings(file);
+  if (tally.failures() > 0) {
+    throw std::runtime_error(fmt::format("{} of {} clips could not be scored; no thresholds written to {}",
+                                         tally.failures(), inputs.size(), options.output));
+  }
+  return scores;
+}
+
+const host::TextTable& threshold_table() {
+  static const host::TextTable table(host::TextFormat::kTable,
+                                     {{"id", true, 6}, {"clips", false, 6}, {"min", false, 10}, {"max", false, 10},
+                                      {"threshold", false, 10}, {"method", true}},
+                                     "  ");
+  return table;
+}
+
+// Machine `id`'s threshold from its scores, its row printed to `out`.
+host::MachineThreshold calibrate_machine(const std::string& id, const std::vector<double>& values,
+                                         const CalibrateOptions& options, std::FILE* out) {
+  host::Calibration calibration;
+  try {
+    calibration = host::calibrate_threshold(values, options.method, options.quantile);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(fmt::format("{}: cannot calibrate on its {} clips: {}", id, values.size(), e.what()));
+  }
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  std::string how = fmt::format("{} q={}", host::to_string(options.method), options.quantile);
+  if (calibration.gamma) {
+    how += fmt::format(" (gamma shape {:.4g}, loc {:.6g}, scale {:.4g})", calibration.gamma->shape,
+                       calibration.gamma->loc, calibration.gamma->scale);
+  }
+  print_text(out, threshold_table().row({id, std::to_string(values.size()), fmt::format("{:.6f}", *lo),
+                                         fmt::format("{:.6f}", *hi), fmt::format("{:.6f}", calibration.threshold),
+                                         how}));
+  if (static_cast<double>(values.size()) * (1.0 - options.quantile) < 1.0) {
+    std::fprintf(stderr,
+                 "micronet-ad: warning: %s: with %zu clips fewer than one is expected above the %g-quantile; "
+                 "the threshold rests on the highest scores alone (--method gamma extrapolates instead)\n",
+                 id.c_str(), values.size(), options.quantile);
+  }
+  return host::MachineThreshold{calibration.threshold, values.size(), calibration.gamma};
+}
+
 }  // namespace
 
-void add_calibrate_command(CLI::App& app, int* exit_code) {
+int run_calibrate(const CalibrateOptions& options, std::FILE* out) {
+  check_writable_file(options.output, "the thresholds");
+  const auto file = host::load_default_model(options.model);
+  const Scoring scoring = load_scoring(options.scoring, *file, options.mode.framing, options.mode.resize);
+  const ScoresById scores = normal_scores(options, *file, scoring);
+  host::ThresholdSet set;
+  set.model_sha1 = model_sha1(*file);
+  set.score_kind = scoring.method();
+  set.method = options.method;
+  set.quantile = options.quantile;
+  print_text(out, threshold_table().header());
+  for (const auto& [id, values] : scores) set.machines[id] = calibrate_machine(id, values, options, out);
+  host::write_thresholds(options.output, set);
+  std::fprintf(stderr, "micronet-ad: thresholds for %zu machine(s) written to %s (model SHA-1 %s, score kind %s)\n",
+               set.machines.size(), options.output.c_str(), set.model_sha1.c_str(),
+               host::to_string(set.score_kind).c_str());
+  return 0;
+}
+
+CLI::App* add_calibrate_options(CLI::App& app, CalibrateOptions* options) {
   auto* cmd = app.add_subcommand(
       "calibrate", "Decision thresholds per machine ID from normal clips (e.g. a DCASE train/ folder), saved as JSON");
-  static std::vector<std::string> paths;
-  static std::string model, machine_id, output, method_name = "empirical";
-  static double quantile = 0.0;
-  static ScoreModeOptions mode;
-  static ScoringOptions scoring_options;
-  static int threads = 0;
-  static double max_seconds = kDefaultMaxSeconds;
-  static KernelSet kernels = KernelSet::kAuto;
-  add_model_option(cmd, &model);
-  add_mode_options(cmd, &mode);
-  add_scoring_options(cmd, &scoring_options, false);
-  add_max_seconds_option(cmd, &max_seconds);
-  add_kernels_option(cmd, &kernels);
-  cmd->add_option("--quantile,-q", quantile,
+  add_model_option(cmd, &options->model);
+  add_mode_options(cmd, &options->mode);
+  add_scoring_options(cmd, &options->scoring, false);
+  add_max_seconds_option(cmd, &options->max_seconds);
+  add_kernels_option(cmd, &options->kernels);
+  cmd->add_option("--quantile,-q", options->quantile,
                   "Share of normal clips expected below the threshold, in (0, 1), e.g. 0.9 (DCASE 2021 baseline)")
       ->required()
       ->check(open_unit_interval());
-  cmd->add_option("--method", method_name, kMethodHelp)->capture_default_str()->check(CLI::IsMember({"empirical", "gamma"}));
-  cmd->add_option("--output,-o", output, "Thresholds JSON file to write")->required();
-  cmd->add_option("--machine-id", machine_id, "Machine ID of every clip (default: from DCASE file names)");
-  add_threads_option(cmd, &threads);
-  cmd->add_option("ROOT|FILES", paths,
+  cmd->add_option_function<std::string>(
+         "--method", [options](const std::string& v) { options->method = host::parse_threshold_method(v); },
+         kMethodHelp)
+      ->default_str("empirical")
+      ->check(CLI::IsMember({"empirical", "gamma"}));
+  cmd->add_option("--output,-o", options->output, "Thresholds JSON file to write")->required();
+  cmd->add_option("--machine-id", options->machine_id, "Machine ID of every clip (default: from DCASE file names)");
+  add_threads_option(cmd, &options->threads);
+  cmd->add_option("ROOT|FILES", options->paths,
                   "Normal clips: files, folders (recursive), or a DCASE machine type folder / train/ folder")
       ->required();
-  cmd->callback([exit_code] {
-    check_writable_file(output, "the thresholds");
-    const host::ThresholdMethod method = host::parse_threshold_method(method_name);
-    const auto file = host::load_default_model(model);
-    const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
-    const ScoreMethod kind = scoring.method();
-    const std::vector<host::ClipInput> inputs = drop_anomalies(calibration_inputs(paths));
-    if (inputs.empty()) throw std::runtime_error("no normal clips to calibrate on");
-    const host::BatchOptions options{mode.framing, mode.resize, machine_id, threads, false, scoring.profile_set(),
-                                     max_seconds, false, kernels};
-    std::map<std::string, std::vector<double>> scores;  // by machine ID
-    ClipWarnings clip_warnings;
-    std::size_t failures = 0, degenerate = 0;
-    score_with_progress(file->model, options, inputs, [&](std::size_t i, host::ClipOutcome& o) {
-      if (!o.result) {
-        ++failures;
-        std::fprintf(stderr, "micronet-ad: error: %s\n", o.error.c_str());
-        return;
-      }
-      if (o.result->clip.degenerate()) ++degenerate;
-      clip_warnings.observe(inputs[i].path, o);
-      scores[scoring.judge.machine_key(o.output_index, o.result->profile)].push_back(clip_score(*o.result, kind));
-    });
-    warn_if_degenerate(*file, degenerate, inputs.size() - failures);
-    clip_warnings.print();
-    if (failures > 0) {
-      throw std::runtime_error(fmt::format("{} of {} clips could not be scored; no thresholds written to {}", failures,
-                                           inputs.size(), output));
-    }
+  return cmd;
+}
 
-    host::ThresholdSet set;
-    set.model_sha1 = model_sha1(*file);
-    set.score_kind = kind;
-    set.method = method;
-    set.quantile = quantile;
-    fmt::print("{:<6}  {:>6}  {:>10}  {:>10}  {:>10}  {}\n", "id", "clips", "min", "max", "threshold", "method");
-    for (const auto& [id, values] : scores) {
-      host::Calibration calibration;
-      try {
-        calibration = host::calibrate_threshold(values, method, quantile);
-      } catch (const std::invalid_argument& e) {
-        throw std::runtime_error(fmt::format("{}: cannot calibrate on its {} clips: {}", id, values.size(), e.what()));
-      }
-      set.machines[id] = host::MachineThreshold{calibration.threshold, values.size(), calibration.gamma};
-      const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-      std::string how = fmt::format("{} q={}", host::to_string(method), quantile);
-      if (calibration.gamma) {
-        how += fmt::format(" (gamma shape {:.4g}, loc {:.6g}, scale {:.4g})", calibration.gamma->shape,
-                           calibration.gamma->loc, calibration.gamma->scale);
-      }
-      fmt::print("{:<6}  {:>6}  {:>10.6f}  {:>10.6f}  {:>10.6f}  {}\n", id, values.size(), *lo, *hi,
-                 calibration.threshold, how);
-      if (static_cast<double>(values.size()) * (1.0 - quantile) < 1.0) {
-        std::fprintf(stderr,
-                     "micronet-ad: warning: %s: with %zu clips fewer than one is expected above the %g-quantile; "
-                     "the threshold rests on the highest scores alone (--method gamma extrapolates instead)\n",
-                     id.c_str(), values.size(), quantile);
-      }
-    }
-    host::write_thresholds(output, set);
-    std::fprintf(stderr, "micronet-ad: thresholds for %zu machine(s) written to %s (model SHA-1 %s, score kind %s)\n",
-                 set.machines.size(), output.c_str(), set.model_sha1.c_str(), host::to_string(kind).c_str());
-    *exit_code = 0;
-  });
+void add_calibrate_command(CLI::App& app, int* exit_code) {
+  static CalibrateOptions options;
+  add_calibrate_options(app, &options)->callback([exit_code] { *exit_code = run_calibrate(options, stdout); });
 }
 
 }  // namespace micronet_ad::cli

@@ -1,27 +1,22 @@
-// micronet-ad eval ROOT: DCASE 2020 Task 2 evaluation (docs/scores.md). Scores every labelled test clip
-// of ROOT, writes anomaly_score_<type>_id_XX.csv per machine and result.csv into --out, and
-// prints the AUC/pAUC table that `metrics` prints for those files. --thresholds adds decisions
-// (decision_result_<type>_id_XX.csv, precision/recall/F1), --report an HTML report.
+// Clips are scored as `score` scores them and grouped by machine (type and ID); each machine's
+// scores go to its DCASE score file, and `metrics`' table and result.csv are made from the same
+// rows, so `metrics` on the written files prints what eval printed.
+#include "cmd_eval.h"
+
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <map>
-#include <optional>
 #include <stdexcept>
-#include <string>
+#include <utility>
 #include <vector>
 
-#include <fmt/core.h>
-
 #include "commands.h"
-#include "common_options.h"
 #include "host/eval/dcase_csv.h"
 #include "host/eval/dcase_layout.h"
 #include "host/io/default_model.h"
 #include "host/io/file.h"
-#include "enrol.h"
-#include "scoring.h"
+#include "output.h"
 
 namespace micronet_ad::cli {
 namespace {
@@ -70,174 +65,211 @@ struct Machine {
   std::optional<double> threshold;  // the Judge's, when it decides
 };
 
-void write_text(const fs::path& path, const std::string& text) { host::write_file(path.string(), text.data(), text.size()); }
+// What scoring the test clips gathers.
+struct EvalScores {
+  ScoreMethod kind = ScoreMethod::kNegSoftmax;
+  std::map<std::pair<std::string, std::string>, Machine> machines;  // sorted by (type, id)
+  std::vector<host::ReportClip> report_clips;                        // with --report
+  ClipTally tally;
+};
 
-std::string decision_csv(const std::vector<host::ScoreRow>& rows, double threshold) {
-  std::string out;
-  for (const host::ScoreRow& row : rows) out += fmt::format("{},{}\n", row.file, is_anomalous(row.score, threshold) ? 1 : 0);
-  return out;
+// The metrics of each machine, in the machines' order, and its decisions when the run decides.
+struct EvalResults {
+  std::vector<host::MachineScores> groups;
+  std::vector<host::IdMetrics> ids;
+  std::vector<host::IdDecisions> decisions;  // empty when the run does not decide
+  const std::vector<host::IdDecisions>* decided() const { return decisions.empty() ? nullptr : &decisions; }
+};
+
+// What can be refused before any work: the outputs, and options that exclude each other.
+void check_before_start(const EvalOptions& options) {
+  check_writable_dir(options.out_dir, "--out");
+  if (!options.report_path.empty()) check_writable_file(options.report_path, "the report");
+  if (options.enrol_root && !options.scoring.profile.empty())
+    throw std::runtime_error("--enrol and --profile exclude each other");
+}
+
+// The scoring options; with --enrol, profiles are fitted first (on <enrol root>/<type>/train, into
+// <out>/profiles) and scored against as --profile would.
+ScoringOptions scoring_with_enrolment(const EvalOptions& options, const host::ModelFile& file,
+                                      const std::vector<std::string>& types, std::FILE* out) {
+  ScoringOptions scoring = options.scoring;
+  if (!options.enrol_root) return scoring;
+  const std::string& root = options.enrol_root->empty() ? options.root : *options.enrol_root;
+  const host::EnrolSettings settings =
+      enrol_settings(options.enrol, options.mode, options.threads, options.max_seconds, options.kernels);
+  scoring.profile = enrol_dcase_tree(file, root, (fs::path(options.out_dir) / "profiles").string(), settings, types, out);
+  return scoring;
+}
+
+// Threshold files for softmax scores hold one threshold per machine ID, so one machine type.
+void check_thresholds_fit(const Scoring& scoring, const std::string& root, const std::vector<std::string>& types) {
+  if (!scoring.judge.has_thresholds() || scoring.method() == ScoreMethod::kDistance || types.size() <= 1) return;
+  throw std::runtime_error(root + ": --thresholds applies to one machine type, but this tree has " +
+                           std::to_string(types.size()) + " (" + types.front() + ", " + types[1] +
+                           ", ...); evaluate one machine type's folder at a time");
+}
+
+void add_scored_clip(const TestClip& c, const host::ClipOutcome& o, const Scoring& scoring, bool for_report,
+                     EvalScores* scores) {
+  std::optional<double> threshold;
+  try {
+    threshold = scoring.judge.threshold(o.output_index, o.result->profile);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(c.path + ": " + e.what());
+  }
+  const std::string name = fs::path(c.path).filename().string();
+  Machine& m = scores->machines[{c.machine_type, c.machine_id}];
+  m.scores.machine_type = c.machine_type;
+  m.scores.machine_id = c.machine_id;
+  m.scores.rows.push_back({name, clip_score(*o.result, scoring.method()), 0});
+  m.threshold = threshold;
+  if (for_report) {
+    m.report_clips.push_back(scores->report_clips.size());
+    scores->report_clips.push_back(report_clip(name, o, scoring.method()));
+  }
+}
+
+EvalScores score_test_clips(const host::ModelFile& file, const host::BatchOptions& batch,
+                            const std::vector<TestClip>& clips, const Scoring& scoring) {
+  std::vector<host::ClipInput> inputs;
+  for (const TestClip& c : clips) inputs.push_back({c.path, ""});
+  EvalScores scores;
+  scores.kind = scoring.method();
+  score_with_progress(file.model, batch, inputs, [&](std::size_t i, host::ClipOutcome& o) {
+    if (scores.tally.observe(clips[i].path, o)) add_scored_clip(clips[i], o, scoring, batch.keep_logmel, &scores);
+  });
+  return scores;
+}
+
+EvalResults evaluate(const EvalScores& scores, bool decides) {
+  EvalResults results;
+  for (const auto& [key, m] : scores.machines) {
+    results.groups.push_back(m.scores);
+    if (decides) results.decisions.push_back(host::decide_id(m.scores.rows, m.threshold.value()));
+  }
+  results.ids = host::evaluate_machines(results.groups);
+  return results;
+}
+
+// The DCASE files: a score file per machine (and a decision file when the run decides), result.csv.
+void write_result_files(const std::string& out_dir, const EvalResults& results) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) throw std::runtime_error(out_dir + ": cannot create the output folder: " + ec.message());
+  const fs::path dir(out_dir);
+  for (std::size_t k = 0; k < results.groups.size(); ++k) {
+    const host::MachineScores& g = results.groups[k];
+    host::write_score_csv((dir / host::score_csv_name(g.machine_type, g.machine_id)).string(), g.rows);
+    if (results.decided()) {
+      host::write_decision_csv((dir / host::decision_csv_name(g.machine_type, g.machine_id)).string(), g.rows,
+                               results.decisions[k].threshold);
+    }
+  }
+  const std::string result = results.decided() ? host::format_result_csv(results.ids, results.decisions)
+                                               : host::format_result_csv(results.ids);
+  host::write_file((dir / "result.csv").string(), result.data(), result.size());
+}
+
+// The report: a section per machine (its ROC, histograms and, when deciding, each clip's decision).
+void write_eval_report(const EvalOptions& options, const ScoringOptions& scoring_options, const host::ModelFile& file,
+                       const host::BatchOptions& batch, EvalScores& scores, const EvalResults& results) {
+  const ScoreMethod kind = scores.kind;
+  host::ReportData report;
+  report.title = "micronet-ad evaluation: " + options.root;
+  report.facts = report_facts(file, kind, batch);
+  if (!scoring_options.thresholds.empty()) report.facts.push_back({"thresholds", scoring_options.thresholds});
+  if (!scoring_options.profile.empty()) report.facts.push_back({"profiles", scoring_options.profile});
+  report.score_label = score_kind_label(kind);
+  report.clips = std::move(scores.report_clips);
+  std::size_t k = 0;
+  for (const auto& [key, m] : scores.machines) {
+    host::ReportMachine rm;
+    rm.title = key.first + " " + key.second;
+    rm.clips = m.report_clips;
+    rm.metrics = results.ids[k];
+    if (results.decided()) {
+      rm.decisions = results.decisions[k];
+      for (std::size_t c = 0; c < rm.clips.size(); ++c)
+        report.clips[rm.clips[c]].decision = is_anomalous(m.scores.rows[c].score, results.decisions[k].threshold);
+    }
+    report.machines.push_back(std::move(rm));
+    ++k;
+  }
+  host::write_html_report(options.report_path, report);
+  std::fprintf(stderr, "micronet-ad: report written to %s\n", options.report_path.c_str());
 }
 
 }  // namespace
 
-void add_eval_command(CLI::App& app, int* exit_code) {
+int run_eval(const EvalOptions& options, std::FILE* out) {
+  const auto started = std::chrono::steady_clock::now();
+  check_before_start(options);
+  const auto file = host::load_default_model(options.model);
+  const std::vector<TestClip> clips = find_test_clips(options.root);
+  const std::vector<std::string> types = machine_types(clips);
+  const ScoringOptions scoring_options = scoring_with_enrolment(options, *file, types, out);
+  const Scoring scoring = load_scoring(scoring_options, *file, options.mode.framing, options.mode.resize);
+  check_thresholds_fit(scoring, options.root, types);
+  const host::BatchOptions batch{options.mode.framing, options.mode.resize, "", options.threads,
+                                 !options.report_path.empty(), scoring.profile_set(), options.max_seconds,
+                                 false, options.kernels};
+  EvalScores scores = score_test_clips(*file, batch, clips, scoring);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (scores.machines.empty())
+    throw std::runtime_error(options.root + ": none of its " + std::to_string(clips.size()) + " test clips could be scored");
+  const EvalResults results = evaluate(scores, scoring.decides());
+  write_result_files(options.out_dir, results);
+  print_text(out, host::format_metrics_table(results.ids, results.decided()));
+  warn_about_undefined(results.ids);
+  scores.tally.print_warnings(*file);
+  std::fprintf(stderr, "micronet-ad: scored %zu clips of %zu machine(s) in %.2f s; results in %s\n",
+               scores.tally.scored(), results.groups.size(), seconds, options.out_dir.c_str());
+  if (!options.report_path.empty()) write_eval_report(options, scoring_options, *file, batch, scores, results);
+  const std::size_t failures = scores.tally.failures();
+  if (failures > 0) {
+    std::fprintf(stderr, "micronet-ad: error: %zu of %zu test clips could not be scored; the metrics leave them out\n",
+                 failures, clips.size());
+  }
+  return failures > 0 ? 1 : 0;
+}
+
+CLI::App* add_eval_options(CLI::App& app, EvalOptions* options) {
   auto* cmd = app.add_subcommand(
       "eval", "DCASE evaluation: score every test clip, AUC/pAUC per machine ID, score CSVs and result.csv");
-  static std::string root, model, out_dir = "result", report_path, enrol_root;
-  static ScoreModeOptions mode;
-  static ScoringOptions scoring_options;
-  static EnrolOptions enrol_options;
-  static int threads = 0;
-  static double max_seconds = kDefaultMaxSeconds;
-  static KernelSet kernels = KernelSet::kAuto;
-  add_model_option(cmd, &model);
-  add_mode_options(cmd, &mode);
-  add_scoring_options(cmd, &scoring_options, false);
-  add_max_seconds_option(cmd, &max_seconds);
-  add_kernels_option(cmd, &kernels);
-  cmd->add_option("--enrol", enrol_root,
-                  "Enrol first: fit a profile per machine type and ID on <ROOT>/<type>/train (written to "
-                  "<out>/profiles/), then evaluate <ROOT>/<type>/test by distance; ROOT defaults to the evaluated "
-                  "tree")
+  add_model_option(cmd, &options->model);
+  add_mode_options(cmd, &options->mode);
+  add_scoring_options(cmd, &options->scoring, false);
+  add_max_seconds_option(cmd, &options->max_seconds);
+  add_kernels_option(cmd, &options->kernels);
+  cmd->add_option_function<std::string>(
+         "--enrol", [options](const std::string& root) { options->enrol_root = root; },
+         "Enrol first: fit a profile per machine type and ID on <ROOT>/<type>/train (written to <out>/profiles/), "
+         "then evaluate <ROOT>/<type>/test by distance; ROOT defaults to the evaluated tree")
       ->expected(0, 1)
       ->default_str("");
-  add_enrol_fit_options(cmd, &enrol_options);
-  cmd->add_option("--out", out_dir,
+  add_enrol_fit_options(cmd, &options->enrol);
+  cmd->add_option("--out", options->out_dir,
                   "Folder for anomaly_score_<type>_id_XX.csv, result.csv and decision_result_<type>_id_XX.csv "
                   "(created)")
       ->capture_default_str();
-  cmd->add_option("--thresholds", scoring_options.thresholds,
+  cmd->add_option("--thresholds", options->scoring.thresholds,
                   "Thresholds JSON from `calibrate` (same model and score kind, one machine type): adds decisions, "
                   "precision, recall and F1");
-  cmd->add_option("--report", report_path, "Also write a self-contained HTML report (ROC, histograms, spectrograms)");
-  add_threads_option(cmd, &threads);
-  cmd->add_option("ROOT", root,
+  cmd->add_option("--report", options->report_path,
+                  "Also write a self-contained HTML report (ROC, histograms, spectrograms)");
+  add_threads_option(cmd, &options->threads);
+  cmd->add_option("ROOT", options->root,
                   "DCASE tree <ROOT>/<machine_type>/test/{normal,anomaly}_id_XX_*.wav, one machine type's folder, "
                   "or a test/ folder")
       ->required();
   cmd->footer(kExitCodesHelp);
-  cmd->callback([exit_code, cmd] {
-    const auto started = std::chrono::steady_clock::now();
-    check_writable_dir(out_dir, "--out");
-    if (!report_path.empty()) check_writable_file(report_path, "the report");
-    enrol_options.max_seconds = max_seconds;
-    enrol_options.kernels = kernels;
-    const auto file = host::load_default_model(model);
-    const std::vector<TestClip> clips = find_test_clips(root);
-    const std::vector<std::string> types = machine_types(clips);
-    if (cmd_used(cmd, "--enrol")) {
-      if (!scoring_options.profile.empty()) throw std::runtime_error("--enrol and --profile exclude each other");
-      scoring_options.profile = enrol_dcase_tree(*file, enrol_root.empty() ? root : enrol_root,
-                                                 (fs::path(out_dir) / "profiles").string(), mode, enrol_options,
-                                                 threads, types);
-    }
-    const Scoring scoring = load_scoring(scoring_options, *file, mode.framing, mode.resize);
-    const ScoreMethod kind = scoring.method();
-    const bool decides = scoring.judge.has_thresholds() || kind == ScoreMethod::kDistance;
-    // Threshold files for softmax scores hold one threshold per machine ID, so one machine type.
-    if (scoring.judge.has_thresholds() && kind != ScoreMethod::kDistance && types.size() > 1) {
-      throw std::runtime_error(root + ": --thresholds applies to one machine type, but this tree has " +
-                               std::to_string(types.size()) + " (" + types.front() + ", " + types[1] +
-                               ", ...); evaluate one machine type's folder at a time");
-    }
-    std::vector<host::ClipInput> inputs;
-    for (const TestClip& c : clips) inputs.push_back({c.path, ""});
-    const host::BatchOptions options{mode.framing, mode.resize, "", threads, !report_path.empty(),
-                                     scoring.profile_set(), max_seconds, false, kernels};
-    ClipWarnings clip_warnings;
-    std::map<std::pair<std::string, std::string>, Machine> machines;  // sorted by (type, id)
-    host::ReportData report;
-    std::size_t failures = 0, degenerate = 0;
-    score_with_progress(file->model, options, inputs, [&](std::size_t i, host::ClipOutcome& o) {
-      if (!o.result) {
-        ++failures;
-        std::fprintf(stderr, "micronet-ad: error: %s\n", o.error.c_str());
-        return;
-      }
-      const TestClip& c = clips[i];
-      std::optional<double> threshold;
-      try {
-        threshold = scoring.judge.threshold(o.output_index, o.result->profile);
-      } catch (const std::runtime_error& e) {
-        throw std::runtime_error(c.path + ": " + e.what());
-      }
-      if (o.result->clip.degenerate()) ++degenerate;
-      clip_warnings.observe(c.path, o);
-      const std::string name = fs::path(c.path).filename().string();
-      Machine& m = machines[{c.machine_type, c.machine_id}];
-      m.scores.machine_type = c.machine_type;
-      m.scores.machine_id = c.machine_id;
-      m.scores.rows.push_back({name, clip_score(*o.result, kind), 0});
-      m.threshold = threshold;
-      if (!report_path.empty()) {
-        m.report_clips.push_back(report.clips.size());
-        report.clips.push_back(report_clip(name, o, kind));
-      }
-    });
-    const std::size_t scored = clips.size() - failures;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (machines.empty()) throw std::runtime_error(root + ": none of its " + std::to_string(clips.size()) + " test clips could be scored");
+  return cmd;
+}
 
-    std::vector<host::MachineScores> groups;
-    for (const auto& [key, m] : machines) groups.push_back(m.scores);
-    const std::vector<host::IdMetrics> ids = host::evaluate_machines(groups);
-    std::vector<host::IdDecisions> decisions;
-    if (decides) {
-      for (const auto& [key, m] : machines) decisions.push_back(host::decide_id(m.scores.rows, m.threshold.value()));
-    }
-
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (ec) throw std::runtime_error(out_dir + ": cannot create the output folder: " + ec.message());
-    for (std::size_t k = 0; k < groups.size(); ++k) {
-      const host::MachineScores& g = groups[k];
-      host::write_score_csv((fs::path(out_dir) / host::score_csv_name(g.machine_type, g.machine_id)).string(), g.rows);
-      if (decides) {
-        write_text(fs::path(out_dir) / ("decision_result_" + g.machine_type + "_" + g.machine_id + ".csv"),
-                   decision_csv(g.rows, decisions[k].threshold));
-      }
-    }
-    write_text(fs::path(out_dir) / "result.csv",
-               decides ? host::format_result_csv(ids, decisions) : host::format_result_csv(ids));
-
-    fmt::print("{}", host::format_metrics_table(ids, decides ? &decisions : nullptr));
-    std::fflush(stdout);
-    warn_about_undefined(ids);
-    warn_if_degenerate(*file, degenerate, scored);
-    clip_warnings.print();
-    std::fprintf(stderr, "micronet-ad: scored %zu clips of %zu machine(s) in %.2f s; results in %s\n", scored,
-                 groups.size(), seconds, out_dir.c_str());
-
-    if (!report_path.empty()) {
-      report.title = "micronet-ad evaluation: " + root;
-      report.facts = report_facts(*file, kind, options);
-      if (!scoring_options.thresholds.empty()) report.facts.push_back({"thresholds", scoring_options.thresholds});
-      if (!scoring_options.profile.empty()) report.facts.push_back({"profiles", scoring_options.profile});
-      report.score_label = score_kind_label(kind);
-      std::size_t k = 0;
-      for (const auto& [key, m] : machines) {
-        host::ReportMachine rm;
-        rm.title = key.first + " " + key.second;
-        rm.clips = m.report_clips;
-        rm.metrics = ids[k];
-        if (decides) {
-          rm.decisions = decisions[k];
-          for (std::size_t c = 0; c < rm.clips.size(); ++c) {
-            report.clips[rm.clips[c]].decision = is_anomalous(m.scores.rows[c].score, decisions[k].threshold);
-          }
-        }
-        report.machines.push_back(std::move(rm));
-        ++k;
-      }
-      host::write_html_report(report_path, report);
-      std::fprintf(stderr, "micronet-ad: report written to %s\n", report_path.c_str());
-    }
-    if (failures > 0) {
-      std::fprintf(stderr, "micronet-ad: error: %zu of %zu test clips could not be scored; the metrics leave them out\n",
-                   failures, clips.size());
-    }
-    *exit_code = failures > 0 ? 1 : 0;
-  });
+void add_eval_command(CLI::App& app, int* exit_code) {
+  static EvalOptions options;
+  add_eval_options(app, &options)->callback([exit_code] { *exit_code = run_eval(options, stdout); });
 }
 
 }  // namespace micronet_ad::cli

@@ -1,14 +1,13 @@
-// micronet-ad metrics [--format table|csv|json] CSV...: AUC and pAUC per machine ID from DCASE
-// score files (`file,score` rows; labels and machine IDs from the clip names), with the Average.
-#include <cstdio>
+// Rows are grouped by machine type (from the CSV's name) and ID (from the clip's name); each group
+// is evaluated on its own, as `eval` evaluates the files it writes.
+#include "cmd_metrics.h"
+
 #include <map>
+#include <optional>
 #include <stdexcept>
-#include <string>
 #include <utility>
-#include <vector>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "host/eval/dcase_csv.h"
@@ -19,15 +18,10 @@
 namespace micronet_ad::cli {
 namespace {
 
-// The rows of one machine (type, ID), gathered over all the CSVs given; the type comes from the
-// CSV name anomaly_score_<type>_id_XX.csv ("" if it has another name).
-using MachineGroup = host::MachineScores;
+std::string location(const std::string& path, const host::ScoreRow& row) { return fmt::format("{}:{}", path, row.line); }
 
-std::string location(const std::string& path, const host::ScoreRow& row) {
-  return fmt::format("{}:{}", path, row.line);
-}
-
-// Checks every row's clip name (it carries the label) and files it under its machine.
+// Checks every row's clip name (it carries the label) and files it under its machine: the type
+// comes from the CSV name anomaly_score_<type>_id_XX.csv ("" if it has another name).
 class RowGrouper {
  public:
   void add_csv(const std::string& path) {
@@ -52,27 +46,28 @@ class RowGrouper {
     }
   }
 
-  const std::vector<MachineGroup>& groups() const { return groups_; }
+  const std::vector<host::MachineScores>& groups() const { return groups_; }
 
  private:
-  MachineGroup& group_for(const std::string& machine_type, const std::string& machine_id) {
-    for (MachineGroup& group : groups_) {
+  host::MachineScores& group_for(const std::string& machine_type, const std::string& machine_id) {
+    for (host::MachineScores& group : groups_) {
       if (group.machine_type == machine_type && group.machine_id == machine_id) return group;
     }
-    groups_.push_back(MachineGroup{machine_type, machine_id, {}});
+    groups_.push_back(host::MachineScores{machine_type, machine_id, {}});
     return groups_.back();
   }
 
-  std::vector<MachineGroup> groups_;
+  std::vector<host::MachineScores> groups_;
   std::map<std::string, std::string> seen_;  // "<type>/<clip>" -> where it was first scored
 };
 
-nlohmann::json json_value(const std::optional<double>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+nlohmann::ordered_json json_value(const std::optional<double>& value) {
+  return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
 }
 
-void print_json(const std::vector<host::IdMetrics>& ids, const std::vector<MachineGroup>& groups) {
-  nlohmann::json rows = nlohmann::json::array();
+nlohmann::ordered_json metrics_document(const std::vector<host::IdMetrics>& ids,
+                                        const std::vector<host::MachineScores>& groups) {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < ids.size(); ++i) {
     rows.push_back({{"id", ids[i].machine_id}, {"machine_type", groups[i].machine_type},
                     {"machine_id", groups[i].machine_id}, {"n_normal", ids[i].n_normal},
@@ -80,39 +75,40 @@ void print_json(const std::vector<host::IdMetrics>& ids, const std::vector<Machi
                     {"pauc", json_value(ids[i].pauc)}});
   }
   const host::AverageMetrics average = host::average_metrics(ids);
-  const nlohmann::json document = {
-      {"max_fpr", host::kDcaseMaxFpr},
-      {"ids", rows},
-      {"average", {{"auc", json_value(average.auc)}, {"pauc", json_value(average.pauc)},
-                   {"ids_with_auc", average.ids_with_auc}, {"ids_with_pauc", average.ids_with_pauc}}}};
-  fmt::print("{}\n", document.dump(2));
+  return {{"max_fpr", host::kDcaseMaxFpr},
+          {"ids", std::move(rows)},
+          {"average", {{"auc", json_value(average.auc)}, {"pauc", json_value(average.pauc)},
+                       {"ids_with_auc", average.ids_with_auc}, {"ids_with_pauc", average.ids_with_pauc}}}};
 }
 
 }  // namespace
 
-void add_metrics_command(CLI::App& app, int* exit_code) {
+int run_metrics(const MetricsOptions& options, std::FILE* out) {
+  RowGrouper grouper;
+  for (const std::string& path : options.csv_paths) grouper.add_csv(path);
+  if (grouper.groups().empty()) throw std::runtime_error("no score rows in the given files");
+  const std::vector<host::IdMetrics> ids = host::evaluate_machines(grouper.groups());
+  warn_about_undefined(ids);
+  switch (options.format) {
+    case OutputFormat::kCsv: print_text(out, host::format_result_csv(ids)); break;
+    case OutputFormat::kJson: print_json(out, metrics_document(ids, grouper.groups())); break;
+    case OutputFormat::kTable: print_text(out, host::format_metrics_table(ids)); break;
+  }
+  return 0;
+}
+
+CLI::App* add_metrics_options(CLI::App& app, MetricsOptions* options) {
   auto* cmd = app.add_subcommand("metrics", "AUC and pAUC (max FPR 0.1) per machine ID from DCASE score CSVs");
-  static std::vector<std::string> csv_paths;
-  static std::string format = "table";
-  cmd->add_option("CSV", csv_paths, "Score files: 'file,score' rows, no header (anomaly_score_<type>_id_XX.csv)")
+  cmd->add_option("CSV", options->csv_paths,
+                  "Score files: 'file,score' rows, no header (anomaly_score_<type>_id_XX.csv)")
       ->required();
-  cmd->add_option("--format", format, "Output: table, csv (id,AUC,pAUC with Average) or json")
-      ->check(CLI::IsMember({"table", "csv", "json"}));
-  cmd->callback([exit_code] {
-    RowGrouper grouper;
-    for (const std::string& path : csv_paths) grouper.add_csv(path);
-    if (grouper.groups().empty()) throw std::runtime_error("no score rows in the given files");
-    const std::vector<host::IdMetrics> ids = host::evaluate_machines(grouper.groups());
-    warn_about_undefined(ids);
-    if (format == "csv") {
-      fmt::print("{}", host::format_result_csv(ids));
-    } else if (format == "json") {
-      print_json(ids, grouper.groups());
-    } else {
-      fmt::print("{}", host::format_metrics_table(ids));
-    }
-    *exit_code = 0;
-  });
+  add_format_option(cmd, &options->format, "Output: table, csv (id,AUC,pAUC with Average) or json");
+  return cmd;
+}
+
+void add_metrics_command(CLI::App& app, int* exit_code) {
+  static MetricsOptions options;
+  add_metrics_options(app, &options)->callback([exit_code] { *exit_code = run_metrics(options, stdout); });
 }
 
 }  // namespace micronet_ad::cli

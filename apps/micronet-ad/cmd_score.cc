@@ -153,7 +153,7 @@ int run_score(const ScoreOptions& options, std::FILE* out) {
   if (with_report) check_writable_file(options.report_path, "the report");
   const auto file = host::load_default_model(options.model);
   const Scoring scoring = load_scoring(options.scoring, *file, options.mode.framing, options.mode.resize);
-  const bool decides = scoring.judge.has_thresholds() || scoring.method() == ScoreMethod::kDistance;
+  const bool decides = scoring.decides();
   const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(options.paths);
   host::BatchOptions batch{options.mode.framing, options.mode.resize, options.machine_id, options.threads,
                            with_report,          scoring.profile_set(), options.max_seconds};

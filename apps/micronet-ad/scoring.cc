@@ -108,6 +108,42 @@ void ClipWarnings::print() const {
   }
 }
 
+bool ClipTally::observe(const std::string& path, const host::ClipOutcome& outcome) {
+  if (!outcome.result) {
+    ++failures_;
+    std::fprintf(stderr, "micronet-ad: error: %s\n", outcome.error.c_str());
+    return false;
+  }
+  ++scored_;
+  if (outcome.result->clip.degenerate()) ++degenerate_;
+  warnings_.observe(path, outcome);
+  return true;
+}
+
+void ClipTally::print_warnings(const host::ModelFile& file) const {
+  warn_if_degenerate(file, degenerate_, scored_);
+  warnings_.print();
+}
+
+std::vector<host::ClipInput> drop_anomalies(std::vector<host::ClipInput> inputs, const char* why) {
+  std::size_t dropped = 0;
+  std::string example;
+  std::vector<host::ClipInput> kept;
+  for (host::ClipInput& input : inputs) {
+    const auto label = host::parse_clip_label(input.path);
+    if (input.error.empty() && label && label->anomalous) {
+      if (dropped++ == 0) example = input.path;
+      continue;
+    }
+    kept.push_back(std::move(input));
+  }
+  if (dropped > 0) {
+    std::fprintf(stderr, "micronet-ad: warning: skipping %zu clips labelled anomalous (e.g. %s): %s\n", dropped,
+                 example.c_str(), why);
+  }
+  return kept;
+}
+
 void add_scoring_options(CLI::App* cmd, ScoringOptions* options, bool with_thresholds) {
   cmd->add_option_function<std::string>(
          "--score-kind", [options](const std::string& v) { options->kind = host::parse_score_kind(v); },

@@ -34,6 +34,8 @@ struct Scoring {
   std::unique_ptr<host::ProfileSet> profiles;  // with --profile
   host::Judge judge;
   ScoreMethod method() const { return judge.method(); }
+  // Whether each clip gets a decision: with thresholds, or by distance (a profile's threshold).
+  bool decides() const { return judge.has_thresholds() || method() == ScoreMethod::kDistance; }
   const host::ProfileSet* profile_set() const { return profiles.get(); }
 };
 Scoring load_scoring(const ScoringOptions& options, const host::ModelFile& file, Framing framing, Resize resize);
@@ -98,6 +100,26 @@ class ClipWarnings {
   Example low_rate_example_, short_example_;
 };
 inline constexpr double kShortClipSeconds = 2.0;
+
+// What a run over many clips tallies besides its results: the clips that failed (each named on
+// stderr as it fails), the degenerate ones and the ClipWarnings, whose warnings print at the end.
+class ClipTally {
+ public:
+  // False for a clip that failed (said now on stderr), true for a scored one.
+  bool observe(const std::string& path, const host::ClipOutcome& outcome);
+  // warn_if_degenerate, then the ClipWarnings.
+  void print_warnings(const host::ModelFile& file) const;
+  std::size_t failures() const { return failures_; }
+  std::size_t scored() const { return scored_; }
+
+ private:
+  std::size_t failures_ = 0, scored_ = 0, degenerate_ = 0;
+  ClipWarnings warnings_;
+};
+
+// `inputs` without the clips whose DCASE name labels them anomalous (inputs that already carry an
+// error stay, to be reported), with one warning on stderr ending in `why` when some were left out.
+std::vector<host::ClipInput> drop_anomalies(std::vector<host::ClipInput> inputs, const char* why);
 
 // Scores `inputs` with a progress bar on a terminal (stderr) for batches worth one.
 void score_with_progress(const Model& model, const host::BatchOptions& options,

@@ -6,7 +6,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/cmd_support.h"
 #include "host/audio/audio_file.h"
 #include "host/detect/clip_scorer.h"
 #include "host/io/model_file.h"
@@ -28,35 +28,8 @@ std::string slider_test(const std::string& name) {
   return host::shared_path("data/dcase2020_task2/slider/test/" + name);
 }
 
-// What run_score prints, and its exit code.
-struct Printed {
-  int exit_code = -1;
-  std::string out;
-};
-
-Printed run(const cli::ScoreOptions& options) {
-  std::FILE* file = std::tmpfile();
-  Printed printed;
-  printed.exit_code = cli::run_score(options, file);
-  std::rewind(file);
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0;) printed.out.append(buffer, n);
-  std::fclose(file);
-  return printed;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> fields;
-  std::istringstream in(line);
-  for (std::string field; std::getline(in, field, ',');) fields.push_back(field);
-  return fields;
+test::Printed run(const cli::ScoreOptions& options) {
+  return test::printed_by([&](std::FILE* out) { return cli::run_score(options, out); });
 }
 
 // The clip's −p[00], computed here through the library rather than the command.
@@ -75,15 +48,10 @@ cli::ScoreOptions options_for(const std::vector<std::string>& paths) {
 }
 
 TEST(CmdScore, FlagsParseIntoTheOptions) {
-  CLI::App app;
   cli::ScoreOptions options;
-  cli::add_score_options(app, &options);
-  const std::vector<std::string> args{"micronet-ad", "score",     "--format",  "csv", "--machine-id", "03",
-                                      "--threads",   "3",         "--kernels", "reference", "--framing", "kit",
-                                      "--max-seconds", "12.5",    "a.wav",     "dir"};
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  app.parse(static_cast<int>(argv.size()), argv.data());
+  test::parse_into(cli::add_score_options, &options,
+                   {"score", "--format", "csv", "--machine-id", "03", "--threads", "3", "--kernels", "reference",
+                    "--framing", "kit", "--max-seconds", "12.5", "a.wav", "dir"});
   EXPECT_EQ(options.format, cli::OutputFormat::kCsv);
   EXPECT_EQ(options.machine_id, "03");
   EXPECT_EQ(options.threads, 3);
@@ -97,13 +65,13 @@ TEST(CmdScore, CsvCarriesEachClipsScoreInInputOrder) {
   const std::vector<std::string> clips{slider_test("normal_id_00_00000000.wav"), slider_test("anomaly_id_00_00000000.wav")};
   cli::ScoreOptions options = options_for(clips);
   options.format = cli::OutputFormat::kCsv;
-  const Printed printed = run(options);
+  const test::Printed printed = run(options);
   ASSERT_EQ(printed.exit_code, 0);
-  const std::vector<std::string> lines = lines_of(printed.out);
+  const std::vector<std::string> lines = test::lines_of(printed.out);
   ASSERT_EQ(lines.size(), 3u) << printed.out;
   EXPECT_EQ(lines[0], "path,machine_id,score,nll,windows,predicted_machine_id,degenerate");
   for (std::size_t i = 0; i < clips.size(); ++i) {
-    const std::vector<std::string> fields = split_csv(lines[i + 1]);
+    const std::vector<std::string> fields = test::split(lines[i + 1]);
     ASSERT_EQ(fields.size(), 7u) << lines[i + 1];
     EXPECT_EQ(fields[0], clips[i]);
     EXPECT_EQ(fields[1], "00");
@@ -116,7 +84,7 @@ TEST(CmdScore, TableAndJsonAgreeWithTheCsv) {
   cli::ScoreOptions options = options_for(clips);
   const double expected = independent_score(clips[0], options.model);
   options.format = cli::OutputFormat::kTable;
-  const std::vector<std::string> table = lines_of(run(options).out);
+  const std::vector<std::string> table = test::lines_of(run(options).out);
   ASSERT_EQ(table.size(), 2u);
   EXPECT_EQ(table[0].find("path"), 0u);
   // The score column lines up under its header and shows 6 decimals.
@@ -133,7 +101,7 @@ TEST(CmdScore, TableAndJsonAgreeWithTheCsv) {
 TEST(CmdScore, AMissingClipFailsAloneAndSetsExitCode1) {
   cli::ScoreOptions options = options_for({"/nonexistent/normal_id_00_00000000.wav", slider_test("normal_id_00_00000000.wav")});
   options.format = cli::OutputFormat::kJson;
-  const Printed printed = run(options);
+  const test::Printed printed = run(options);
   EXPECT_EQ(printed.exit_code, 1);
   const nlohmann::json j = nlohmann::json::parse(printed.out);
   EXPECT_EQ(j["clips"].size(), 1u);
@@ -149,7 +117,7 @@ TEST(CmdScore, JsonSurvivesAFileNameThatIsNotUtf8) {
   fs::copy_file(slider_test("normal_id_00_00000000.wav"), odd, fs::copy_options::overwrite_existing);
   cli::ScoreOptions options = options_for({odd.string()});
   options.format = cli::OutputFormat::kJson;
-  const Printed printed = run(options);
+  const test::Printed printed = run(options);
   fs::remove_all(dir);
   ASSERT_EQ(printed.exit_code, 0);
   const nlohmann::json j = nlohmann::json::parse(printed.out);

@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "host/io/file.h"
+#include "host/io/text_table.h"
+#include "micronet_ad/detector.h"
 
 namespace micronet_ad::host {
 namespace {
@@ -130,6 +132,22 @@ void write_score_csv(const std::string& path, const std::vector<ScoreRow>& rows)
 
 std::string score_csv_name(const std::string& machine_type, const std::string& machine_id) {
   return "anomaly_score_" + machine_type + "_" + machine_id + ".csv";
+}
+
+std::string format_decision_csv(const std::vector<ScoreRow>& rows, double threshold) {
+  const TextTable table(TextFormat::kCsv, {{"file"}, {"decision"}});  // rows only: DCASE's files have no header
+  std::string out;
+  for (const ScoreRow& row : rows) out += table.row({row.file, is_anomalous(row.score, threshold) ? "1" : "0"});
+  return out;
+}
+
+void write_decision_csv(const std::string& path, const std::vector<ScoreRow>& rows, double threshold) {
+  const std::string text = format_decision_csv(rows, threshold);
+  write_file(path, text.data(), text.size());
+}
+
+std::string decision_csv_name(const std::string& machine_type, const std::string& machine_id) {
+  return "decision_result_" + machine_type + "_" + machine_id + ".csv";
 }
 
 std::optional<ScoreCsvName> parse_score_csv_name(std::string_view path) {

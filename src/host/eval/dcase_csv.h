@@ -46,6 +46,13 @@ void write_score_csv(const std::string& path, const std::vector<ScoreRow>& rows)
 // "anomaly_score_<machine_type>_<machine_id>.csv", e.g. anomaly_score_slider_id_00.csv.
 std::string score_csv_name(const std::string& machine_type, const std::string& machine_id);
 
+// The DCASE 2021 decision file: `file,decision` lines without a header, LF line ends, decision 1
+// when the row's score exceeds `threshold` (is_anomalous), else 0.
+std::string format_decision_csv(const std::vector<ScoreRow>& rows, double threshold);
+void write_decision_csv(const std::string& path, const std::vector<ScoreRow>& rows, double threshold);
+// "decision_result_<machine_type>_<machine_id>.csv", e.g. decision_result_slider_id_00.csv.
+std::string decision_csv_name(const std::string& machine_type, const std::string& machine_id);
+
 // What a score file name `anomaly_score_<type>_id_XX.csv` says (directory part ignored).
 struct ScoreCsvName {
   std::string machine_type;

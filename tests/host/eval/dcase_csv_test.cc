@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -104,6 +105,16 @@ TEST(ScoreCsvName, FormatAndParse) {
   EXPECT_FALSE(parse_score_csv_name("anomaly_score_id_00.csv"));
   EXPECT_FALSE(parse_score_csv_name("anomaly_score_slider_id_0a.csv"));
   EXPECT_FALSE(parse_score_csv_name("anomaly_score_slider_id_00.txt"));
+}
+
+// DCASE 2021's decision_result files: `file,decision` rows, no header; a score equal to the
+// threshold is normal (anomalous means above it).
+TEST(DecisionCsv, OneRowPerClipAnomalousAboveTheThreshold) {
+  const std::vector<ScoreRow> rows{{"normal_id_00_0.wav", 0.5, 0}, {"anomaly_id_00_1.wav", 0.7, 0},
+                                   {"normal_id_00_2.wav", 0.6, 0}};
+  EXPECT_EQ(format_decision_csv(rows, 0.6), "normal_id_00_0.wav,0\nanomaly_id_00_1.wav,1\nnormal_id_00_2.wav,0\n");
+  EXPECT_EQ(format_decision_csv({}, 0.6), "");
+  EXPECT_EQ(decision_csv_name("slider", "id_02"), "decision_result_slider_id_02.csv");
 }
 
 TEST(Metrics, EvaluateByIdGroupsRowsByMachineId) {
