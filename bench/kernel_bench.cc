@@ -1,15 +1,13 @@
 // Per-kernel micro-benchmarks on MicroNet's layer shapes: reference vs each optimized level the
-// CPU supports, and the core's vpdpbusd peak. Counters: MAC/s of the kernel.
+// CPU supports, and the core's vpdpbusd and vpmaddwd peaks. Counters: MAC/s of the kernel.
 // Run: build/bench/micronet_ad_kernel_bench
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <random>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 #include <vector>
 
+#include "cpu_peak.h"
 #include "kernels/geometry.h"
 #include "kernels/optimized/optimized.h"
 #include "kernels/reference/reference.h"
@@ -121,37 +119,23 @@ void BM_Depthwise(benchmark::State& state) {
   state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(macs(g, true)), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-#if defined(__x86_64__)
-// The ceiling the kernels are measured against: back-to-back vpdpbusd zmm (64 int8 MACs each) on
-// twelve independent accumulators, nothing else. MAC/s here is this core's int8 peak.
-__attribute__((target("avx512f,avx512vnni"))) void BM_PeakVpdpbusd(benchmark::State& state) {
-  if (!opt::cpu_supports(opt::Level::kAvx512Vnni)) {
-    state.SkipWithError("CPU lacks AVX-512 VNNI");
+// The ceilings the kernels are measured against: back-to-back multiply-accumulate instructions on
+// twelve independent accumulators, nothing else, the same loops as `micronet-ad bench`'s peak
+// (apps/micronet-ad/cpu_peak.h). MAC/s here is this core's int8 peak with that instruction.
+void peak(benchmark::State& state, KernelSet set, const char* missing) {
+  const cli::PeakLoop loop = cli::peak_loop(set);
+  if (loop.steps == nullptr) {
+    state.SkipWithError(missing);
     return;
   }
   constexpr int kInner = 1000;
-  for (auto _ : state) {
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0,
-            a9 = a0, a10 = a0, a11 = a0;
-    __m512i x = _mm512_set1_epi32(0x01020304), w = _mm512_set1_epi32(0x05060708);
-    for (int i = 0; i < kInner; ++i) {
-      __asm__ volatile(
-          "vpdpbusd %13, %12, %0\n\tvpdpbusd %13, %12, %1\n\tvpdpbusd %13, %12, %2\n\tvpdpbusd %13, %12, %3\n\t"
-          "vpdpbusd %13, %12, %4\n\tvpdpbusd %13, %12, %5\n\tvpdpbusd %13, %12, %6\n\tvpdpbusd %13, %12, %7\n\t"
-          "vpdpbusd %13, %12, %8\n\tvpdpbusd %13, %12, %9\n\tvpdpbusd %13, %12, %10\n\tvpdpbusd %13, %12, %11"
-          : "+v"(a0), "+v"(a1), "+v"(a2), "+v"(a3), "+v"(a4), "+v"(a5), "+v"(a6), "+v"(a7), "+v"(a8), "+v"(a9),
-            "+v"(a10), "+v"(a11)
-          : "v"(x), "v"(w));
-    }
-    __m512i sum = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(a0, a1), _mm512_add_epi32(a2, a3)),
-                                   _mm512_add_epi32(_mm512_add_epi32(a4, a5), _mm512_add_epi32(a6, a7)));
-    sum = _mm512_add_epi32(sum, _mm512_add_epi32(_mm512_add_epi32(a8, a9), _mm512_add_epi32(a10, a11)));
-    benchmark::DoNotOptimize(sum);
-  }
-  state.counters["MAC/s"] = benchmark::Counter(12.0 * kInner * 64, benchmark::Counter::kIsIterationInvariantRate);
+  for (auto _ : state) loop.steps(kInner);
+  state.counters["MAC/s"] = benchmark::Counter(loop.macs_per_step * kInner, benchmark::Counter::kIsIterationInvariantRate);
 }
+void BM_PeakVpdpbusd(benchmark::State& state) { peak(state, KernelSet::kAvx512Vnni, "CPU lacks AVX-512 VNNI"); }
+void BM_PeakVpmaddwd(benchmark::State& state) { peak(state, KernelSet::kAvx2, "CPU lacks AVX2"); }
 BENCHMARK(BM_PeakVpdpbusd);
-#endif
+BENCHMARK(BM_PeakVpmaddwd);
 
 // {level, hw, in_c, out_c, k}: ad_medium's pointwise layers and the first 3x3 conv.
 BENCHMARK(BM_Conv)->ArgNames({"level", "hw", "in_c", "out_c", "k"})

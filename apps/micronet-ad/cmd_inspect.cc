@@ -1,16 +1,14 @@
-// micronet-ad inspect [MODEL] [--probe AUDIO...]: what the model is, what it costs, how much memory it
-// needs and, with --probe, whether it actually responds to real audio.
+// The description is host::model_info_json's (the HTTP service's GET /v1/model answers the same);
+// the tables are printed from that JSON, so both formats carry the same numbers.
+#include "cmd_inspect.h"
+
 #include <algorithm>
-#include <cstdio>
-#include <string>
-#include <vector>
+#include <cstdint>
 
 #include <fmt/core.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "common_options.h"
-#include "host/audio/audio_file.h"
 #include "host/detect/clip_scorer.h"
 #include "host/io/default_model.h"
 #include "host/io/model_info.h"
@@ -21,41 +19,69 @@
 namespace micronet_ad::cli {
 namespace {
 
-// `band_fusion_arena`: the arena with InterpreterOptions::band_fusion (row bands go below the bound).
-void print_table(const nlohmann::json& j, std::size_t band_fusion_arena) {
-  fmt::print("{}  ({} bytes, schema v{})\n", j["path"].get<std::string>(), j["bytes"].get<std::size_t>(),
-             j["schema_version"].get<unsigned>());
-  auto q = [](const nlohmann::json& qj) {
-    return qj.contains("scale") ? fmt::format("scale {:.9g} zp {}", qj["scale"].get<double>(), qj["zero_point"].get<int>())
-                                : std::string("-");
-  };
-  fmt::print("input  tensor {} {} int8, {}\n", j["input"]["tensor"].get<int>(), host::dims_string(j["input"]["shape"]),
-             q(j["input"]["quantization"]));
-  fmt::print("output tensor {} {} int8, {}\n\n", j["output"]["tensor"].get<int>(), host::dims_string(j["output"]["shape"]),
-             q(j["output"]["quantization"]));
-  fmt::print("{:>3}  {:<18} {:<15} {:<15} {:<6} {:<6} {:<6} {:<6} {:>12} {:>9}  {}\n", "#", "operator", "input", "output",
-             "kernel", "stride", "pad", "act", "MACs", "params B", "weight scales");
+// "scale 0.191926181 zp -128", or "-" for a tensor without quantization.
+std::string quantization_text(const nlohmann::json& q) {
+  return q.contains("scale") ? fmt::format("scale {:.9g} zp {}", q["scale"].get<double>(), q["zero_point"].get<int>())
+                             : std::string("-");
+}
+
+// "276 ch, 0.00123..0.0456" (per channel) or "0.00123".
+std::string weight_scales_text(const nlohmann::json& op) {
+  if (!op.contains("weights_quantization")) return "-";
+  const auto& w = op["weights_quantization"];
+  return w.contains("scale_min") ? fmt::format("{} ch, {:.3g}..{:.3g}", w["channels"].get<int>(),
+                                               w["scale_min"].get<double>(), w["scale_max"].get<double>())
+                                 : fmt::format("{:.3g}", w["scale"].get<double>());
+}
+
+std::string tensor_line(const char* label, const nlohmann::json& t) {
+  return fmt::format("{} tensor {} {} int8, {}\n", label, t["tensor"].get<int>(), host::dims_string(t["shape"]),
+                     quantization_text(t["quantization"]));
+}
+
+void print_tensors(std::FILE* out, const nlohmann::json& j) {
+  print_text(out, fmt::format("{}  ({} bytes, schema v{})\n", j["path"].get<std::string>(),
+                              j["bytes"].get<std::size_t>(), j["schema_version"].get<unsigned>()));
+  print_text(out, tensor_line("input ", j["input"]) + tensor_line("output", j["output"]));
+}
+
+std::string operator_table(const nlohmann::json& j) {
+  const host::TextTable table(host::TextFormat::kTable,
+                              {{"#", false, 3},
+                               {"operator", true, 18},
+                               {"input", true, 15},
+                               {"output", true, 15},
+                               {"kernel", true, 6},
+                               {"stride", true, 6},
+                               {"pad", true, 6},
+                               {"act", true, 6},
+                               {"MACs", false, 12},
+                               {"params B", false, 9},
+                               {"weight scales", true}});
+  std::string text = table.header();
   for (const auto& o : j["operators"]) {
-    std::string ws = "-";
-    if (o.contains("weights_quantization")) {
-      const auto& w = o["weights_quantization"];
-      ws = w.contains("scale_min") ? fmt::format("{} ch, {:.3g}..{:.3g}", w["channels"].get<int>(), w["scale_min"].get<double>(),
-                                                 w["scale_max"].get<double>())
-                                   : fmt::format("{:.3g}", w["scale"].get<double>());
-    }
-    fmt::print("{:>3}  {:<18} {:<15} {:<15} {:<6} {:<6} {:<6} {:<6} {:>12} {:>9}  {}\n", o["index"].get<int>(),
-               o["type"].get<std::string>(), host::dims_string(o["input"]), host::dims_string(o["output"]),
-               o.value("kernel", "-"), o.value("stride", "-"), o.value("padding", "-"), o.value("activation", "-"),
-               o["macs"].get<long long>(), o["parameter_bytes"].get<std::size_t>(), ws);
+    text += table.row({std::to_string(o["index"].get<int>()), o["type"].get<std::string>(),
+                       host::dims_string(o["input"]), host::dims_string(o["output"]), o.value("kernel", "-"),
+                       o.value("stride", "-"), o.value("padding", "-"), o.value("activation", "-"),
+                       std::to_string(o["macs"].get<long long>()), std::to_string(o["parameter_bytes"].get<std::size_t>()),
+                       weight_scales_text(o)});
   }
-  fmt::print("\ntotal MACs       {}\n", j["total_macs"].get<long long>());
-  fmt::print("parameters       {} ({} bytes, shared tensors counted once)\n", j["parameters"].get<std::size_t>(),
-             j["parameter_bytes"].get<std::size_t>());
-  fmt::print("arena bytes      {} (layer-at-a-time lower bound {}); with band fusion {}\n",
-             j["arena_bytes"].get<std::size_t>(), j["arena_lower_bound_bytes"].get<std::size_t>(), band_fusion_arena);
-  fmt::print("interpreter memory {} bytes with reference kernels (arena + per-channel requantization data),\n"
-             "                 {} bytes with this CPU's optimized kernels (+ packed weight copies)\n",
-             j["interpreter_memory_bytes"].get<std::size_t>(), j["interpreter_memory_bytes_optimized"].get<std::size_t>());
+  return text;
+}
+
+void print_totals(std::FILE* out, const nlohmann::json& j) {
+  print_text(out, fmt::format("total MACs       {}\n", j["total_macs"].get<long long>()));
+  print_text(out, fmt::format("parameters       {} ({} bytes, shared tensors counted once)\n",
+                              j["parameters"].get<std::size_t>(), j["parameter_bytes"].get<std::size_t>()));
+  // With InterpreterOptions::band_fusion, row bands go below the layer-at-a-time bound.
+  print_text(out, fmt::format("arena bytes      {} (layer-at-a-time lower bound {}); with band fusion {}\n",
+                              j["arena_bytes"].get<std::size_t>(), j["arena_lower_bound_bytes"].get<std::size_t>(),
+                              j["arena_bytes_band_fusion"].get<std::size_t>()));
+  print_text(out, fmt::format("interpreter memory {} bytes with reference kernels (arena + per-channel requantization "
+                              "data),\n                 {} bytes with this CPU's optimized kernels (+ packed weight "
+                              "copies)\n",
+                              j["interpreter_memory_bytes"].get<std::size_t>(),
+                              j["interpreter_memory_bytes_optimized"].get<std::size_t>()));
 }
 
 // --probe: real audio through the model. Per layer, how many activations sit at the bottom and
@@ -95,32 +121,13 @@ class Probe {
   }
 
   nlohmann::json json(const Model& model, const ScoreModeOptions& mode) const {
-    nlohmann::json layers = nlohmann::json::array(), outputs = nlohmann::json::array();
-    for (int i = 0; i < model.num_operators(); ++i) {
-      const Layer& l = layers_[i];
-      const double n = l.values > 0 ? static_cast<double>(l.values) : 1.0;
-      layers.push_back({{"index", i},
-                        {"type", op_name(model.op(i).type)},
-                        {"activation", activation_name(model.op(i).activation)},
-                        {"act_min", l.act_min},
-                        {"act_max", l.act_max},
-                        {"at_min", static_cast<double>(l.at_min) / n},
-                        {"at_max", static_cast<double>(l.at_max) / n},
-                        {"distinct_values", std::count(std::begin(l.seen), std::end(l.seen), true)}});
-    }
     int max_range = 0;
-    for (int i = 0; i < kNumOutputs; ++i) {
-      const int range = int(out_max_[i]) - int(out_min_[i]);
-      max_range = std::max(max_range, range);
-      const char* id = machine_id_of_output(i);
-      outputs.push_back({{"index", i}, {"machine_id", id ? id : "-"}, {"min", out_min_[i]}, {"max", out_max_[i]},
-                         {"range_steps", range}});
-    }
+    const nlohmann::json outputs = outputs_json(&max_range);
     return {{"framing", to_string(mode.framing)},
             {"resize", to_string(mode.resize)},
             {"windows", windows_},
             {"clips", clips_},
-            {"layers", layers},
+            {"layers", layers_json(model)},
             {"outputs", outputs},
             {"max_output_range_steps", max_range},
             // Same rule as score's per-clip flag, over every probe window together.
@@ -133,79 +140,135 @@ class Probe {
     std::int64_t values = 0, at_min = 0, at_max = 0;
     bool seen[256] = {};  // which int8 values occurred: few distinct values = a collapsed layer
   };
+
+  nlohmann::json layers_json(const Model& model) const {
+    nlohmann::json layers = nlohmann::json::array();
+    for (int i = 0; i < model.num_operators(); ++i) {
+      const Layer& l = layers_[i];
+      const double n = l.values > 0 ? static_cast<double>(l.values) : 1.0;
+      layers.push_back({{"index", i},
+                        {"type", op_name(model.op(i).type)},
+                        {"activation", activation_name(model.op(i).activation)},
+                        {"act_min", l.act_min},
+                        {"act_max", l.act_max},
+                        {"at_min", static_cast<double>(l.at_min) / n},
+                        {"at_max", static_cast<double>(l.at_max) / n},
+                        {"distinct_values", std::count(std::begin(l.seen), std::end(l.seen), true)}});
+    }
+    return layers;
+  }
+
+  // Each output's range across windows; *max_range the widest, in quantization steps.
+  nlohmann::json outputs_json(int* max_range) const {
+    nlohmann::json outputs = nlohmann::json::array();
+    for (int i = 0; i < kNumOutputs; ++i) {
+      const int range = int(out_max_[i]) - int(out_min_[i]);
+      *max_range = std::max(*max_range, range);
+      const char* id = machine_id_of_output(i);
+      outputs.push_back({{"index", i}, {"machine_id", id ? id : "-"}, {"min", out_min_[i]}, {"max", out_max_[i]},
+                         {"range_steps", range}});
+    }
+    return outputs;
+  }
+
   std::vector<Layer> layers_;
   std::int64_t windows_ = 0;
   std::int8_t out_min_[kNumOutputs] = {}, out_max_[kNumOutputs] = {};
   nlohmann::json clips_ = nlohmann::json::array();
 };
 
-nlohmann::json run_probe(const host::ModelFile& file, const std::vector<std::string>& paths, const ScoreModeOptions& mode,
-                         double max_seconds) {
+nlohmann::json probe_json(const host::ModelFile& file, const InspectOptions& options) {
   Probe probe(file.model);
-  host::ClipScorer scorer(file.model, mode.framing, mode.resize);
+  host::ClipScorer scorer(file.model, options.mode.framing, options.mode.resize);
   scorer.interpreter().set_observer(&Probe::observe, &probe);
-  host::AudioLoadOptions load;
-  load.max_seconds = max_seconds;
-  for (const std::string& path : paths) {
-    const host::Audio audio = host::load_audio(path, load);
-    probe.add_clip(path, scorer.score(audio.samples, 0));  // machine ID only affects scores, not reported here
+  for (const std::string& path : options.probe) {
+    // The machine ID only affects the scores, which the probe does not report.
+    probe.add_clip(path, scorer.score(load_clip(path, options.max_seconds).samples, 0));
   }
-  return probe.json(file.model, mode);
+  return probe.json(file.model, options.mode);
 }
 
-void print_probe(const nlohmann::json& p) {
-  fmt::print("\nprobe: {} clip(s), {} windows ({} framing, {} resize)\n", p["clips"].size(), p["windows"].get<long long>(),
-             p["framing"].get<std::string>(), p["resize"].get<std::string>());
-  fmt::print("{:>3}  {:<18} {:<6} {:>11} {:>10} {:>10} {:>9}\n", "#", "operator", "act", "clamp range", "at bottom",
-             "at top", "distinct");
+std::string probe_layer_table(const nlohmann::json& p) {
+  const host::TextTable table(host::TextFormat::kTable, {{"#", false, 3},
+                                                         {"operator", true, 18},
+                                                         {"act", true, 6},
+                                                         {"clamp range", false, 11},
+                                                         {"at bottom", false, 10},
+                                                         {"at top", false, 10},
+                                                         {"distinct", false, 9}});
+  std::string text = table.header();
   for (const auto& l : p["layers"]) {
-    fmt::print("{:>3}  {:<18} {:<6} {:>11} {:>9.1f}% {:>9.1f}% {:>9}\n", l["index"].get<int>(),
-               l["type"].get<std::string>(), l["activation"].get<std::string>(),
-               fmt::format("[{},{}]", l["act_min"].get<int>(), l["act_max"].get<int>()), 100.0 * l["at_min"].get<double>(),
-               100.0 * l["at_max"].get<double>(), l["distinct_values"].get<int>());
+    text += table.row({std::to_string(l["index"].get<int>()), l["type"].get<std::string>(),
+                       l["activation"].get<std::string>(),
+                       fmt::format("[{},{}]", l["act_min"].get<int>(), l["act_max"].get<int>()),
+                       fmt::format("{:.1f}%", 100.0 * l["at_min"].get<double>()),
+                       fmt::format("{:.1f}%", 100.0 * l["at_max"].get<double>()),
+                       std::to_string(l["distinct_values"].get<int>())});
   }
-  fmt::print("\noutputs across windows (int8):\n{:>6} {:>3} {:>5} {:>5} {:>6}\n", "output", "id", "min", "max", "steps");
+  return text;
+}
+
+std::string probe_output_table(const nlohmann::json& p) {
+  const host::TextTable table(host::TextFormat::kTable,
+                              {{"output", false, 6}, {"id", false, 3}, {"min", false, 5}, {"max", false, 5}, {"steps", false, 6}});
+  std::string text = table.header();
   for (const auto& o : p["outputs"]) {
-    fmt::print("{:>6} {:>3} {:>5} {:>5} {:>6}\n", o["index"].get<int>(), o["machine_id"].get<std::string>(),
-               o["min"].get<int>(), o["max"].get<int>(), o["range_steps"].get<int>());
+    text += table.row({std::to_string(o["index"].get<int>()), o["machine_id"].get<std::string>(),
+                       std::to_string(o["min"].get<int>()), std::to_string(o["max"].get<int>()),
+                       std::to_string(o["range_steps"].get<int>())});
   }
+  return text;
+}
+
+void print_probe(std::FILE* out, const nlohmann::json& p) {
+  print_text(out, fmt::format("\nprobe: {} clip(s), {} windows ({} framing, {} resize)\n", p["clips"].size(),
+                              p["windows"].get<long long>(), p["framing"].get<std::string>(),
+                              p["resize"].get<std::string>()));
+  print_text(out, probe_layer_table(p));
+  print_text(out, "\noutputs across windows (int8):\n" + probe_output_table(p));
   if (p["degenerate"].get<bool>()) {
-    fmt::print("\nDEGENERATE: no output moves more than {} quantization steps across {} windows: the model barely "
-               "responds to its input; its scores mean little\n",
-               kDegenerateMaxSteps, p["windows"].get<long long>());
+    print_text(out, fmt::format("\nDEGENERATE: no output moves more than {} quantization steps across {} windows: the "
+                                "model barely responds to its input; its scores mean little\n",
+                                kDegenerateMaxSteps, p["windows"].get<long long>()));
   } else {
-    fmt::print("\noutputs move by up to {} quantization steps across windows: the model responds to its input\n",
-               p["max_output_range_steps"].get<int>());
+    print_text(out, fmt::format("\noutputs move by up to {} quantization steps across windows: the model responds to "
+                                "its input\n",
+                                p["max_output_range_steps"].get<int>()));
   }
 }
 
 }  // namespace
 
-void add_inspect_command(CLI::App& app, int* exit_code) {
+int run_inspect(const InspectOptions& options, std::FILE* out) {
+  const auto file = host::load_default_model(options.model);
+  nlohmann::json j = host::model_info_json(*file);
+  if (!options.probe.empty()) j["probe"] = probe_json(*file, options);
+  if (options.format == OutputFormat::kJson) {
+    print_json(out, nlohmann::ordered_json(j));  // the keys in model_info_json's (sorted) order
+    return 0;
+  }
+  print_tensors(out, j);
+  print_text(out, "\n" + operator_table(j) + "\n");
+  print_totals(out, j);
+  if (!options.probe.empty()) print_probe(out, j["probe"]);
+  return 0;
+}
+
+CLI::App* add_inspect_options(CLI::App& app, InspectOptions* options) {
   auto* cmd = app.add_subcommand("inspect", "Show a model's operators, shapes, quantization, MACs and memory");
-  static std::string model;
-  static bool json = false;
-  cmd->add_option("MODEL", model,
+  cmd->add_option("MODEL", options->model,
                   "Model file (.tflite) or small|medium|large (default: $MICRONET_AD_MODEL, else the embedded ad_medium)");
-  cmd->add_flag("--json", json, "Print JSON instead of a table");
-  static std::vector<std::string> probe;
-  static ScoreModeOptions mode;
-  static double max_seconds = kDefaultMaxSeconds;
-  cmd->add_option("--probe", probe, "Run these audio files through the model and report saturation and output spread");
-  add_mode_options(cmd, &mode);
-  add_max_seconds_option(cmd, &max_seconds);
-  cmd->callback([exit_code] {
-    const auto file = host::load_default_model(model);
-    nlohmann::json j = host::model_info_json(*file);
-    if (!probe.empty()) j["probe"] = run_probe(*file, probe, mode, max_seconds);
-    if (json) {
-      fmt::print("{}\n", j.dump(2));
-    } else {
-      print_table(j, Interpreter::arena_bytes(file->model, true));
-      if (!probe.empty()) print_probe(j["probe"]);
-    }
-    *exit_code = 0;
-  });
+  add_json_flag(cmd, &options->format);
+  cmd->add_option("--probe", options->probe,
+                  "Run these audio files through the model and report saturation and output spread");
+  add_mode_options(cmd, &options->mode);
+  add_max_seconds_option(cmd, &options->max_seconds);
+  return cmd;
+}
+
+void add_inspect_command(CLI::App& app, int* exit_code) {
+  static InspectOptions options;
+  add_inspect_options(app, &options)->callback([exit_code] { *exit_code = run_inspect(options, stdout); });
 }
 
 }  // namespace micronet_ad::cli

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "host/audio/audio_file.h"
 #include "micronet_ad/frontend.h"
 #include "micronet_ad/interpreter.h"
 
@@ -43,6 +44,13 @@ inline void add_max_seconds_option(CLI::App* cmd, double* max_seconds) {
   cmd->add_option("--max-seconds", *max_seconds, "Longest clip in seconds of audio; longer ones fail (0: no limit)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+}
+
+// A clip as --max-seconds allows it: a longer one throws std::runtime_error naming the file.
+inline host::Audio load_clip(const std::string& path, double max_seconds) {
+  host::AudioLoadOptions load;
+  load.max_seconds = max_seconds;
+  return host::load_audio(path, load);
 }
 
 // --kernels: which kernels run the model. Every set gives the same bytes (tests check it), so

@@ -1,6 +1,3 @@
-// Twelve independent multiply-accumulate instructions per step, written in assembly so that the
-// compiler can neither fold nor reorder them, repeated for a few milliseconds; the best of several
-// runs is the peak (noise only ever makes a run slower).
 #include "cpu_peak.h"
 
 #include <algorithm>
@@ -15,18 +12,6 @@ namespace {
 
 constexpr int kSteps = 20000;  // of 12 instructions: ~1 ms
 constexpr int kRuns = 20;
-
-template <typename Step>
-double best_rate(Step step, double macs_per_step) {
-  double best = 0.0;
-  for (int run = 0; run < kRuns; ++run) {
-    const auto t0 = std::chrono::steady_clock::now();
-    step(kSteps);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (seconds > 0) best = std::max(best, macs_per_step * kSteps / seconds);
-  }
-  return best;
-}
 
 #if defined(__x86_64__)
 // vpmaddwd: 16 int16 products summed in pairs into 8 int32 (the AVX2 GEMM's instruction).
@@ -62,20 +47,29 @@ __attribute__((target("avx512f,avx512vnni"))) void vpdpbusd_steps(int steps) {
 
 }  // namespace
 
-CpuPeak measure_cpu_peak(KernelSet set) {
-  CpuPeak peak;
+PeakLoop peak_loop(KernelSet set) {
+  PeakLoop loop;
 #if defined(__x86_64__)
-  if (!Interpreter::kernel_set_supported(set)) return peak;
-  if (set == KernelSet::kAvx512Vnni) {
-    peak.instruction = "vpdpbusd zmm";
-    peak.macs_per_second = best_rate(vpdpbusd_steps, 12.0 * 64);
-  } else if (set == KernelSet::kAvx2) {
-    peak.instruction = "vpmaddwd ymm";
-    peak.macs_per_second = best_rate(vpmaddwd_steps, 12.0 * 16);
-  }
+  if (!Interpreter::kernel_set_supported(set)) return loop;
+  if (set == KernelSet::kAvx512Vnni) loop = {"vpdpbusd zmm", 12.0 * 64, vpdpbusd_steps};
+  if (set == KernelSet::kAvx2) loop = {"vpmaddwd ymm", 12.0 * 16, vpmaddwd_steps};
 #else
   (void)set;
 #endif
+  return loop;
+}
+
+CpuPeak measure_cpu_peak(KernelSet set) {
+  const PeakLoop loop = peak_loop(set);
+  CpuPeak peak;
+  if (loop.steps == nullptr) return peak;
+  peak.instruction = loop.instruction;
+  for (int run = 0; run < kRuns; ++run) {
+    const auto t0 = std::chrono::steady_clock::now();
+    loop.steps(kSteps);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (seconds > 0) peak.macs_per_second = std::max(peak.macs_per_second, loop.macs_per_step * kSteps / seconds);
+  }
   return peak;
 }
 

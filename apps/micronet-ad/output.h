@@ -29,6 +29,12 @@ inline void add_format_option(CLI::App* cmd, OutputFormat* format, const std::st
       ->check(CLI::IsMember({"table", "csv", "json"}));
 }
 
+// --json, for the commands whose JSON document is the alternative to one table (inspect, bench).
+inline void add_json_flag(CLI::App* cmd, OutputFormat* format) {
+  cmd->add_flag_callback(
+      "--json", [format] { *format = OutputFormat::kJson; }, "Print JSON instead of a table");
+}
+
 inline host::TextFormat text_format(OutputFormat format) {
   return format == OutputFormat::kCsv ? host::TextFormat::kCsv : host::TextFormat::kTable;
 }
