@@ -142,13 +142,12 @@ int run_score(const ScoreOptions& options, std::FILE* out) {
     ++results.scored;
     clip_warnings.observe(path, o);
     if (r.clip.degenerate()) ++results.degenerate;
-    const char* known_id = machine_id_of_output(o.output_index);
     if (options.format == OutputFormat::kJson) {
       nlohmann::ordered_json clip = host::clip_json(path, o.output_index, r, kind);
       host::add_verdict_json(&clip, o.seconds, verdict, kind);
       results.clips.push_back(std::move(clip));
     } else {
-      print_text(out, score_row(table, path, known_id ? known_id : "-", verdict, r));
+      print_text(out, score_row(table, path, machine_id_text(o.output_index), verdict, r));
     }
     if (with_report) {
       results.report_clips.push_back(report_clip(std::filesystem::path(path).filename().string(), o, kind));

@@ -1,6 +1,7 @@
 // Options shared by the commands that run audio through a model (score, features, inspect --probe).
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -44,6 +45,9 @@ inline void add_max_seconds_option(CLI::App* cmd, double* max_seconds) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
 }
+
+// A size option in MiB (--max-body-mb, --max-payload-mb) in bytes.
+inline std::size_t mib_bytes(double mib) { return static_cast<std::size_t>(mib * 1024 * 1024); }
 
 // --kernels: which kernels run the model. Every set gives the same bytes (tests check it), so
 // this is for measuring and for ruling the optimized kernels out when in doubt.
