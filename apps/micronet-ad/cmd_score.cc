@@ -123,8 +123,7 @@ struct ScoreRun {
       host::add_verdict_json(&clip, o.seconds, verdict, kind);
       clips.push_back(std::move(clip));
     } else {
-      const char* known_id = machine_id_of_output(o.output_index);
-      print_text(out, score_row(table, path, known_id ? known_id : "-", verdict, r));
+      print_text(out, score_row(table, path, machine_id_text(o.output_index), verdict, r));
     }
     if (options.report_path.empty()) return;
     report_clips.push_back(report_clip(std::filesystem::path(path).filename().string(), o, kind));

@@ -1,6 +1,7 @@
 // Options shared by the commands that run audio through a model (score, features, inspect --probe).
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -52,6 +53,9 @@ inline host::Audio load_clip(const std::string& path, double max_seconds) {
   load.max_seconds = max_seconds;
   return host::load_audio(path, load);
 }
+
+// A size option in MiB (--max-body-mb, --max-payload-mb) in bytes.
+inline std::size_t mib_bytes(double mib) { return static_cast<std::size_t>(mib * 1024 * 1024); }
 
 // --kernels: which kernels run the model. Every set gives the same bytes (tests check it), so
 // this is for measuring and for ruling the optimized kernels out when in doubt.

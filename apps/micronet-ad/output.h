@@ -1,6 +1,7 @@
 // How commands print results: --format table|csv|json, the shared table/CSV writer
-// (host::TextTable) and JSON documents. Results go to the FILE* a command is given (stdout from
-// the CLI, a temporary file in tests); diagnostics and progress go to stderr.
+// (host::TextTable) and JSON documents, indented or one per line. Results go to the FILE* a
+// command is given (stdout from the CLI, a temporary file in tests); diagnostics and progress go
+// to stderr.
 #pragma once
 
 #include <cstdio>
@@ -48,6 +49,14 @@ inline void print_text(std::FILE* out, const std::string& text) {
 // A JSON document, indented; file names that are not UTF-8 print as U+FFFD instead of failing.
 inline void print_json(std::FILE* out, const nlohmann::ordered_json& document) {
   print_text(out, host::pretty_json(document) + "\n");
+}
+
+// A JSON document on one line (host::wire_json), flushed at once: JSON lines, for programs that
+// read each result as it comes (stream, publish). Returns false when the line could not be
+// written (a closed pipe, a full disk): a stream then stops instead of scoring for nobody.
+[[nodiscard]] inline bool print_json_line(std::FILE* out, const nlohmann::ordered_json& document) {
+  const std::string line = host::wire_json(document) + "\n";
+  return std::fwrite(line.data(), 1, line.size(), out) == line.size() && std::fflush(out) == 0;
 }
 
 }  // namespace micronet_ad::cli

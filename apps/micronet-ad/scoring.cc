@@ -194,6 +194,17 @@ std::string machine_key(int output_index) {
   return std::string("id_") + (id ? id : "??");
 }
 
+std::string machine_id_text(int output_index) {
+  const char* id = machine_id_of_output(output_index);
+  return id ? id : "-";
+}
+
+std::optional<host::ThresholdSet> service_thresholds(const std::string& path, const host::ModelFile& file,
+                                                     const char* command) {
+  if (path.empty()) return std::nullopt;
+  return host::load_service_thresholds(path, model_sha1(file), command);
+}
+
 void score_with_progress(const Model& model, const host::BatchOptions& options,
                          const std::vector<host::ClipInput>& inputs,
                          const std::function<void(std::size_t, host::ClipOutcome&)>& emit) {

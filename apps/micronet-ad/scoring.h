@@ -1,5 +1,6 @@
 // What score, eval and calibrate share on top of host::score_clips: the score kind, the model's
-// identity for threshold files, the progress bar and the report's per-clip data.
+// identity for threshold files, the progress bar and the report's per-clip data; and what the
+// services (serve, worker) load before they start.
 #pragma once
 
 #include <cstddef>
@@ -50,6 +51,8 @@ std::string model_sha1(const host::ModelFile& file);
 
 // "id_00" for output index 0.
 std::string machine_key(int output_index);
+// "00" for output index 0; "-" for none (−1) or an index the model has no machine for.
+std::string machine_id_text(int output_index);
 
 // "[#####     ] 3/7 clips" on stderr, redrawn in place, only when stderr is a terminal (a log
 // file or pipe gets none) and there is more than one clip; within a long clip (scored in
@@ -138,5 +141,10 @@ host::ReportClip report_clip(const std::string& name, const host::ClipOutcome& o
 // Facts at the top of a report: model, its SHA-1, score kind, framing and resize.
 std::vector<std::pair<std::string, std::string>> report_facts(const host::ModelFile& file, ScoreMethod kind,
                                                               const host::BatchOptions& options);
+
+// A service's --thresholds FILE (serve, worker: `command` names it in errors) for this model:
+// machine-ID scores only (host::load_service_thresholds); none when `path` is empty.
+std::optional<host::ThresholdSet> service_thresholds(const std::string& path, const host::ModelFile& file,
+                                                     const char* command);
 
 }  // namespace micronet_ad::cli

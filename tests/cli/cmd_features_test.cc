@@ -13,7 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/run_command.h"
+#include "cli/cmd_support.h"
 #include "host/audio/audio_file.h"
 #include "host/audio/clip_features.h"
 #include "host/io/npy.h"
@@ -38,10 +38,10 @@ std::vector<float> floats_of(const host::NpyArray& a) {
   return values;
 }
 
-cli::FeaturesOptions options_for(const test::TempDir& dir, cli::FeatureStage stage) {
+cli::FeaturesOptions options_for(const test::ScratchDir& dir, cli::FeatureStage stage) {
   cli::FeaturesOptions options;
   options.audio_path = host::shared_path(kClip);
-  options.output = dir.file("features.npy");
+  options.output = (dir / "features.npy");
   options.stage = stage;
   return options;
 }
@@ -70,7 +70,7 @@ TEST(CmdFeatures, FlagsParseIntoTheOptions) {
 }
 
 TEST(CmdFeatures, LogMelIsTheFrontEndsFramesOfTheClip) {
-  const test::TempDir dir("cmd_features_logmel");
+  const test::ScratchDir dir("cmd_features_logmel");
   const cli::FeaturesOptions options = options_for(dir, cli::FeatureStage::kLogMel);
   ASSERT_EQ(cli::run_features(options), 0);
   const host::NpyArray a = host::read_npy(options.output);
@@ -86,7 +86,7 @@ TEST(CmdFeatures, LogMelIsTheFrontEndsFramesOfTheClip) {
 }
 
 TEST(CmdFeatures, PatchesFollowTheFramingAndResize) {
-  const test::TempDir dir("cmd_features_patches");
+  const test::ScratchDir dir("cmd_features_patches");
   cli::FeaturesOptions options = options_for(dir, cli::FeatureStage::kPatches);
   options.mode = {Framing::kKit, Resize::kDecimate};
   ASSERT_EQ(cli::run_features(options), 0);
@@ -105,7 +105,7 @@ TEST(CmdFeatures, PatchesFollowTheFramingAndResize) {
 }
 
 TEST(CmdFeatures, InputsAreQuantizedWithTheModelsInputParameters) {
-  const test::TempDir dir("cmd_features_input");
+  const test::ScratchDir dir("cmd_features_input");
   for (const std::string model : {"small", "medium"}) {
     cli::FeaturesOptions options = options_for(dir, cli::FeatureStage::kInput);
     options.model = test::model_path(model);
@@ -120,7 +120,7 @@ TEST(CmdFeatures, InputsAreQuantizedWithTheModelsInputParameters) {
 }
 
 TEST(CmdFeatures, AClipLongerThanMaxSecondsIsRefusedAndNothingWritten) {
-  const test::TempDir dir("cmd_features_long");
+  const test::ScratchDir dir("cmd_features_long");
   cli::FeaturesOptions options = options_for(dir, cli::FeatureStage::kLogMel);
   options.max_seconds = 2;  // the clip is 10 s
   try {

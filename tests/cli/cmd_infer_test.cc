@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cli/run_command.h"
+#include "cli/cmd_support.h"
 #include "host/io/file.h"
 #include "host/io/model_file.h"
 #include "host/io/npy.h"
@@ -68,12 +68,12 @@ TEST(CmdInfer, FlagsParseIntoTheOptions) {
 }
 
 TEST(CmdInfer, NpyOutputsAreTheModelsOutputsForEachInput) {
-  const test::TempDir dir("cmd_infer_npy");
+  const test::ScratchDir dir("cmd_infer_npy");
   const std::vector<std::int8_t> inputs = engine_inputs(3);
   cli::InferOptions options;
   options.model = test::model_path("small");
-  options.input = dir.file("in.npy");
-  options.output = dir.file("out.npy");
+  options.input = (dir / "in.npy");
+  options.output = (dir / "out.npy");
   host::write_npy(options.input, "i1", {3, 32, 32, 1}, inputs.data(), inputs.size());
   ASSERT_EQ(cli::run_infer(options), 0);
   const host::NpyArray out = host::read_npy(options.output);
@@ -84,12 +84,12 @@ TEST(CmdInfer, NpyOutputsAreTheModelsOutputsForEachInput) {
 }
 
 TEST(CmdInfer, RawOutputsAreTheModelsOutputsForEachInput) {
-  const test::TempDir dir("cmd_infer_raw");
+  const test::ScratchDir dir("cmd_infer_raw");
   const std::vector<std::int8_t> inputs = engine_inputs(4);
   cli::InferOptions options;
   options.model = test::model_path("medium");
-  options.input = dir.file("in.i8");
-  options.output = dir.file("out.i8");
+  options.input = (dir / "in.i8");
+  options.output = (dir / "out.i8");
   host::write_file(options.input, inputs.data(), inputs.size());
   ASSERT_EQ(cli::run_infer(options), 0);
   const std::vector<std::uint8_t> out = host::read_file(options.output);
@@ -99,25 +99,25 @@ TEST(CmdInfer, RawOutputsAreTheModelsOutputsForEachInput) {
 }
 
 TEST(CmdInfer, InputsThatDoNotFitTheModelAreRefusedWithAReason) {
-  const test::TempDir dir("cmd_infer_bad");
+  const test::ScratchDir dir("cmd_infer_bad");
   cli::InferOptions options;
   options.model = test::model_path("small");
-  options.output = dir.file("out.npy");
+  options.output = (dir / "out.npy");
   const std::vector<std::int8_t> bytes = engine_inputs(2);
 
-  options.input = dir.file("odd.i8");
+  options.input = (dir / "odd.i8");
   host::write_file(options.input, bytes.data(), 1000);
   EXPECT_NE(message_of(options).find("1000 bytes is not a whole number of 1024-byte"), std::string::npos)
       << message_of(options);
   host::write_file(options.input, bytes.data(), 0);
   EXPECT_NE(message_of(options).find("empty"), std::string::npos) << message_of(options);
 
-  options.input = dir.file("float.npy");
+  options.input = (dir / "float.npy");
   const std::vector<float> floats(kInputBytes, 0.5f);
   host::write_npy(options.input, "f4", {32, 32}, floats.data(), floats.size() * sizeof(float));
   EXPECT_NE(message_of(options).find("expected int8"), std::string::npos) << message_of(options);
 
-  options.input = dir.file("shape.npy");
+  options.input = (dir / "shape.npy");
   host::write_npy(options.input, "i1", {2, 32, 16, 2}, bytes.data(), bytes.size());  // 2 inputs' bytes, wrong shape
   EXPECT_NE(message_of(options).find("expected [N,32,32,1]"), std::string::npos) << message_of(options);
   EXPECT_FALSE(std::filesystem::exists(options.output));  // nothing written for a refused input

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/run_command.h"
+#include "cli/cmd_support.h"
 #include "host/audio/audio_file.h"
 #include "host/detect/clip_scorer.h"
 #include "host/io/model_file.h"

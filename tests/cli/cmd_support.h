@@ -1,5 +1,6 @@
 // What the tests of the commands as functions (tests/cli/cmd_<name>_test.cc) share: parsing an argv
-// into an options struct, capturing what run_<name> prints, splitting it, scratch folders and files.
+// into an options struct, capturing what run_<name> prints, reading tables back, scratch folders
+// and files, thresholds files for a model.
 #pragma once
 
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -14,16 +16,25 @@
 
 #include <CLI/CLI.hpp>
 
+#include "host/eval/thresholds.h"
+#include "host/io/model_file.h"
+#include "host/io/model_info.h"
+
 namespace micronet_ad::test {
 
-// Parses `args` (without the program's name) with the subcommand `add_options` made.
+// Parses `args` (after the program's name) with `app`; CLI11's exceptions pass through.
+inline void parse_args(CLI::App& app, const std::vector<std::string>& args) {
+  std::vector<const char*> argv{"micronet-ad"};
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  app.parse(static_cast<int>(argv.size()), argv.data());
+}
+
+// Parses `args` with the subcommand `add_options` makes, into *options.
 template <typename Options, typename AddOptions>
 void parse_into(AddOptions add_options, Options* options, const std::vector<std::string>& args) {
   CLI::App app;
   add_options(app, options);
-  std::vector<const char*> argv{"micronet-ad"};
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  app.parse(static_cast<int>(argv.size()), argv.data());
+  parse_args(app, args);
 }
 
 // What a run function printed, and its exit code.
@@ -70,6 +81,17 @@ inline std::vector<std::string> words_of(const std::string& line) {
   std::istringstream in(line);
   for (std::string word; in >> word;) words.push_back(word);
   return words;
+}
+
+// The text of a table's column under its header's `name`, right-aligned to the name's end
+// (numbers), in `row`; spaces trimmed.
+inline std::string cell_under(const std::string& header, const std::string& row, const std::string& name,
+                              std::size_t width) {
+  const std::size_t end = header.find(name) + name.size();
+  if (header.find(name) == std::string::npos || end < width || row.size() < end) return "<no column " + name + ">";
+  std::string cell = row.substr(end - width, width);
+  cell.erase(0, cell.find_first_not_of(' '));
+  return cell;
 }
 
 // A fresh, empty folder under the system's temporary folder, unique to this process and `name`,
@@ -131,6 +153,18 @@ inline std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "(no exception)";
+}
+
+// Writes a thresholds file (what `calibrate` writes) for `model`: one threshold per machine key
+// ("id_00") of `kind` scores.
+inline void write_thresholds_for(const std::string& path, const std::string& model,
+                                 const std::map<std::string, double>& thresholds,
+                                 ScoreMethod kind = ScoreMethod::kNegSoftmax) {
+  host::ThresholdSet set;
+  set.model_sha1 = host::model_sha1(*host::load_model_file(model));
+  set.score_kind = kind;
+  for (const auto& [machine, threshold] : thresholds) set.machines[machine] = {threshold, 10, std::nullopt};
+  host::write_thresholds(path, set);
 }
 
 }  // namespace micronet_ad::test

@@ -1,7 +1,9 @@
 #include "host/stream/stop_signal.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,5 +46,36 @@ void install_stop_signal_handlers() {
 int stop_signal_received() { return g_signal; }
 
 int stop_signal_fd() { return g_pipe[0]; }
+
+BlockedStopSignals::BlockedStopSignals(std::initializer_list<int> extra) {
+  sigemptyset(&signals_);
+  sigaddset(&signals_, SIGINT);
+  sigaddset(&signals_, SIGTERM);
+  for (int signal_number : extra) sigaddset(&signals_, signal_number);
+  pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+}
+
+BlockedStopSignals::~BlockedStopSignals() {
+  while (wait_for(0.0) > 0) {
+  }
+  pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+}
+
+int BlockedStopSignals::wait() {
+  int received = 0;
+  while (sigwait(&signals_, &received) != 0) {
+  }
+  return received;
+}
+
+int BlockedStopSignals::wait_for(double seconds) {
+  const auto whole = static_cast<time_t>(seconds);
+  const timespec timeout{whole, static_cast<long>((seconds - static_cast<double>(whole)) * 1e9)};
+  for (;;) {
+    const int received = sigtimedwait(&signals_, nullptr, &timeout);
+    if (received > 0) return received;
+    if (errno != EINTR) return 0;  // EAGAIN: none within the time
+  }
+}
 
 }  // namespace micronet_ad::host
