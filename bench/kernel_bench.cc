@@ -26,8 +26,11 @@ struct Layer {
 Layer make(int hw, int in_c, int out_c, int k, int stride, bool depthwise) {
   Layer l;
   ConvGeometry& g = l.g;
-  g.in_h = g.in_w = hw; g.in_c = in_c; g.out_c = depthwise ? in_c : out_c;
-  g.filter_h = g.filter_w = k; g.stride_h = g.stride_w = stride;
+  g.in_h = g.in_w = hw;
+  g.in_c = in_c;
+  g.out_c = depthwise ? in_c : out_c;
+  g.filter_h = g.filter_w = k;
+  g.stride_h = g.stride_w = stride;
   g.out_h = g.out_w = output_size(Padding::kSame, hw, k, stride, 1);
   g.pad_top = g.pad_left = padding_before(Padding::kSame, hw, g.out_h, k, stride, 1);
   std::mt19937 rng(7);
@@ -40,8 +43,12 @@ Layer make(int hw, int in_c, int out_c, int k, int stride, bool depthwise) {
   l.bias.assign(static_cast<std::size_t>(g.out_c), 1000);
   l.mult.assign(static_cast<std::size_t>(np), 1518500250);
   l.shift.assign(static_cast<std::size_t>(np), -9);
-  l.rq.input_offset = 128; l.rq.output_offset = -128; l.rq.act_min = -128; l.rq.act_max = 127;
-  l.rq.multipliers = l.mult.data(); l.rq.shifts = l.shift.data();
+  l.rq.input_offset = 128;
+  l.rq.output_offset = -128;
+  l.rq.act_min = -128;
+  l.rq.act_max = 127;
+  l.rq.multipliers = l.mult.data();
+  l.rq.shifts = l.shift.data();
   l.y.resize(static_cast<std::size_t>(g.out_h) * g.out_w * g.out_c);
   return l;
 }
@@ -68,11 +75,18 @@ void BM_Conv(benchmark::State& state) {
     opt::pack_gemm(level, l.w.data(), k, g.out_c, l.bias.data(), l.rq.input_offset, l.packed.data(), l.corr.data());
     l.cols.resize(static_cast<std::size_t>(m) * opt::gemm_lda(level, k));
     l.scratch.resize(opt::gemm_scratch_bytes(level, m, k) + 1);
-    a.m = m; a.k = k; a.n = g.out_c;
+    a.m = m;
+    a.k = k;
+    a.n = g.out_c;
     a.x = g.filter_h == 1 ? l.x.data() : l.cols.data();
-    a.packed = l.packed.data(); a.corr = l.corr.data(); a.multipliers = l.mult.data(); a.shifts = l.shift.data();
-    a.input_offset = l.rq.input_offset; a.output_offset = l.rq.output_offset;
-    a.y = l.y.data(); a.scratch = l.scratch.data();
+    a.packed = l.packed.data();
+    a.corr = l.corr.data();
+    a.multipliers = l.mult.data();
+    a.shifts = l.shift.data();
+    a.input_offset = l.rq.input_offset;
+    a.output_offset = l.rq.output_offset;
+    a.y = l.y.data();
+    a.scratch = l.scratch.data();
   }
   for (auto _ : state) {
     if (level == opt::Level::kReference) {
@@ -85,13 +99,16 @@ void BM_Conv(benchmark::State& state) {
         opt::im2col(g, l.rq.input_offset, l.x.data(), l.cols.data(), a.lda, terms);
         a.row_terms = terms;
       }
-      if (level == opt::Level::kAvx512Vnni) opt::gemm_avx512vnni(a);
-      else opt::gemm_avx2(a);
+      if (level == opt::Level::kAvx512Vnni)
+        opt::gemm_avx512vnni(a);
+      else
+        opt::gemm_avx2(a);
 #endif
     }
     benchmark::DoNotOptimize(l.y.data());
   }
-  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(macs(g, false)), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC/s"] =
+      benchmark::Counter(static_cast<double>(macs(g, false)), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_Depthwise(benchmark::State& state) {
@@ -110,13 +127,16 @@ void BM_Depthwise(benchmark::State& state) {
       reference::depthwise_conv2d(g, l.rq, l.x.data(), l.w.data(), l.bias.data(), l.y.data());
     } else {
 #if defined(__x86_64__)
-      if (level == opt::Level::kAvx512Vnni) opt::depthwise_avx512(g, l.rq, l.x.data(), packed.data(), l.y.data());
-      else opt::depthwise_avx2(g, l.rq, l.x.data(), packed.data(), l.y.data());
+      if (level == opt::Level::kAvx512Vnni)
+        opt::depthwise_avx512(g, l.rq, l.x.data(), packed.data(), l.y.data());
+      else
+        opt::depthwise_avx2(g, l.rq, l.x.data(), packed.data(), l.y.data());
 #endif
     }
     benchmark::DoNotOptimize(l.y.data());
   }
-  state.counters["MAC/s"] = benchmark::Counter(static_cast<double>(macs(g, true)), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC/s"] =
+      benchmark::Counter(static_cast<double>(macs(g, true)), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // The ceilings the kernels are measured against: back-to-back multiply-accumulate instructions on
@@ -130,7 +150,8 @@ void peak(benchmark::State& state, KernelSet set, const char* missing) {
   }
   constexpr int kInner = 1000;
   for (auto _ : state) loop.steps(kInner);
-  state.counters["MAC/s"] = benchmark::Counter(loop.macs_per_step * kInner, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MAC/s"] =
+      benchmark::Counter(loop.macs_per_step * kInner, benchmark::Counter::kIsIterationInvariantRate);
 }
 void BM_PeakVpdpbusd(benchmark::State& state) { peak(state, KernelSet::kAvx512Vnni, "CPU lacks AVX-512 VNNI"); }
 void BM_PeakVpmaddwd(benchmark::State& state) { peak(state, KernelSet::kAvx2, "CPU lacks AVX2"); }
@@ -138,12 +159,14 @@ BENCHMARK(BM_PeakVpdpbusd);
 BENCHMARK(BM_PeakVpmaddwd);
 
 // {level, hw, in_c, out_c, k}: ad_medium's pointwise layers and the first 3x3 conv.
-BENCHMARK(BM_Conv)->ArgNames({"level", "hw", "in_c", "out_c", "k"})
+BENCHMARK(BM_Conv)
+    ->ArgNames({"level", "hw", "in_c", "out_c", "k"})
     ->ArgsProduct({{0, 1, 2}, {16}, {276}, {276}, {1}})
     ->ArgsProduct({{0, 1, 2}, {8}, {276}, {276}, {1}})
     ->ArgsProduct({{0, 1, 2}, {32}, {1}, {192}, {3}});
 // {level, hw, channels, stride}
-BENCHMARK(BM_Depthwise)->ArgNames({"level", "hw", "c", "stride"})
+BENCHMARK(BM_Depthwise)
+    ->ArgNames({"level", "hw", "c", "stride"})
     ->ArgsProduct({{0, 1, 2}, {16}, {276}, {1}})
     ->ArgsProduct({{0, 1, 2}, {32}, {192}, {2}});
 

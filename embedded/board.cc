@@ -2,7 +2,7 @@
 
 extern "C" {
 extern volatile std::uint32_t g_systick_wraps;  // startup.c's SysTick_Handler
-extern std::uint32_t __StackLimit[];           // linker script: lowest stack address
+extern std::uint32_t __StackLimit[];            // linker script: lowest stack address
 }
 
 namespace board {
@@ -58,7 +58,7 @@ std::size_t stack_used(std::size_t stack_bytes) {
   const std::uint32_t* p = __StackLimit;
   while (*p == kPaint) ++p;
   return stack_bytes - static_cast<std::size_t>(reinterpret_cast<const std::uint8_t*>(p) -
-                                               reinterpret_cast<const std::uint8_t*>(__StackLimit));
+                                                reinterpret_cast<const std::uint8_t*>(__StackLimit));
 }
 
 }  // namespace board

@@ -27,13 +27,13 @@
 // Generated at build time from ../shared (embed_bin.cmake); never committed.
 extern const std::uint8_t kModel[];
 extern const std::size_t kModel_size;
-extern const std::uint8_t kClipPcm[];       // the clip's int16 little-endian samples (WAV data chunk)
+extern const std::uint8_t kClipPcm[];  // the clip's int16 little-endian samples (WAV data chunk)
 extern const std::size_t kClipPcm_size;
-extern const std::uint8_t kClipInputs[];    // 13 x 1024 int8 golden windows (centered-average)
+extern const std::uint8_t kClipInputs[];  // 13 x 1024 int8 golden windows (centered-average)
 extern const std::size_t kClipInputs_size;
 extern const std::uint8_t kClipExpected[];  // 13 x 8 int8 TFLite Micro outputs for them
 extern const std::size_t kClipExpected_size;
-extern const std::uint8_t kClipPatches[];   // 13 x 1024 float32 golden patches (after the +30 shift)
+extern const std::uint8_t kClipPatches[];  // 13 x 1024 float32 golden patches (after the +30 shift)
 extern const std::size_t kClipPatches_size;
 
 namespace {
@@ -139,8 +139,8 @@ InputComparison compare_inputs(micronet_ad::InputQuantization q) {
       const double boundary = distance_to_rounding_boundary(golden_patch(k, i), q);
       if (diff == 1 && boundary < kBoundaryMargin) continue;
       if (++c.unexplained <= 5)
-        std::printf("window %d element %d: %d vs golden %d (golden patch %.7g, %.3g steps from a rounding boundary)\n", k,
-                    i, got, want, static_cast<double>(golden_patch(k, i)), boundary);
+        std::printf("window %d element %d: %d vs golden %d (golden patch %.7g, %.3g steps from a rounding boundary)\n",
+                    k, i, got, want, static_cast<double>(golden_patch(k, i)), boundary);
     }
   }
   return c;
@@ -160,8 +160,10 @@ int main() {
   }
   const std::size_t samples = kClipPcm_size / 2;
   const double seconds = static_cast<double>(samples) / micronet_ad::kSampleRateHz;
-  std::printf("audio: slider/test/anomaly_id_00_00000000.wav, %u int16 samples (%.2f s at %d Hz) embedded without "
-              "the WAV header\n", static_cast<unsigned>(samples), seconds, micronet_ad::kSampleRateHz);
+  std::printf(
+      "audio: slider/test/anomaly_id_00_00000000.wav, %u int16 samples (%.2f s at %d Hz) embedded without "
+      "the WAV header\n",
+      static_cast<unsigned>(samples), seconds, micronet_ad::kSampleRateHz);
   if (kClipInputs_size != kWindows * kInputBytes || kClipExpected_size != kWindows * kOutputBytes ||
       kClipPatches_size != kWindows * kInputBytes * sizeof(float)) {
     std::printf("FAIL: embedded golden data sizes are not 13 windows\n");
@@ -212,18 +214,20 @@ int main() {
   const double frontend_instructions = static_cast<double>(board::ticks() - t0) * ipt;
   if (windows < 0) return 1;
   const long frames = static_cast<long>(frontend.frames_computed());
-  std::printf("frontend: centered framing, 2x2 average, input scale %g zero point %d: %ld frames, %d windows; "
-              "~%.0f instructions for the clip (~%.0f per frame, of which the 1024-point real FFT ~%.0f)\n",
-              static_cast<double>(config.input.scale), static_cast<int>(config.input.zero_point), frames, windows,
-              frontend_instructions, frames > 0 ? frontend_instructions / frames : 0.0, fft_instructions);
+  std::printf(
+      "frontend: centered framing, 2x2 average, input scale %g zero point %d: %ld frames, %d windows; "
+      "~%.0f instructions for the clip (~%.0f per frame, of which the 1024-point real FFT ~%.0f)\n",
+      static_cast<double>(config.input.scale), static_cast<int>(config.input.zero_point), frames, windows,
+      frontend_instructions, frames > 0 ? frontend_instructions / frames : 0.0, fft_instructions);
   if (windows != kWindows) {
     std::printf("FAIL: %d windows, the golden data has %d\n", windows, kWindows);
     return 1;
   }
   const InputComparison inputs = compare_inputs(config.input);
-  std::printf("windows: %d of %d int8 bytes differ from the golden windows (max |diff| %d), %d not at a rounding "
-              "boundary; patches max |diff| %.3g quantization steps (margin %.0e)\n", inputs.differing,
-              kWindows * kInputBytes, inputs.max_diff, inputs.unexplained, g_patch_error, kBoundaryMargin);
+  std::printf(
+      "windows: %d of %d int8 bytes differ from the golden windows (max |diff| %d), %d not at a rounding "
+      "boundary; patches max |diff| %.3g quantization steps (margin %.0e)\n",
+      inputs.differing, kWindows * kInputBytes, inputs.max_diff, inputs.unexplained, g_patch_error, kBoundaryMargin);
 
   // ---- the 13 inferences -------------------------------------------------------------------
   double inference_instructions = 0, min_instructions = 0, max_instructions = 0;
@@ -256,36 +260,42 @@ int main() {
       std::printf("output %2d:", k);
       for (int j = 0; j < kOutputBytes; ++j) std::printf(" %4d", got[j]);
       std::printf("  golden");
-      for (int j = 0; j < kOutputBytes; ++j) std::printf(" %4d", static_cast<std::int8_t>(kClipExpected[k * kOutputBytes + j]));
+      for (int j = 0; j < kOutputBytes; ++j)
+        std::printf(" %4d", static_cast<std::int8_t>(kClipExpected[k * kOutputBytes + j]));
       std::printf("%s\n", inputs.window_equal[k] ? "  MISMATCH" : "  (input differs at a rounding boundary)");
     }
   }
-  std::printf("inference: kernels %s, %d runs, ~%.0f instructions per inference (min %.0f, max %.0f), ~%.0f in all; "
-              "%d/%d outputs byte-equal to golden (max |diff| %d)\n",
-              micronet_ad::kernel_set_name(g_interpreter.kernel_set()), kWindows, inference_instructions / kWindows,
-              min_instructions, max_instructions, inference_instructions, outputs_equal, kWindows, max_output_diff);
+  std::printf(
+      "inference: kernels %s, %d runs, ~%.0f instructions per inference (min %.0f, max %.0f), ~%.0f in all; "
+      "%d/%d outputs byte-equal to golden (max |diff| %d)\n",
+      micronet_ad::kernel_set_name(g_interpreter.kernel_set()), kWindows, inference_instructions / kWindows,
+      min_instructions, max_instructions, inference_instructions, outputs_equal, kWindows, max_output_diff);
 
   // ---- end to end --------------------------------------------------------------------------
   const double total = frontend_instructions + inference_instructions;
   const double busy_seconds = total * kCyclesPerInstruction / kClockHz;
   std::printf("end-to-end: ~%.0f instructions for %.2f s of audio (front end %.1f%%, inference %.1f%%)\n", total,
               seconds, 100.0 * frontend_instructions / total, 100.0 * inference_instructions / total);
-  std::printf("real time: at %.0f MHz assuming %.1f cycles per instruction (QEMU counts instructions, not cycles): "
-              "%.3f s of compute for %.2f s of audio, real-time factor %.4f (front end %.4f, inference %.4f)\n",
-              kClockHz / 1e6, kCyclesPerInstruction, busy_seconds, seconds, busy_seconds / seconds,
-              frontend_instructions * kCyclesPerInstruction / kClockHz / seconds,
-              inference_instructions * kCyclesPerInstruction / kClockHz / seconds);
-  std::printf("memory: arena %u bytes, front end object %u bytes, FFT object %u bytes, stack peak %u of %u bytes, "
-              "libc heap %u bytes\n", static_cast<unsigned>(sizeof(g_arena)), static_cast<unsigned>(sizeof(Frontend)),
-              static_cast<unsigned>(sizeof(board::PortableRealFft)),
-              static_cast<unsigned>(board::stack_used(MICRONET_AD_STACK_BYTES)),
-              static_cast<unsigned>(MICRONET_AD_STACK_BYTES), static_cast<unsigned>(heap_used()));
+  std::printf(
+      "real time: at %.0f MHz assuming %.1f cycles per instruction (QEMU counts instructions, not cycles): "
+      "%.3f s of compute for %.2f s of audio, real-time factor %.4f (front end %.4f, inference %.4f)\n",
+      kClockHz / 1e6, kCyclesPerInstruction, busy_seconds, seconds, busy_seconds / seconds,
+      frontend_instructions * kCyclesPerInstruction / kClockHz / seconds,
+      inference_instructions * kCyclesPerInstruction / kClockHz / seconds);
+  std::printf(
+      "memory: arena %u bytes, front end object %u bytes, FFT object %u bytes, stack peak %u of %u bytes, "
+      "libc heap %u bytes\n",
+      static_cast<unsigned>(sizeof(g_arena)), static_cast<unsigned>(sizeof(Frontend)),
+      static_cast<unsigned>(sizeof(board::PortableRealFft)),
+      static_cast<unsigned>(board::stack_used(MICRONET_AD_STACK_BYTES)), static_cast<unsigned>(MICRONET_AD_STACK_BYTES),
+      static_cast<unsigned>(heap_used()));
 
   const bool patches_ok = g_patch_error < kBoundaryMargin;  // false for NaN
   if (inputs.unexplained != 0 || !patches_ok || outputs_unequal_required != 0) {
-    std::printf("FAIL: %d input bytes differ beyond a rounding boundary, patch error %.3g steps (limit %.0e), %d of %d "
-                "windows with golden inputs give other outputs\n", inputs.unexplained, g_patch_error, kBoundaryMargin,
-                outputs_unequal_required, outputs_required);
+    std::printf(
+        "FAIL: %d input bytes differ beyond a rounding boundary, patch error %.3g steps (limit %.0e), %d of %d "
+        "windows with golden inputs give other outputs\n",
+        inputs.unexplained, g_patch_error, kBoundaryMargin, outputs_unequal_required, outputs_required);
     return 1;
   }
   std::printf("PASS: clip end to end: %d/%d windows byte-equal to the golden windows", outputs_required, kWindows);

@@ -50,7 +50,8 @@ int main() {
     }
     ++levels_run;
     const auto result = micronet_ad::kernel_sweep::run(level, g_pool, sizeof(g_pool));
-    std::printf("level %s: %d cases, %d differ\n", micronet_ad::kernel_set_name(level.set), result.cases, result.failures);
+    std::printf("level %s: %d cases, %d differ\n", micronet_ad::kernel_set_name(level.set), result.cases,
+                result.failures);
     for (int i = 0; i < result.num_kernels; ++i)
       std::printf("  %-32s %5d cases, %d differ\n", result.kernels[i].name, result.kernels[i].cases,
                   result.kernels[i].failures);

@@ -22,19 +22,19 @@
 // Generated at build time from ../shared (embed_bin.cmake); never committed.
 extern const std::uint8_t kModel[];
 extern const std::size_t kModel_size;
-extern const std::uint8_t kEngineInputs[];    // N x 1024 int8, golden/engine/inputs_256x1024.i8
+extern const std::uint8_t kEngineInputs[];  // N x 1024 int8, golden/engine/inputs_256x1024.i8
 extern const std::size_t kEngineInputs_size;
 extern const std::uint8_t kEngineExpected[];  // N x 8 int8, golden/engine/<model>_outputs_256x8.i8
 extern const std::size_t kEngineExpected_size;
-extern const std::uint8_t kClipInputs[];      // 13 x 1024 int8 windows of clip_slider_anomaly_id_00
+extern const std::uint8_t kClipInputs[];  // 13 x 1024 int8 windows of clip_slider_anomaly_id_00
 extern const std::size_t kClipInputs_size;
-extern const std::uint8_t kClipExpected[];    // 13 x 8 int8 TFLite Micro outputs
+extern const std::uint8_t kClipExpected[];  // 13 x 8 int8 TFLite Micro outputs
 extern const std::size_t kClipExpected_size;
-extern const std::uint8_t kProfile[];         // compact profile enrolled on the host (slider train, id_00)
+extern const std::uint8_t kProfile[];  // compact profile enrolled on the host (slider train, id_00)
 extern const std::size_t kProfile_size;
-extern const double kHostDistances[];         // the host's distance of each clip window from it
+extern const double kHostDistances[];  // the host's distance of each clip window from it
 extern const std::size_t kHostDistances_count;
-extern const double kHostClipDistance;        // the host's clip distance (as the profile aggregates)
+extern const double kHostClipDistance;  // the host's clip distance (as the profile aggregates)
 
 namespace {
 
@@ -126,9 +126,8 @@ int run_set(const char* label, const std::uint8_t* inputs, const std::uint8_t* e
       }
     }
   }
-  std::printf("%s: %d/%d outputs byte-equal; SysTick ticks per inference min %lu max %lu",
-              label, count - mismatches, count, static_cast<unsigned long>(min_ticks),
-              static_cast<unsigned long>(max_ticks));
+  std::printf("%s: %d/%d outputs byte-equal; SysTick ticks per inference min %lu max %lu", label, count - mismatches,
+              count, static_cast<unsigned long>(min_ticks), static_cast<unsigned long>(max_ticks));
   if (instructions_per_tick > 0)
     std::printf(" (~%.0f instructions)", static_cast<double>(max_ticks) * instructions_per_tick);
   std::printf("\n");
@@ -173,8 +172,10 @@ bool print_op_profile(const std::uint8_t* input, double instructions_per_tick) {
     std::printf("ops: invoke failed: %s\n", status.message());
     return false;
   }
-  std::printf("ops: instructions per operator (one inference, kernels %s; band fusion gives the first op of a "
-              "fused pair no callback, so \"op a+b\" is both)\n", micronet_ad::kernel_set_name(g_interpreter.kernel_set()));
+  std::printf(
+      "ops: instructions per operator (one inference, kernels %s; band fusion gives the first op of a "
+      "fused pair no callback, so \"op a+b\" is both)\n",
+      micronet_ad::kernel_set_name(g_interpreter.kernel_set()));
   std::printf("ops:  op      type                        MACs  instructions  instr/MAC\n");
   std::int64_t total_macs = 0;
   double total_instructions = 0;
@@ -194,8 +195,10 @@ bool print_op_profile(const std::uint8_t* input, double instructions_per_tick) {
     }
     const double instructions = static_cast<double>(times.ticks[i]) * instructions_per_tick;
     std::printf("ops:  %-6s  %-25s %9ld  %12.0f", label, type, static_cast<long>(macs), instructions);
-    if (macs > 0) std::printf("  %9.2f\n", instructions / static_cast<double>(macs));
-    else std::printf("          -\n");
+    if (macs > 0)
+      std::printf("  %9.2f\n", instructions / static_cast<double>(macs));
+    else
+      std::printf("          -\n");
     total_macs += macs;
     total_instructions += instructions;
     first = i + 1;
@@ -208,7 +211,7 @@ bool print_op_profile(const std::uint8_t* input, double instructions_per_tick) {
 // ---- every compiled kernel level on the same inputs --------------------------------------------
 struct LevelResult {
   micronet_ad::KernelSet set;
-  bool run = false;         // compiled, supported and initialised
+  bool run = false;  // compiled, supported and initialised
   int equal = 0, count = 0;
   double instructions = 0;  // per inference, mean
 };
@@ -285,11 +288,13 @@ int compare_levels(const micronet_ad::InterpreterOptions& options, int count, do
 int main() {
   board::paint_stack();
   board::systick_start();
-  std::printf("micronet-ad firmware: %s on %s, model %s (%u bytes)\n", MICRONET_AD_CPU_NAME,
-              MICRONET_AD_MACHINE, MICRONET_AD_MODEL_NAME, static_cast<unsigned>(kModel_size));
+  std::printf("micronet-ad firmware: %s on %s, model %s (%u bytes)\n", MICRONET_AD_CPU_NAME, MICRONET_AD_MACHINE,
+              MICRONET_AD_MODEL_NAME, static_cast<unsigned>(kModel_size));
   const double ipt = board::calibrate_instructions_per_tick();
-  std::printf("timing: SysTick on the processor clock; %.3f instructions per tick measured "
-              "(QEMU -icount: instruction counts, not real cycles)\n", ipt);
+  std::printf(
+      "timing: SysTick on the processor clock; %.3f instructions per tick measured "
+      "(QEMU -icount: instruction counts, not real cycles)\n",
+      ipt);
 
   std::uint64_t t0 = board::ticks();
   Status status = Model::load(kModel, kModel_size, &g_model);
@@ -309,15 +314,17 @@ int main() {
     return 1;
   }
   const std::size_t required = Interpreter::required_memory(g_model, options);
-  std::printf("model: %d tensors, %d operators, %lu MACs, arena %u bytes with band fusion (%u layer at a "
-              "time), interpreter memory %u of %u bytes; Model::load %lu ticks\n", g_model.num_tensors(),
-              g_model.num_operators(), static_cast<unsigned long>(g_model.total_macs()),
-              static_cast<unsigned>(Interpreter::arena_bytes(g_model, true)), static_cast<unsigned>(g_model.arena_bytes()),
-              static_cast<unsigned>(required), static_cast<unsigned>(sizeof(g_arena)),
-              static_cast<unsigned long>(load_ticks));
+  std::printf(
+      "model: %d tensors, %d operators, %lu MACs, arena %u bytes with band fusion (%u layer at a "
+      "time), interpreter memory %u of %u bytes; Model::load %lu ticks\n",
+      g_model.num_tensors(), g_model.num_operators(), static_cast<unsigned long>(g_model.total_macs()),
+      static_cast<unsigned>(Interpreter::arena_bytes(g_model, true)), static_cast<unsigned>(g_model.arena_bytes()),
+      static_cast<unsigned>(required), static_cast<unsigned>(sizeof(g_arena)), static_cast<unsigned long>(load_ticks));
   if (required > sizeof(g_arena)) {
-    std::printf("FAIL: the interpreter needs %u bytes, the static arena has %u (raise "
-                "MICRONET_AD_ARENA_BYTES)\n", static_cast<unsigned>(required), static_cast<unsigned>(sizeof(g_arena)));
+    std::printf(
+        "FAIL: the interpreter needs %u bytes, the static arena has %u (raise "
+        "MICRONET_AD_ARENA_BYTES)\n",
+        static_cast<unsigned>(required), static_cast<unsigned>(sizeof(g_arena)));
     return 1;
   }
   t0 = board::ticks();
@@ -328,8 +335,8 @@ int main() {
     return 1;
   }
   std::printf("interpreter: kernels %s (MICRONET_AD_KERNELS=%s); %d convolution pairs in row bands; init %lu ticks\n",
-              micronet_ad::kernel_set_name(g_interpreter.kernel_set()), MICRONET_AD_KERNELS, g_interpreter.fused_pairs(),
-              static_cast<unsigned long>(init_ticks));
+              micronet_ad::kernel_set_name(g_interpreter.kernel_set()), MICRONET_AD_KERNELS,
+              g_interpreter.fused_pairs(), static_cast<unsigned long>(init_ticks));
 
   // The machine profile: a validated view of the flash bytes, made for this model's embedding.
   t0 = board::ticks();
@@ -348,29 +355,30 @@ int main() {
   if (ph.embedding_size != g_interpreter.embedding_bytes() || ph.embedding_size > kMaxEmbedding ||
       ph.embedding_scale != emb.scale() || ph.embedding_zero_point != emb.zero_point ||
       ph.framing != micronet_ad::Framing::kCentered || ph.resize != micronet_ad::Resize::kAverage) {
-    std::printf("FAIL: profile '%s' (D %u, %g/%d, %s, %s) was not made for this model's embedding (D %u, %g/%d) "
-                "and the clip's centered/average windows\n", ph.name, static_cast<unsigned>(ph.embedding_size),
-                static_cast<double>(ph.embedding_scale), static_cast<int>(ph.embedding_zero_point),
-                micronet_ad::to_string(ph.framing), micronet_ad::to_string(ph.resize),
-                static_cast<unsigned>(g_interpreter.embedding_bytes()), static_cast<double>(emb.scale()),
-                static_cast<int>(emb.zero_point));
+    std::printf(
+        "FAIL: profile '%s' (D %u, %g/%d, %s, %s) was not made for this model's embedding (D %u, %g/%d) "
+        "and the clip's centered/average windows\n",
+        ph.name, static_cast<unsigned>(ph.embedding_size), static_cast<double>(ph.embedding_scale),
+        static_cast<int>(ph.embedding_zero_point), micronet_ad::to_string(ph.framing),
+        micronet_ad::to_string(ph.resize), static_cast<unsigned>(g_interpreter.embedding_bytes()),
+        static_cast<double>(emb.scale()), static_cast<int>(emb.zero_point));
     return 1;
   }
   const bool mean_embedding = ph.aggregate == micronet_ad::ProfileAggregate::kClipMeanEmbedding;
-  std::printf("profile: '%s', rank %u of D %u, clip distance = %s, %u bytes in flash, view object %u bytes of "
-              "RAM; Profile::load (checksum, checks) %lu ticks\n", ph.name, static_cast<unsigned>(ph.rank),
-              static_cast<unsigned>(ph.embedding_size),
-              mean_embedding ? "distance of the mean embedding" : "mean window distance",
-              static_cast<unsigned>(kProfile_size), static_cast<unsigned>(sizeof(Profile)),
-              static_cast<unsigned long>(profile_ticks));
+  std::printf(
+      "profile: '%s', rank %u of D %u, clip distance = %s, %u bytes in flash, view object %u bytes of "
+      "RAM; Profile::load (checksum, checks) %lu ticks\n",
+      ph.name, static_cast<unsigned>(ph.rank), static_cast<unsigned>(ph.embedding_size),
+      mean_embedding ? "distance of the mean embedding" : "mean window distance", static_cast<unsigned>(kProfile_size),
+      static_cast<unsigned>(sizeof(Profile)), static_cast<unsigned long>(profile_ticks));
   const std::size_t in_bytes = g_interpreter.input_bytes(), out_bytes = g_interpreter.output_bytes();
   const int engine_count = static_cast<int>(kEngineInputs_size / in_bytes);
   const int clip_count = static_cast<int>(kClipInputs_size / in_bytes);
   if (in_bytes != 1024 || out_bytes != 8 || kEngineExpected_size != engine_count * out_bytes ||
       kClipExpected_size != clip_count * out_bytes || clip_count > kMaxClipWindows ||
       kHostDistances_count != static_cast<std::size_t>(clip_count)) {
-    std::printf("FAIL: embedded data sizes do not match the model (%u in, %u out)\n",
-                static_cast<unsigned>(in_bytes), static_cast<unsigned>(out_bytes));
+    std::printf("FAIL: embedded data sizes do not match the model (%u in, %u out)\n", static_cast<unsigned>(in_bytes),
+                static_cast<unsigned>(out_bytes));
     return 1;
   }
 
@@ -386,9 +394,9 @@ int main() {
   mismatches += run_set("clip", kClipInputs, kClipExpected, clip_count, ipt, &total_ticks, &scoring);
   const micronet_ad::ClipScore score = scoring.accumulator.result();
   // The clip's distance as the profile aggregates it (as Detector::result does).
-  const double clip_distance = mean_embedding
-      ? static_cast<double>(g_profile.distance_of_sum(scoring.embedding_sum, scoring.embedding_windows))
-      : score[ScoreMethod::kDistance];
+  const double clip_distance =
+      mean_embedding ? static_cast<double>(g_profile.distance_of_sum(scoring.embedding_sum, scoring.embedding_windows))
+                     : score[ScoreMethod::kDistance];
   std::printf("clip slider anomaly_id_00 (machine ID 00): %d windows, neg_softmax %.6f, nll %.6f, distance %.6f\n",
               static_cast<int>(score.windows), score[ScoreMethod::kNegSoftmax], score[ScoreMethod::kNll],
               clip_distance);
@@ -411,10 +419,11 @@ int main() {
   const double clip_relative = relative(clip_distance, kHostClipDistance);
   const bool clip_ok = clip_relative <= kDistanceTolerance;
   const int distance_mismatches = window_mismatches + (clip_ok ? 0 : 1);
-  std::printf("distance: %d/%d windows within relative %.0e of the host's (max relative difference %.3g); clip "
-              "device %.9g host %.9g relative difference %.3g  %s\n", clip_count - window_mismatches, clip_count,
-              kDistanceTolerance, max_relative, clip_distance, kHostClipDistance, clip_relative,
-              clip_ok ? "ok" : "MISMATCH");
+  std::printf(
+      "distance: %d/%d windows within relative %.0e of the host's (max relative difference %.3g); clip "
+      "device %.9g host %.9g relative difference %.3g  %s\n",
+      clip_count - window_mismatches, clip_count, kDistanceTolerance, max_relative, clip_distance, kHostClipDistance,
+      clip_relative, clip_ok ? "ok" : "MISMATCH");
   std::printf("distance: Profile::distance SysTick ticks per window min %lu max %lu",
               static_cast<unsigned long>(scoring.distance_ticks_min),
               static_cast<unsigned long>(scoring.distance_ticks_max));
@@ -440,13 +449,16 @@ int main() {
               static_cast<unsigned>(board::stack_used(MICRONET_AD_STACK_BYTES)),
               static_cast<unsigned>(MICRONET_AD_STACK_BYTES), static_cast<unsigned>(heap_used()));
   if (mismatches != 0 || distance_mismatches != 0 || level_failures != 0 || !profiled) {
-    std::printf("FAIL: %d of %d outputs differ from the golden data, %d of %d distances from the host's, %d kernel "
-                "levels differ or did not run%s\n", mismatches, inferences, distance_mismatches, clip_count + 1,
-                level_failures, profiled ? "" : ", no per-operator counts");
+    std::printf(
+        "FAIL: %d of %d outputs differ from the golden data, %d of %d distances from the host's, %d kernel "
+        "levels differ or did not run%s\n",
+        mismatches, inferences, distance_mismatches, clip_count + 1, level_failures,
+        profiled ? "" : ", no per-operator counts");
     return 1;
   }
-  std::printf("PASS: %d of %d outputs byte-equal to the golden data; %d window distances and the clip's within "
-              "relative %.0e of the host's; every compiled kernel level byte-equal\n", inferences, inferences,
-              clip_count, kDistanceTolerance);
+  std::printf(
+      "PASS: %d of %d outputs byte-equal to the golden data; %d window distances and the clip's within "
+      "relative %.0e of the host's; every compiled kernel level byte-equal\n",
+      inferences, inferences, clip_count, kDistanceTolerance);
   return 0;
 }

@@ -1,10 +1,10 @@
 /* Minimal Cortex-M startup for the QEMU MPS2/MPS3 machines: vector table, reset handler
  * (copy .data, zero .bss, enable the FPU/MVE, run constructors, main, exit), a SysTick overflow
  * counter and a fault handler that reports over semihosting and stops QEMU with an error. */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <errno.h>
 
 extern uint32_t __StackTop[];
 extern uint32_t __etext[], __data_start__[], __data_end__[], __bss_start__[], __bss_end__[];
@@ -22,19 +22,21 @@ void SysTick_Handler(void);
 volatile uint32_t g_systick_wraps;
 
 __attribute__((section(".vectors"), used)) void (*const g_vectors[16])(void) = {
-    (void (*)(void))__StackTop,  /* initial SP */
+    (void (*)(void))__StackTop, /* initial SP */
     Reset_Handler,
-    Default_Handler,             /* NMI */
-    Fault_Handler,               /* HardFault */
-    Fault_Handler,               /* MemManage */
-    Fault_Handler,               /* BusFault */
-    Fault_Handler,               /* UsageFault */
-    Fault_Handler,               /* SecureFault (v8-M) */
-    0, 0, 0,
-    Default_Handler,             /* SVCall */
-    Default_Handler,             /* DebugMonitor */
+    Default_Handler, /* NMI */
+    Fault_Handler,   /* HardFault */
+    Fault_Handler,   /* MemManage */
+    Fault_Handler,   /* BusFault */
+    Fault_Handler,   /* UsageFault */
+    Fault_Handler,   /* SecureFault (v8-M) */
     0,
-    Default_Handler,             /* PendSV */
+    0,
+    0,
+    Default_Handler, /* SVCall */
+    Default_Handler, /* DebugMonitor */
+    0,
+    Default_Handler, /* PendSV */
     SysTick_Handler,
 };
 

@@ -77,8 +77,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string rest(reinterpret_cast<const char*>(data + 1), size - 1);
   switch (data[0] % 3) {
-    case 0: check_request(data + 1, size - 1); break;
-    case 1: check_multipart(rest, "XyZ"); break;
+    case 0:
+      check_request(data + 1, size - 1);
+      break;
+    case 1:
+      check_multipart(rest, "XyZ");
+      break;
     default: {
       QueryParams query;
       std::string error;

@@ -28,7 +28,7 @@ const fleet::ScoringSetup& setup() {
   static const fleet::ScoringSetup s = [] {
     fleet::ScoringSetup v;
     v.model = model.get();
-    v.max_seconds = 2.0;           // the fuzzer's clips are short; longer ones must be refused
+    v.max_seconds = 2.0;  // the fuzzer's clips are short; longer ones must be refused
     v.max_payload_bytes = 1 << 16;
     v.worker = "fuzz";
     return v;
@@ -50,10 +50,12 @@ std::string dump(const nlohmann::ordered_json& j) { return wire_json(j); }
 void check(const fleet::ClipOutcome& out, const std::string& topic) {
   if (out.scored) {
     const double score = out.score.at("score").get<double>();
-    if (!std::isfinite(score) || out.machine.empty() || topic.find("/" + out.machine + "/") == std::string::npos) std::abort();
+    if (!std::isfinite(score) || out.machine.empty() || topic.find("/" + out.machine + "/") == std::string::npos)
+      std::abort();
     if (dump(out.score).empty() || dump(out.state).empty()) std::abort();
   } else {
-    if (out.error.at("kind").get<std::string>().empty() || out.error.at("error").get<std::string>().empty()) std::abort();
+    if (out.error.at("kind").get<std::string>().empty() || out.error.at("error").get<std::string>().empty())
+      std::abort();
     if (dump(out.error).empty()) std::abort();
   }
 }

@@ -14,7 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size > 0) std::memcpy(bytes.get(), data, size);
   try {
     const micronet_ad::host::NpyArray a = micronet_ad::host::parse_npy(bytes.get(), size, "fuzz.npy");
-    const std::size_t element = a.dtype == "f8" ? 8 : (a.dtype == "i4" || a.dtype == "f4") ? 4 : a.dtype == "i2" ? 2 : 1;
+    const std::size_t element = a.dtype == "f8"                        ? 8
+                                : (a.dtype == "i4" || a.dtype == "f4") ? 4
+                                : a.dtype == "i2"                      ? 2
+                                                                       : 1;
     if (a.elements() < 0 || a.data.size() != static_cast<std::size_t>(a.elements()) * element) std::abort();
   } catch (const std::runtime_error&) {
   }

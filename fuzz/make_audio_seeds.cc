@@ -42,8 +42,9 @@ bool write_seed(const std::string& path, const Seed& seed) {
   std::vector<float> x(static_cast<std::size_t>(frames) * seed.channels);
   for (int i = 0; i < frames; ++i) {
     const double t = static_cast<double>(i) / seed.rate;
-    for (int c = 0; c < seed.channels; ++c) x[static_cast<std::size_t>(i) * seed.channels + c] =
-        static_cast<float>(0.4 * std::sin(2 * M_PI * (300 + 4000 * t) * t + c));
+    for (int c = 0; c < seed.channels; ++c)
+      x[static_cast<std::size_t>(i) * seed.channels + c] =
+          static_cast<float>(0.4 * std::sin(2 * M_PI * (300 + 4000 * t) * t + c));
   }
   SF_INFO info{};
   info.samplerate = seed.rate;

@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   };
   bool ok = true;
   for (const Seed& s : seeds)
-    for (std::uint8_t mode : {0, 1}) ok = ok && write(dir + "/seed_" + s.file + "_mode" + std::to_string(mode) + ".prof", mode, s.bytes);
+    for (std::uint8_t mode : {0, 1})
+      ok = ok && write(dir + "/seed_" + s.file + "_mode" + std::to_string(mode) + ".prof", mode, s.bytes);
   if (!ok) {
     std::fprintf(stderr, "make_profile_seeds: cannot write into %s\n", dir.c_str());
     return 1;

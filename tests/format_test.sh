@@ -7,7 +7,7 @@ files=$(find src apps include tests bench fuzz embedded examples python \
           -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' -o -name '*.inc' \) -not -path '*/build*' | sort)
 bad=""
 for f in $files; do
-  clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || bad="$bad $f"
+  "${CLANG_FORMAT:-clang-format}" --dry-run --Werror "$f" >/dev/null 2>&1 || bad="$bad $f"
 done
 if [ -n "$bad" ]; then
   echo "not formatted by clang-format (CONTRIBUTING.md, Style):$bad" | tr ' ' '\n'

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include <fmt/core.h>
-#include <nlohmann/json.hpp>
 #include <sys/resource.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "common_options.h"
@@ -76,7 +76,8 @@ LatencyRun time_latency(const Model& m, host::Engine& engine, const BenchOptions
   std::vector<std::thread> pool;
   const Clock::time_point t0 = Clock::now();
   for (std::size_t t = 0; t < engines.size(); ++t)
-    pool.emplace_back([&, t] { per_thread[t] = time_invokes(*engines[t], iterations, 10u + static_cast<unsigned>(t)); });
+    pool.emplace_back(
+        [&, t] { per_thread[t] = time_invokes(*engines[t], iterations, 10u + static_cast<unsigned>(t)); });
   for (auto& th : pool) th.join();
   r.wall_seconds = seconds_since(t0);
   for (const auto& v : per_thread) r.micros.insert(r.micros.end(), v.begin(), v.end());
@@ -143,7 +144,8 @@ class FrontendAlone {
   explicit FrontendAlone(const Model& m) {
     FrontendConfig config;
     config.input = {m.tensor(m.input_tensor()).scale(), m.tensor(m.input_tensor()).zero_point};
-    if (Status s = frontend_->init(config, &fft_); !s) throw std::runtime_error(std::string("bench front end: ") + s.message());
+    if (Status s = frontend_->init(config, &fft_); !s)
+      throw std::runtime_error(std::string("bench front end: ") + s.message());
   }
 
   // The windows' int8 model inputs, one after the other.
@@ -161,7 +163,8 @@ class FrontendAlone {
 
  private:
   void drain() {
-    while (frontend_->pop_window(window_.get())) inputs_.insert(inputs_.end(), window_->input, window_->input + kPatchElements);
+    while (frontend_->pop_window(window_.get()))
+      inputs_.insert(inputs_.end(), window_->input, window_->input + kPatchElements);
   }
 
   host::HostRealFft fft_;
@@ -183,7 +186,7 @@ void time_clip_stages(const Model& m, int runs, ClipBench* b) {
   b->kernels = kernel_set_name(scorer.interpreter().kernel_set());
   const host::Audio audio = host::load_audio(b->path);
   b->audio_seconds = audio.duration_seconds();
-  host::Audio decoded;                                 // the scoring loop's reused decode buffer
+  host::Audio decoded;                                // the scoring loop's reused decode buffer
   b->windows = score_clip(scorer, b->path, decoded);  // warm-up
   FrontendAlone frontend(m);
   frontend.run(audio.samples);
@@ -368,33 +371,33 @@ void print_summary(std::FILE* out, const Json& j) {
 
 void print_clip(std::FILE* out, const Json& c) {
   const Json& s = c["scaling"];
-  std::string text = fmt::format("clip        {} ({:.2f} s, {} windows, {} kernels)\n", c["path"].get<std::string>(),
-                                 c["audio_seconds"].get<double>(), c["windows"].get<long long>(),
-                                 c["kernels"].get<std::string>());
-  text += fmt::format("            end to end median {:.2f} ms, p90 {:.2f} ms = {:.2f} ms per 10 s of audio "
-                      "(decode alone {:.2f} ms)\n",
-                      c["median_ms"].get<double>(), c["p90_ms"].get<double>(), c["ms_per_10s"].get<double>(),
-                      c["decode_ms"].get<double>());
-  text += fmt::format("            stages (medians, each alone): decode {:.3f} ms, front end {:.3f} ms, "
-                      "inference {:.3f} ms, other {:.3f} ms\n",
-                      c["decode_ms"].get<double>(), c["frontend_ms"].get<double>(), c["inference_ms"].get<double>(),
-                      c["other_ms"].get<double>());
+  std::string text =
+      fmt::format("clip        {} ({:.2f} s, {} windows, {} kernels)\n", c["path"].get<std::string>(),
+                  c["audio_seconds"].get<double>(), c["windows"].get<long long>(), c["kernels"].get<std::string>());
+  text += fmt::format(
+      "            end to end median {:.2f} ms, p90 {:.2f} ms = {:.2f} ms per 10 s of audio "
+      "(decode alone {:.2f} ms)\n",
+      c["median_ms"].get<double>(), c["p90_ms"].get<double>(), c["ms_per_10s"].get<double>(),
+      c["decode_ms"].get<double>());
+  text += fmt::format(
+      "            stages (medians, each alone): decode {:.3f} ms, front end {:.3f} ms, "
+      "inference {:.3f} ms, other {:.3f} ms\n",
+      c["decode_ms"].get<double>(), c["frontend_ms"].get<double>(), c["inference_ms"].get<double>(),
+      c["other_ms"].get<double>());
   text += fmt::format("scaling     {} clips: 1 worker {:.1f} ms, {} workers {:.1f} ms = {:.2f}x\n",
                       s["clips"].get<int>(), s["one_worker_seconds"].get<double>() * 1e3, s["workers"].get<int>(),
                       s["workers_seconds"].get<double>() * 1e3, s["speedup"].get<double>());
-  text += fmt::format("            CPU {:.1f} ms vs {:.1f} ms, page faults per clip {:.0f} vs {:.0f}\n",
-                      s["one_worker_cpu_seconds"].get<double>() * 1e3, s["workers_cpu_seconds"].get<double>() * 1e3,
-                      s["one_worker_page_faults_per_clip"].get<double>(),
-                      s["workers_page_faults_per_clip"].get<double>());
+  text +=
+      fmt::format("            CPU {:.1f} ms vs {:.1f} ms, page faults per clip {:.0f} vs {:.0f}\n",
+                  s["one_worker_cpu_seconds"].get<double>() * 1e3, s["workers_cpu_seconds"].get<double>() * 1e3,
+                  s["one_worker_page_faults_per_clip"].get<double>(), s["workers_page_faults_per_clip"].get<double>());
   print_text(out, text);
 }
 
 std::string ops_table(const Json& ops) {
-  const host::TextTable table(host::TextFormat::kTable, {{"#", false, 3},
-                                                         {"operator", true, 18},
-                                                         {"MACs", false, 10},
-                                                         {"median us", false, 12},
-                                                         {"G MAC/s", false, 9}});
+  const host::TextTable table(
+      host::TextFormat::kTable,
+      {{"#", false, 3}, {"operator", true, 18}, {"MACs", false, 10}, {"median us", false, 12}, {"G MAC/s", false, 9}});
   std::string text = table.header();
   for (const auto& o : ops) {
     text += table.row({std::to_string(o["index"].get<int>()), o["op"].get<std::string>(),
@@ -433,7 +436,8 @@ CLI::App* add_bench_options(CLI::App& app, BenchOptions* options) {
       ->check(CLI::Range(1, 256));
   add_kernels_option(cmd, &options->kernels);
   // 0 is refused (exit 2) rather than meaning "auto": a timing of no inferences means nothing.
-  cmd->add_option("--iterations", options->iterations, "Timed inferences per thread, at least 1 (default: about 2 s worth)")
+  cmd->add_option("--iterations", options->iterations,
+                  "Timed inferences per thread, at least 1 (default: about 2 s worth)")
       ->check(CLI::Range(1, 10000000));
   add_json_flag(cmd, &options->format);
   cmd->add_option("--clip", options->clip,

@@ -37,8 +37,8 @@ std::vector<host::ClipInput> calibration_inputs(const std::vector<std::string>& 
       continue;
     }
     if (dirs.size() > 1) {
-      throw std::runtime_error(arg + ": holds train/ folders of " + std::to_string(dirs.size()) +
-                               " machine types (" + dirs[0].machine_type + ", " + dirs[1].machine_type +
+      throw std::runtime_error(arg + ": holds train/ folders of " + std::to_string(dirs.size()) + " machine types (" +
+                               dirs[0].machine_type + ", " + dirs[1].machine_type +
                                ", ...); thresholds are per machine ID, so calibrate one machine type at a time");
     }
     const host::SplitClips clips = host::list_split_clips(dirs[0].path);
@@ -70,14 +70,21 @@ ScoresById normal_scores(const CalibrateOptions& options, const host::ModelFile&
   const std::vector<host::ClipInput> inputs =
       drop_anomalies(calibration_inputs(options.paths), "thresholds come from normal clips only");
   if (inputs.empty()) throw std::runtime_error("no normal clips to calibrate on");
-  const host::BatchOptions batch{options.mode.framing, options.mode.resize, options.machine_id,
-                                 options.threads,      false,               scoring.profile_set(),
-                                 options.max_seconds,  false,               options.kernels};
+  const host::BatchOptions batch{options.mode.framing,
+                                 options.mode.resize,
+                                 options.machine_id,
+                                 options.threads,
+                                 false,
+                                 scoring.profile_set(),
+                                 options.max_seconds,
+                                 false,
+                                 options.kernels};
   ScoresById scores;
   ClipTally tally;
   score_with_progress(file.model, batch, inputs, [&](std::size_t i, host::ClipOutcome& o) {
     if (!tally.observe(inputs[i].path, o)) return;
-    scores[scoring.judge.machine_key(o.output_index, o.result->profile)].push_back(clip_score(*o.result, scoring.method()));
+    scores[scoring.judge.machine_key(o.output_index, o.result->profile)].push_back(
+        clip_score(*o.result, scoring.method()));
   });
   tally.print_warnings(file);
   if (tally.failures() > 0) {
@@ -89,8 +96,12 @@ ScoresById normal_scores(const CalibrateOptions& options, const host::ModelFile&
 
 const host::TextTable& threshold_table() {
   static const host::TextTable table(host::TextFormat::kTable,
-                                     {{"id", true, 6}, {"clips", false, 6}, {"min", false, 10}, {"max", false, 10},
-                                      {"threshold", false, 10}, {"method", true}},
+                                     {{"id", true, 6},
+                                      {"clips", false, 6},
+                                      {"min", false, 10},
+                                      {"max", false, 10},
+                                      {"threshold", false, 10},
+                                      {"method", true}},
                                      "  ");
   return table;
 }
@@ -110,9 +121,9 @@ host::MachineThreshold calibrate_machine(const std::string& id, const std::vecto
     how += fmt::format(" (gamma shape {:.4g}, loc {:.6g}, scale {:.4g})", calibration.gamma->shape,
                        calibration.gamma->loc, calibration.gamma->scale);
   }
-  print_text(out, threshold_table().row({id, std::to_string(values.size()), fmt::format("{:.6f}", *lo),
-                                         fmt::format("{:.6f}", *hi), fmt::format("{:.6f}", calibration.threshold),
-                                         how}));
+  print_text(out,
+             threshold_table().row({id, std::to_string(values.size()), fmt::format("{:.6f}", *lo),
+                                    fmt::format("{:.6f}", *hi), fmt::format("{:.6f}", calibration.threshold), how}));
   if (static_cast<double>(values.size()) * (1.0 - options.quantile) < 1.0) {
     std::fprintf(stderr,
                  "micronet-ad: warning: %s: with %zu clips fewer than one is expected above the %g-quantile; "

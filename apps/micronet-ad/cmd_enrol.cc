@@ -74,8 +74,8 @@ int run_enrol(const EnrolOptions& options, std::FILE* out) {
     clips += group.size();
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::fprintf(stderr, "micronet-ad: enrolled %zu machine(s) from %zu clips in %.2f s (%.1f clips/s)\n",
-               groups.size(), clips, seconds, static_cast<double>(clips) / seconds);
+  std::fprintf(stderr, "micronet-ad: enrolled %zu machine(s) from %zu clips in %.2f s (%.1f clips/s)\n", groups.size(),
+               clips, seconds, static_cast<double>(clips) / seconds);
   return 0;
 }
 

@@ -20,8 +20,8 @@ struct EnrolOptions {
   std::string name;                // --name: the profile's name when `output` is a file
   std::string output;              // -o/--output: a profile file, or an existing folder (a profile per machine)
   ScoreModeOptions mode;
-  EnrolFitOptions fit;             // --rank, --compact, --quantile
-  int threads = 0;                 // 0: one per core
+  EnrolFitOptions fit;  // --rank, --compact, --quantile
+  int threads = 0;      // 0: one per core
   double max_seconds = kDefaultMaxSeconds;
   KernelSet kernels = KernelSet::kAuto;
 };

@@ -69,7 +69,7 @@ struct Machine {
 struct EvalScores {
   ScoreMethod kind = ScoreMethod::kNegSoftmax;
   std::map<std::pair<std::string, std::string>, Machine> machines;  // sorted by (type, id)
-  std::vector<host::ReportClip> report_clips;                        // with --report
+  std::vector<host::ReportClip> report_clips;                       // with --report
   ClipTally tally;
 };
 
@@ -98,7 +98,8 @@ ScoringOptions scoring_with_enrolment(const EvalOptions& options, const host::Mo
   const std::string& root = options.enrol_root->empty() ? options.root : *options.enrol_root;
   const host::EnrolSettings settings =
       enrol_settings(options.enrol, options.mode, options.threads, options.max_seconds, options.kernels);
-  scoring.profile = enrol_dcase_tree(file, root, (fs::path(options.out_dir) / "profiles").string(), settings, types, out);
+  scoring.profile =
+      enrol_dcase_tree(file, root, (fs::path(options.out_dir) / "profiles").string(), settings, types, out);
   return scoring;
 }
 
@@ -211,13 +212,14 @@ int run_eval(const EvalOptions& options, std::FILE* out) {
   const ScoringOptions scoring_options = scoring_with_enrolment(options, *file, types, out);
   const Scoring scoring = load_scoring(scoring_options, *file, options.mode.framing, options.mode.resize);
   check_thresholds_fit(scoring, options.root, types);
-  const host::BatchOptions batch{options.mode.framing, options.mode.resize, "", options.threads,
-                                 !options.report_path.empty(), scoring.profile_set(), options.max_seconds,
-                                 false, options.kernels};
+  const host::BatchOptions batch{
+      options.mode.framing,  options.mode.resize, "",    options.threads, !options.report_path.empty(),
+      scoring.profile_set(), options.max_seconds, false, options.kernels};
   EvalScores scores = score_test_clips(*file, batch, clips, scoring);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (scores.machines.empty())
-    throw std::runtime_error(options.root + ": none of its " + std::to_string(clips.size()) + " test clips could be scored");
+    throw std::runtime_error(options.root + ": none of its " + std::to_string(clips.size()) +
+                             " test clips could be scored");
   const EvalResults results = evaluate(scores, scoring.decides());
   write_result_files(options.out_dir, results);
   print_text(out, host::format_metrics_table(results.ids, results.decided()));

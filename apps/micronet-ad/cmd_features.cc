@@ -40,9 +40,12 @@ void write_inputs(const std::string& path, const host::ClipFeatures& f) {
 
 const char* stage_name(FeatureStage stage) {
   switch (stage) {
-    case FeatureStage::kLogMel: return "logmel";
-    case FeatureStage::kPatches: return "patches";
-    case FeatureStage::kInput: return "input";
+    case FeatureStage::kLogMel:
+      return "logmel";
+    case FeatureStage::kPatches:
+      return "patches";
+    case FeatureStage::kInput:
+      return "input";
   }
   return "?";
 }
@@ -62,12 +65,18 @@ int run_features(const FeaturesOptions& options) {
   const host::ClipFeatures f =
       host::compute_clip_features(load_clip(options.audio_path, options.max_seconds).samples, config);
   switch (options.stage) {
-    case FeatureStage::kLogMel: write_logmel(options.output, f); break;
-    case FeatureStage::kPatches: write_patches(options.output, f); break;
-    case FeatureStage::kInput: write_inputs(options.output, f); break;
+    case FeatureStage::kLogMel:
+      write_logmel(options.output, f);
+      break;
+    case FeatureStage::kPatches:
+      write_patches(options.output, f);
+      break;
+    case FeatureStage::kInput:
+      write_inputs(options.output, f);
+      break;
   }
-  std::fprintf(stderr, "%s: %zu frames, %zu windows (%s, %s) -> %s %s%s\n", options.audio_path.c_str(),
-               f.logmel.size(), f.windows.size(), to_string(options.mode.framing), to_string(options.mode.resize),
+  std::fprintf(stderr, "%s: %zu frames, %zu windows (%s, %s) -> %s %s%s\n", options.audio_path.c_str(), f.logmel.size(),
+               f.windows.size(), to_string(options.mode.framing), to_string(options.mode.resize),
                stage_name(options.stage), options.output.c_str(), model_label.c_str());
   return 0;
 }
@@ -79,8 +88,9 @@ CLI::App* add_features_options(CLI::App& app, FeaturesOptions* options) {
   cmd->add_option_function<std::string>(
          "--stage",
          [options](const std::string& v) {
-           options->stage = v == "input" ? FeatureStage::kInput : v == "patches" ? FeatureStage::kPatches
-                                                                                 : FeatureStage::kLogMel;
+           options->stage = v == "input"     ? FeatureStage::kInput
+                            : v == "patches" ? FeatureStage::kPatches
+                                             : FeatureStage::kLogMel;
          },
          "logmel: float32 [frames,64] dB (before the +30 shift); patches: float32 [windows,32,32] "
          "(after it); input: int8 [windows,32,32,1] quantized with the model's input parameters")

@@ -18,11 +18,11 @@ enum class FeatureStage {
 const char* stage_name(FeatureStage stage);  // "logmel", "patches", "input"
 
 struct FeaturesOptions {
-  std::string audio_path;  // WAV: the audio file
-  std::string output;      // --output, -o: the .npy file written
+  std::string audio_path;                      // WAV: the audio file
+  std::string output;                          // --output, -o: the .npy file written
   FeatureStage stage = FeatureStage::kLogMel;  // --stage
-  std::string model;       // --model (only --stage input uses it); "" for the default
-  ScoreModeOptions mode;   // --framing, --resize
+  std::string model;                           // --model (only --stage input uses it); "" for the default
+  ScoreModeOptions mode;                       // --framing, --resize
   double max_seconds = kDefaultMaxSeconds;
 };
 

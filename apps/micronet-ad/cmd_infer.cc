@@ -41,7 +41,8 @@ std::vector<std::int8_t> read_npy_inputs(const std::string& path, const Shape& i
 // A raw file's input tensors: a whole number of `per_input` bytes.
 std::vector<std::int8_t> read_raw_inputs(const std::string& path, std::size_t per_input) {
   const std::vector<std::uint8_t> raw = host::read_file(path);
-  if (raw.empty()) throw std::runtime_error(fmt::format("{}: empty, expected {}-byte int8 input tensors", path, per_input));
+  if (raw.empty())
+    throw std::runtime_error(fmt::format("{}: empty, expected {}-byte int8 input tensors", path, per_input));
   if (raw.size() % per_input != 0) {
     throw std::runtime_error(
         fmt::format("{}: {} bytes is not a whole number of {}-byte int8 input tensors", path, raw.size(), per_input));

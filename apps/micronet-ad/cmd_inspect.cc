@@ -11,8 +11,8 @@
 #include "commands.h"
 #include "host/detect/clip_scorer.h"
 #include "host/io/default_model.h"
-#include "host/io/model_info.h"
 #include "host/io/model_file.h"
+#include "host/io/model_info.h"
 #include "micronet_ad/detector.h"
 #include "micronet_ad/interpreter.h"
 
@@ -46,25 +46,24 @@ void print_tensors(std::FILE* out, const nlohmann::json& j) {
 }
 
 std::string operator_table(const nlohmann::json& j) {
-  const host::TextTable table(host::TextFormat::kTable,
-                              {{"#", false, 3},
-                               {"operator", true, 18},
-                               {"input", true, 15},
-                               {"output", true, 15},
-                               {"kernel", true, 6},
-                               {"stride", true, 6},
-                               {"pad", true, 6},
-                               {"act", true, 6},
-                               {"MACs", false, 12},
-                               {"params B", false, 9},
-                               {"weight scales", true}});
+  const host::TextTable table(host::TextFormat::kTable, {{"#", false, 3},
+                                                         {"operator", true, 18},
+                                                         {"input", true, 15},
+                                                         {"output", true, 15},
+                                                         {"kernel", true, 6},
+                                                         {"stride", true, 6},
+                                                         {"pad", true, 6},
+                                                         {"act", true, 6},
+                                                         {"MACs", false, 12},
+                                                         {"params B", false, 9},
+                                                         {"weight scales", true}});
   std::string text = table.header();
   for (const auto& o : j["operators"]) {
-    text += table.row({std::to_string(o["index"].get<int>()), o["type"].get<std::string>(),
-                       host::dims_string(o["input"]), host::dims_string(o["output"]), o.value("kernel", "-"),
-                       o.value("stride", "-"), o.value("padding", "-"), o.value("activation", "-"),
-                       std::to_string(o["macs"].get<long long>()), std::to_string(o["parameter_bytes"].get<std::size_t>()),
-                       weight_scales_text(o)});
+    text +=
+        table.row({std::to_string(o["index"].get<int>()), o["type"].get<std::string>(), host::dims_string(o["input"]),
+                   host::dims_string(o["output"]), o.value("kernel", "-"), o.value("stride", "-"),
+                   o.value("padding", "-"), o.value("activation", "-"), std::to_string(o["macs"].get<long long>()),
+                   std::to_string(o["parameter_bytes"].get<std::size_t>()), weight_scales_text(o)});
   }
   return text;
 }
@@ -165,7 +164,10 @@ class Probe {
       const int range = int(out_max_[i]) - int(out_min_[i]);
       *max_range = std::max(*max_range, range);
       const char* id = machine_id_of_output(i);
-      outputs.push_back({{"index", i}, {"machine_id", id ? id : "-"}, {"min", out_min_[i]}, {"max", out_max_[i]},
+      outputs.push_back({{"index", i},
+                         {"machine_id", id ? id : "-"},
+                         {"min", out_min_[i]},
+                         {"max", out_max_[i]},
                          {"range_steps", range}});
     }
     return outputs;
@@ -198,19 +200,19 @@ std::string probe_layer_table(const nlohmann::json& p) {
                                                          {"distinct", false, 9}});
   std::string text = table.header();
   for (const auto& l : p["layers"]) {
-    text += table.row({std::to_string(l["index"].get<int>()), l["type"].get<std::string>(),
-                       l["activation"].get<std::string>(),
-                       fmt::format("[{},{}]", l["act_min"].get<int>(), l["act_max"].get<int>()),
-                       fmt::format("{:.1f}%", 100.0 * l["at_min"].get<double>()),
-                       fmt::format("{:.1f}%", 100.0 * l["at_max"].get<double>()),
-                       std::to_string(l["distinct_values"].get<int>())});
+    text += table.row(
+        {std::to_string(l["index"].get<int>()), l["type"].get<std::string>(), l["activation"].get<std::string>(),
+         fmt::format("[{},{}]", l["act_min"].get<int>(), l["act_max"].get<int>()),
+         fmt::format("{:.1f}%", 100.0 * l["at_min"].get<double>()),
+         fmt::format("{:.1f}%", 100.0 * l["at_max"].get<double>()), std::to_string(l["distinct_values"].get<int>())});
   }
   return text;
 }
 
 std::string probe_output_table(const nlohmann::json& p) {
-  const host::TextTable table(host::TextFormat::kTable,
-                              {{"output", false, 6}, {"id", false, 3}, {"min", false, 5}, {"max", false, 5}, {"steps", false, 6}});
+  const host::TextTable table(
+      host::TextFormat::kTable,
+      {{"output", false, 6}, {"id", false, 3}, {"min", false, 5}, {"max", false, 5}, {"steps", false, 6}});
   std::string text = table.header();
   for (const auto& o : p["outputs"]) {
     text += table.row({std::to_string(o["index"].get<int>()), o["machine_id"].get<std::string>(),
@@ -221,9 +223,9 @@ std::string probe_output_table(const nlohmann::json& p) {
 }
 
 void print_probe(std::FILE* out, const nlohmann::json& p) {
-  print_text(out, fmt::format("\nprobe: {} clip(s), {} windows ({} framing, {} resize)\n", p["clips"].size(),
-                              p["windows"].get<long long>(), p["framing"].get<std::string>(),
-                              p["resize"].get<std::string>()));
+  print_text(
+      out, fmt::format("\nprobe: {} clip(s), {} windows ({} framing, {} resize)\n", p["clips"].size(),
+                       p["windows"].get<long long>(), p["framing"].get<std::string>(), p["resize"].get<std::string>()));
   print_text(out, probe_layer_table(p));
   print_text(out, "\noutputs across windows (int8):\n" + probe_output_table(p));
   if (p["degenerate"].get<bool>()) {
@@ -256,8 +258,9 @@ int run_inspect(const InspectOptions& options, std::FILE* out) {
 
 CLI::App* add_inspect_options(CLI::App& app, InspectOptions* options) {
   auto* cmd = app.add_subcommand("inspect", "Show a model's operators, shapes, quantization, MACs and memory");
-  cmd->add_option("MODEL", options->model,
-                  "Model file (.tflite) or small|medium|large (default: $MICRONET_AD_MODEL, else the embedded ad_medium)");
+  cmd->add_option(
+      "MODEL", options->model,
+      "Model file (.tflite) or small|medium|large (default: $MICRONET_AD_MODEL, else the embedded ad_medium)");
   add_json_flag(cmd, &options->format);
   cmd->add_option("--probe", options->probe,
                   "Run these audio files through the model and report saturation and output spread");

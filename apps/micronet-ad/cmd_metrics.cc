@@ -18,7 +18,9 @@
 namespace micronet_ad::cli {
 namespace {
 
-std::string location(const std::string& path, const host::ScoreRow& row) { return fmt::format("{}:{}", path, row.line); }
+std::string location(const std::string& path, const host::ScoreRow& row) {
+  return fmt::format("{}:{}", path, row.line);
+}
 
 // Checks every row's clip name (it carries the label) and files it under its machine: the type
 // comes from the CSV name anomaly_score_<type>_id_XX.csv ("" if it has another name).
@@ -34,8 +36,8 @@ class RowGrouper {
                                  "' does not give its label (expected {normal,anomaly}_id_XX_NNNNNNNN.wav)");
       }
       if (csv_name && label->machine_id != csv_name->machine_id) {
-        throw std::runtime_error(location(path, row) + ": clip '" + row.file + "' is of machine " +
-                                 label->machine_id + ", but the file is for " + csv_name->machine_id);
+        throw std::runtime_error(location(path, row) + ": clip '" + row.file + "' is of machine " + label->machine_id +
+                                 ", but the file is for " + csv_name->machine_id);
       }
       const auto [seen, inserted] = seen_.emplace(machine_type + "/" + row.file, location(path, row));
       if (!inserted) {
@@ -69,16 +71,22 @@ nlohmann::ordered_json metrics_document(const std::vector<host::IdMetrics>& ids,
                                         const std::vector<host::MachineScores>& groups) {
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    rows.push_back({{"id", ids[i].machine_id}, {"machine_type", groups[i].machine_type},
-                    {"machine_id", groups[i].machine_id}, {"n_normal", ids[i].n_normal},
-                    {"n_anomaly", ids[i].n_anomaly}, {"auc", json_value(ids[i].auc)},
+    rows.push_back({{"id", ids[i].machine_id},
+                    {"machine_type", groups[i].machine_type},
+                    {"machine_id", groups[i].machine_id},
+                    {"n_normal", ids[i].n_normal},
+                    {"n_anomaly", ids[i].n_anomaly},
+                    {"auc", json_value(ids[i].auc)},
                     {"pauc", json_value(ids[i].pauc)}});
   }
   const host::AverageMetrics average = host::average_metrics(ids);
   return {{"max_fpr", host::kDcaseMaxFpr},
           {"ids", std::move(rows)},
-          {"average", {{"auc", json_value(average.auc)}, {"pauc", json_value(average.pauc)},
-                       {"ids_with_auc", average.ids_with_auc}, {"ids_with_pauc", average.ids_with_pauc}}}};
+          {"average",
+           {{"auc", json_value(average.auc)},
+            {"pauc", json_value(average.pauc)},
+            {"ids_with_auc", average.ids_with_auc},
+            {"ids_with_pauc", average.ids_with_pauc}}}};
 }
 
 }  // namespace
@@ -90,9 +98,15 @@ int run_metrics(const MetricsOptions& options, std::FILE* out) {
   const std::vector<host::IdMetrics> ids = host::evaluate_machines(grouper.groups());
   warn_about_undefined(ids);
   switch (options.format) {
-    case OutputFormat::kCsv: print_text(out, host::format_result_csv(ids)); break;
-    case OutputFormat::kJson: print_json(out, metrics_document(ids, grouper.groups())); break;
-    case OutputFormat::kTable: print_text(out, host::format_metrics_table(ids)); break;
+    case OutputFormat::kCsv:
+      print_text(out, host::format_result_csv(ids));
+      break;
+    case OutputFormat::kJson:
+      print_json(out, metrics_document(ids, grouper.groups()));
+      break;
+    case OutputFormat::kTable:
+      print_text(out, host::format_metrics_table(ids));
+      break;
   }
   return 0;
 }

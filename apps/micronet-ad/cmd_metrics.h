@@ -13,7 +13,7 @@
 namespace micronet_ad::cli {
 
 struct MetricsOptions {
-  std::vector<std::string> csv_paths;  // DCASE score files: 'file,score' rows, no header
+  std::vector<std::string> csv_paths;          // DCASE score files: 'file,score' rows, no header
   OutputFormat format = OutputFormat::kTable;  // table; csv: DCASE's result.csv; json
 };
 

@@ -108,18 +108,22 @@ CLI::App* add_publish_options(CLI::App& app, PublishOptions* options) {
   host::fleet::SimulatorConfig& config = options->simulation;
   host::fleet::add_connection_options(cmd, &options->connection);
   cmd->add_option("--id", options->connection.client_id, "MQTT client id (default: fleet-sim-<run id>)");
-  cmd->add_option("--machines", config.machines, "Virtual sensors, named <prefix><index>")->capture_default_str()
+  cmd->add_option("--machines", config.machines, "Virtual sensors, named <prefix><index>")
+      ->capture_default_str()
       ->check(CLI::Range(1, 10000000));
-  cmd->add_option("--rate", config.rate, "Clips per second over all machines (0: as fast as possible)")->capture_default_str()
+  cmd->add_option("--rate", config.rate, "Clips per second over all machines (0: as fast as possible)")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--clips", config.clips, "Clips in all (default: one per machine)")->check(CLI::NonNegativeNumber);
   cmd->add_option("--machine-prefix", config.machine_prefix, "Machine name prefix")->capture_default_str();
   cmd->add_option("--machine-id", config.machine_id, "User property machine_id on every clip (00, 02, 04, 06)");
   cmd->add_option("--run-id", config.run_id, "Starts every clip_id (default: from the clock)");
   cmd->add_option("--idle-timeout", config.idle_timeout_seconds,
-                  "Seconds to wait for more answers once none came for that long")->capture_default_str()
+                  "Seconds to wait for more answers once none came for that long")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--answers", options->answers_path, "Write every score and error message received, one JSON line each");
+  cmd->add_option("--answers", options->answers_path,
+                  "Write every score and error message received, one JSON line each");
   cmd->add_option("paths", options->paths, "Clips (audio files, or directories of them) published in turn")->required();
   return cmd;
 }

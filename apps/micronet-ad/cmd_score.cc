@@ -154,7 +154,7 @@ int run_score(const ScoreOptions& options, std::FILE* out) {
   const Scoring scoring = load_scoring(options.scoring, *file, options.mode.framing, options.mode.resize);
   const bool decides = scoring.decides();
   const std::vector<host::ClipInput> inputs = host::expand_audio_inputs(options.paths);
-  host::BatchOptions batch{options.mode.framing, options.mode.resize, options.machine_id, options.threads,
+  host::BatchOptions batch{options.mode.framing, options.mode.resize,   options.machine_id, options.threads,
                            with_report,          scoring.profile_set(), options.max_seconds};
   batch.kernels = options.kernels;
   std::size_t path_width = 4;  // so long paths do not push the other columns out of line
@@ -169,8 +169,9 @@ int run_score(const ScoreOptions& options, std::FILE* out) {
   warn_if_degenerate(*file, run.degenerate, run.scored);
   run.clip_warnings.print();
   if (with_report) {
-    host::write_html_report(options.report_path, score_report(*file, scoring.method(), batch, std::move(run.report_clips),
-                                                              run.report_ids, run.report_thresholds));
+    host::write_html_report(options.report_path,
+                            score_report(*file, scoring.method(), batch, std::move(run.report_clips), run.report_ids,
+                                         run.report_thresholds));
     std::fprintf(stderr, "micronet-ad: report written to %s\n", options.report_path.c_str());
   }
   return run.failures > 0 ? 1 : 0;

@@ -54,7 +54,7 @@ int run_serve(const ServeOptions& options, std::FILE* out) {
   const auto file = host::load_default_model(options.model);
   std::optional<host::ThresholdSet> thresholds = service_thresholds(options.thresholds, *file, "serve");
   host::BlockedStopSignals stop_signals({SIGUSR1});  // SIGUSR1: the server loop ended by itself
-  signal(SIGPIPE, SIG_IGN);  // a client that hangs up is a failed write, not a dead server
+  signal(SIGPIPE, SIG_IGN);                          // a client that hangs up is a failed write, not a dead server
   host::Service service(*file, std::move(thresholds), config);
   const int port = service.bind();
   const std::string machines =
@@ -69,7 +69,8 @@ int run_serve(const ServeOptions& options, std::FILE* out) {
 
 CLI::App* add_serve_options(CLI::App& app, ServeOptions* options) {
   auto* cmd = app.add_subcommand(
-      "serve", "HTTP scoring service: POST /v1/score, PUT/GET/DELETE /v1/machines/NAME, GET /v1/model, /healthz, /metrics");
+      "serve",
+      "HTTP scoring service: POST /v1/score, PUT/GET/DELETE /v1/machines/NAME, GET /v1/model, /healthz, /metrics");
   host::ServiceConfig& config = options->service;
   add_model_option(cmd, &options->model);
   cmd->add_option("--thresholds", options->thresholds, "Thresholds JSON (from calibrate): answers get a decision");
@@ -79,32 +80,42 @@ CLI::App* add_serve_options(CLI::App& app, ServeOptions* options) {
                   "distance from NAME's profile and decides by its threshold");
   cmd->add_option("--listen", options->listen, "HOST:PORT to listen on (port 0: any free port)")->capture_default_str();
   cmd->add_option("--workers", config.workers, "Scoring threads (default: one per core)")->check(CLI::Range(0, 256));
-  cmd->add_option("--max-queue", config.max_queue, "Requests waiting for a busy worker before 503")->capture_default_str()
+  cmd->add_option("--max-queue", config.max_queue, "Requests waiting for a busy worker before 503")
+      ->capture_default_str()
       ->check(CLI::Range(0, 100000));
-  cmd->add_option("--max-body-mb", options->max_body_mb, "Largest request body in MiB (413 beyond)")->capture_default_str()
+  cmd->add_option("--max-body-mb", options->max_body_mb, "Largest request body in MiB (413 beyond)")
+      ->capture_default_str()
       ->check(CLI::Range(0.001, 1024.0));
-  cmd->add_option("--max-seconds", config.max_seconds, "Longest clip in seconds (413 beyond)")->capture_default_str()
+  cmd->add_option("--max-seconds", config.max_seconds, "Longest clip in seconds (413 beyond)")
+      ->capture_default_str()
       ->check(CLI::Range(0.1, 86400.0));
   cmd->add_option("--max-enrol-clips", config.max_enrol_clips, "Most clips in one enrolment upload (413 beyond)")
-      ->capture_default_str()->check(CLI::Range(2, 100000));
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100000));
   cmd->add_option("--request-timeout", config.request_timeout_seconds,
                   "Seconds a client has to send one request, headers and body (408 beyond)")
-      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--read-timeout", config.request_timeout_seconds, "Deprecated: the same as --request-timeout")
       ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--write-timeout", config.write_timeout_seconds, "Seconds a client has to receive one answer")
-      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--keep-alive-timeout", config.keep_alive_seconds,
                   "Seconds an idle keep-alive connection waits for its next request")
-      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   cmd->add_option("--max-requests-per-connection", config.max_requests_per_connection,
                   "Requests on one keep-alive connection before it is closed")
-      ->capture_default_str()->check(CLI::Range(1, 1000000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   cmd->add_option("--max-connections", config.max_connections, "Open connections before new ones get an immediate 503")
-      ->capture_default_str()->check(CLI::Range(1, 100000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--drain-timeout", config.drain_timeout_seconds,
                   "Seconds SIGTERM/SIGINT waits for the requests in flight before closing what is still open")
-      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   add_mode_options(cmd, &options->mode);
   add_kernels_option(cmd, &config.kernels);
   return cmd;

@@ -144,7 +144,8 @@ int run_stream(const StreamOptions& options, std::FILE* out) {
       [&](const host::WindowEvent& e) { printer.window(e); });
   printer.summary(summary, *source);
   if (summary.dropped_bytes > 0) {
-    std::fprintf(stderr, "micronet-ad: warning: %s: the input ended inside a frame; its last %zu byte(s) were dropped\n",
+    std::fprintf(stderr,
+                 "micronet-ad: warning: %s: the input ended inside a frame; its last %zu byte(s) were dropped\n",
                  source->name().c_str(), summary.dropped_bytes);
   }
   return 0;
@@ -172,7 +173,8 @@ CLI::App* add_stream_options(CLI::App& app, StreamOptions* options) {
   add_scoring_options(cmd, &options->scoring);
   add_mode_options(cmd, &options->mode);
   add_kernels_option(cmd, &options->kernels);
-  cmd->add_option("--max-seconds", options->max_seconds, "Stop after this many seconds of input (default: until it ends)")
+  cmd->add_option("--max-seconds", options->max_seconds,
+                  "Stop after this many seconds of input (default: until it ends)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--input-digest", options->input_digest, "Add the SHA-1 of each window's int8 model input");
   auto* in = cmd->add_option("INPUT", options->input, "'-' reads raw PCM from stdin")->check(CLI::IsMember({"-"}));

@@ -102,11 +102,13 @@ int run_worker(const WorkerOptions& options, std::FILE* out) {
 }
 
 CLI::App* add_worker_options(CLI::App& app, WorkerOptions* options) {
-  auto* cmd = app.add_subcommand("worker",
-                                 "Score a fleet's clips from an MQTT v5 broker: join the group's shared subscription to "
-                                 "micronet-ad/v1/+/clip, publish <machine>/score, /state (retained) and /error");
+  auto* cmd =
+      app.add_subcommand("worker",
+                         "Score a fleet's clips from an MQTT v5 broker: join the group's shared subscription to "
+                         "micronet-ad/v1/+/clip, publish <machine>/score, /state (retained) and /error");
   host::fleet::add_connection_options(cmd, &options->connection);
-  cmd->add_option("--group", options->group, "Worker group: workers of one group share the clips")->capture_default_str();
+  cmd->add_option("--group", options->group, "Worker group: workers of one group share the clips")
+      ->capture_default_str();
   cmd->add_option("--id", options->id,
                   "This worker's name, unique in the group and the same after a restart (its sessions, and the clips "
                   "queued for them, are found by it; default: the host name)");
@@ -116,15 +118,21 @@ CLI::App* add_worker_options(CLI::App& app, WorkerOptions* options) {
                   "Thresholds JSON (from calibrate): machine-ID scores get a decision");
   add_model_option(cmd, &options->model);
   cmd->add_option("--threads", options->threads, "Sessions, each scoring one clip at a time (0: one per core)")
-      ->capture_default_str()->check(CLI::Range(0, 256));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
   cmd->add_option("--max-seconds", options->max_seconds, "Longest clip in seconds of audio (error beyond)")
-      ->capture_default_str()->check(CLI::Range(0.1, 86400.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
   cmd->add_option("--max-payload-mb", options->max_payload_mb, "Largest clip payload in MiB (error beyond)")
-      ->capture_default_str()->check(CLI::Range(0.001, 256.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.001, 256.0));
   cmd->add_option("--status-interval", options->status_interval, "Seconds between retained status messages")
-      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
-  cmd->add_option("--drain-timeout", options->drain_timeout, "Seconds SIGTERM waits for the broker to accept the last results")
-      ->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  cmd->add_option("--drain-timeout", options->drain_timeout,
+                  "Seconds SIGTERM waits for the broker to accept the last results")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   add_mode_options(cmd, &options->mode);
   add_kernels_option(cmd, &options->kernels);
   return cmd;

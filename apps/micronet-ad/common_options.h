@@ -31,7 +31,9 @@ inline void add_model_option(CLI::App* cmd, std::string* model) {
 
 // --threads N, 0 (the default) meaning one worker per core.
 inline void add_threads_option(CLI::App* cmd, int* threads) {
-  cmd->add_option("--threads", *threads, "Worker threads (0: one per core)")->capture_default_str()->check(CLI::Range(0, 256));
+  cmd->add_option("--threads", *threads, "Worker threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
 }
 
 // The CLI's default for --max-seconds: an hour is far beyond any recording it is meant for (DCASE

@@ -19,10 +19,15 @@ namespace fs = std::filesystem;
 // The summary of each profile: rank/D and the leave-one-out range are composite cells, formatted
 // whole so that their "/" and ".." line up from row to row.
 const host::TextTable& enrolled_table() {
-  static const host::TextTable table(
-      host::TextFormat::kTable, {{"machine", true, 20}, {"clips", false, 5}, {"windows", false, 7},
-                                 {"rank/D", false, 9}, {"shrinkage", false, 9}, {"threshold", false, 11},
-                                 {"leave-one-out scores", false, 22}, {"bytes", false, 8}, {"profile", true}});
+  static const host::TextTable table(host::TextFormat::kTable, {{"machine", true, 20},
+                                                                {"clips", false, 5},
+                                                                {"windows", false, 7},
+                                                                {"rank/D", false, 9},
+                                                                {"shrinkage", false, 9},
+                                                                {"threshold", false, 11},
+                                                                {"leave-one-out scores", false, 22},
+                                                                {"bytes", false, 8},
+                                                                {"profile", true}});
   return table;
 }
 
@@ -32,8 +37,8 @@ void print_enrolled(std::FILE* out, const host::FitResult& fit, const std::strin
   print_text(out, enrolled_table().row({h.name, std::to_string(h.clips), std::to_string(h.windows),
                                         fmt::format("{:>4}/{:<4}", h.rank, h.embedding_size),
                                         fmt::format("{:.4f}", h.shrinkage), fmt::format("{:.4f}", h.threshold),
-                                        fmt::format("{:>10.4f}..{:<10.4f}", *lo, *hi),
-                                        std::to_string(fit.bytes.size()), path}));
+                                        fmt::format("{:>10.4f}..{:<10.4f}", *lo, *hi), std::to_string(fit.bytes.size()),
+                                        path}));
   if (!fit.warning.empty()) std::fprintf(stderr, "micronet-ad: warning: %s: %s\n", h.name, fit.warning.c_str());
 }
 
@@ -57,8 +62,9 @@ void add_enrol_fit_options(CLI::App* cmd, EnrolFitOptions* options) {
                   "Keep this many principal directions of the embedding (a smaller, compact profile); 0: all (full "
                   "Mahalanobis distance, default)")
       ->check(CLI::Range(0, kProfileMaxEmbedding));
-  cmd->add_flag("--compact", options->compact,
-                fmt::format("Compact profile for a microcontroller: --rank {} (19 KB for ad_medium)", host::kCompactRank));
+  cmd->add_flag(
+      "--compact", options->compact,
+      fmt::format("Compact profile for a microcontroller: --rank {} (19 KB for ad_medium)", host::kCompactRank));
   cmd->add_option("--quantile", options->quantile,
                   "Threshold: this quantile of the enrolment clips' leave-one-out scores (default 1: their maximum)")
       ->check(CLI::Range(0.5, 1.0));

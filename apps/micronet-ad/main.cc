@@ -22,7 +22,8 @@ int check_standard_output(int exit_code) {
     if (error == 0) error = errno;
   }
   if (!failed) return exit_code;
-  std::fprintf(stderr, "micronet-ad: error: write error on standard output: %s\n", std::strerror(error != 0 ? error : EIO));
+  std::fprintf(stderr, "micronet-ad: error: write error on standard output: %s\n",
+               std::strerror(error != 0 ? error : EIO));
   return 1;
 }
 

@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -44,8 +44,8 @@ void ProgressBar::clip_progress(std::size_t index, std::size_t done, std::size_t
   std::lock_guard<std::mutex> lock(mutex_);
   if (!tty_ || index != done_ || total == 0) return;
   const double fraction = static_cast<double>(done) / static_cast<double>(total);
-  draw(static_cast<double>(done_) + fraction, ", clip " + std::to_string(index + 1) + " at " +
-                                                  std::to_string(static_cast<int>(100 * fraction)) + " %");
+  draw(static_cast<double>(done_) + fraction,
+       ", clip " + std::to_string(index + 1) + " at " + std::to_string(static_cast<int>(100 * fraction)) + " %");
 }
 
 void ProgressBar::clear() {
@@ -55,8 +55,7 @@ void ProgressBar::clear() {
 
 void check_writable_file(const std::string& path, const char* what) {
   std::error_code ec;
-  if (fs::is_directory(path, ec))
-    throw std::runtime_error(path + ": cannot write " + what + ": it is a directory");
+  if (fs::is_directory(path, ec)) throw std::runtime_error(path + ": cannot write " + what + ": it is a directory");
   const bool existed = fs::exists(path, ec);
   // Opening for append neither truncates an existing file nor depends on access() rules (root).
   const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -103,8 +102,7 @@ void ClipWarnings::print() const {
     std::fprintf(stderr,
                  "micronet-ad: warning: %zu clip(s) shorter than %.0f s (e.g. %s: %.2f s, %lld window(s) scored; the "
                  "model was trained on 10 s clips of 13 windows): their scores rest on little audio\n",
-                 short_, kShortClipSeconds, short_example_.path.c_str(), short_example_.value,
-                 short_example_.windows);
+                 short_, kShortClipSeconds, short_example_.path.c_str(), short_example_.value, short_example_.windows);
   }
 }
 
@@ -165,11 +163,13 @@ Scoring load_scoring(const ScoringOptions& options, const host::ModelFile& file,
   Scoring scoring;
   const std::string sha1 = model_sha1(file);
   if (!options.profile.empty()) {
-    scoring.profiles = std::make_unique<host::ProfileSet>(host::ProfileSet::load(options.profile, sha1, framing, resize));
+    scoring.profiles =
+        std::make_unique<host::ProfileSet>(host::ProfileSet::load(options.profile, sha1, framing, resize));
     if (scoring.profiles->names().empty())
       throw std::runtime_error(options.profile + ": no profiles (*" + host::kProfileExtension + ") in the directory");
   }
-  const ScoreMethod method = options.kind.value_or(scoring.profiles ? ScoreMethod::kDistance : ScoreMethod::kNegSoftmax);
+  const ScoreMethod method =
+      options.kind.value_or(scoring.profiles ? ScoreMethod::kDistance : ScoreMethod::kNegSoftmax);
   if (method == ScoreMethod::kDistance && !scoring.profiles)
     throw std::runtime_error("--score-kind distance needs --profile (enrol the machine first)");
   std::optional<host::ThresholdSet> thresholds;
@@ -180,9 +180,12 @@ Scoring load_scoring(const ScoringOptions& options, const host::ModelFile& file,
 
 std::string score_kind_label(ScoreMethod kind) {
   switch (kind) {
-    case ScoreMethod::kNll: return "score: mean -log p[id]";
-    case ScoreMethod::kDistance: return "score: mean distance to the machine's profile";
-    case ScoreMethod::kNegSoftmax: break;
+    case ScoreMethod::kNll:
+      return "score: mean -log p[id]";
+    case ScoreMethod::kDistance:
+      return "score: mean distance to the machine's profile";
+    case ScoreMethod::kNegSoftmax:
+      break;
   }
   return "score: mean -p[id]";
 }

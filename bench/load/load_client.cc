@@ -11,11 +11,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -57,17 +57,28 @@ Options parse(int argc, char** argv) {
     const std::string a = argv[i];
     if (i + 1 >= argc) usage(("missing value for " + a).c_str());
     const std::string v = argv[++i];
-    if (a == "--port") o.port = std::atoi(v.c_str());
-    else if (a == "--threads") o.threads = std::max(1, std::atoi(v.c_str()));
-    else if (a == "--seconds") o.seconds = std::atof(v.c_str());
-    else if (a == "--clip") o.clip = v;
-    else if (a == "--machine-id") o.machine_id = v;
-    else if (a == "--endpoint") o.endpoint = v;
-    else if (a == "--slow-clients") o.slow_clients = std::max(0, std::atoi(v.c_str()));
-    else if (a == "--flood-clients") o.flood_clients = std::max(0, std::atoi(v.c_str()));
-    else if (a == "--flood-mb") o.flood_mb = std::atof(v.c_str());
-    else if (a == "--timeout") o.timeout = std::atof(v.c_str());
-    else usage(("unknown option " + a).c_str());
+    if (a == "--port")
+      o.port = std::atoi(v.c_str());
+    else if (a == "--threads")
+      o.threads = std::max(1, std::atoi(v.c_str()));
+    else if (a == "--seconds")
+      o.seconds = std::atof(v.c_str());
+    else if (a == "--clip")
+      o.clip = v;
+    else if (a == "--machine-id")
+      o.machine_id = v;
+    else if (a == "--endpoint")
+      o.endpoint = v;
+    else if (a == "--slow-clients")
+      o.slow_clients = std::max(0, std::atoi(v.c_str()));
+    else if (a == "--flood-clients")
+      o.flood_clients = std::max(0, std::atoi(v.c_str()));
+    else if (a == "--flood-mb")
+      o.flood_mb = std::atof(v.c_str());
+    else if (a == "--timeout")
+      o.timeout = std::atof(v.c_str());
+    else
+      usage(("unknown option " + a).c_str());
   }
   if (o.port <= 0) usage("--port is required");
   if (o.endpoint == "/v1/score" && o.clip.empty()) usage("--clip is required for /v1/score");
@@ -79,7 +90,8 @@ Options parse(int argc, char** argv) {
 double percentile(const std::vector<double>& sorted_ok, long not_ok, double p) {
   const std::size_t all = sorted_ok.size() + static_cast<std::size_t>(not_ok);
   if (all == 0) return 0.0;
-  const std::size_t rank = std::min(all, static_cast<std::size_t>(std::max(1.0, std::ceil(p * static_cast<double>(all)))));
+  const std::size_t rank =
+      std::min(all, static_cast<std::size_t>(std::max(1.0, std::ceil(p * static_cast<double>(all)))));
   return rank <= sorted_ok.size() ? sorted_ok[rank - 1] : std::numeric_limits<double>::infinity();
 }
 
@@ -103,7 +115,8 @@ struct Tally {
   }
 };
 
-void good_client(const Options& o, const std::string& request, std::chrono::steady_clock::time_point end, Tally* tally) {
+void good_client(const Options& o, const std::string& request, std::chrono::steady_clock::time_point end,
+                 Tally* tally) {
   std::vector<double> ms;
   std::map<int, long> statuses;
   std::map<std::string, long> failures;
@@ -121,10 +134,12 @@ void good_client(const Options& o, const std::string& request, std::chrono::stea
 }
 
 // Chunked floods back to back until `stop`; counts their answers ("413 after 32.1 MiB" ...).
-void flood_client(const Options& o, const std::atomic<bool>* stop, std::map<std::string, long>* outcomes, std::mutex* mutex) {
+void flood_client(const Options& o, const std::atomic<bool>* stop, std::map<std::string, long>* outcomes,
+                  std::mutex* mutex) {
   const std::size_t bytes = static_cast<std::size_t>(o.flood_mb * 1024 * 1024);
   while (!*stop) {
-    const HttpAnswer a = micronet_ad::abuse::flood(o.port, micronet_ad::abuse::FloodKind::kChunked, bytes, o.seconds + 30);
+    const HttpAnswer a =
+        micronet_ad::abuse::flood(o.port, micronet_ad::abuse::FloodKind::kChunked, bytes, o.seconds + 30);
     std::lock_guard<std::mutex> lock(*mutex);
     ++(*outcomes)[a.complete ? std::to_string(a.status) : a.failure().substr(0, a.failure().find(" ("))];
   }
@@ -162,12 +177,15 @@ int main(int argc, char** argv) {
   std::map<std::string, long> flood_outcomes;
   std::mutex flood_mutex;
   std::vector<std::thread> floods;
-  for (int i = 0; i < o.flood_clients; ++i) floods.emplace_back(flood_client, std::cref(o), &stop, &flood_outcomes, &flood_mutex);
-  if (o.slow_clients > 0 || o.flood_clients > 0) std::this_thread::sleep_for(std::chrono::seconds(2));  // attackers settle in
+  for (int i = 0; i < o.flood_clients; ++i)
+    floods.emplace_back(flood_client, std::cref(o), &stop, &flood_outcomes, &flood_mutex);
+  if (o.slow_clients > 0 || o.flood_clients > 0)
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // attackers settle in
 
   Tally tally;
   const auto start = std::chrono::steady_clock::now();
-  const auto end = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o.seconds));
+  const auto end =
+      start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o.seconds));
   std::vector<std::thread> threads;
   for (int t = 0; t < o.threads; ++t) threads.emplace_back(good_client, std::cref(o), std::cref(request), end, &tally);
   for (std::thread& t : threads) t.join();
@@ -184,15 +202,17 @@ int main(int argc, char** argv) {
   const double p50 = percentile(ms, not_ok, 0.5), p90 = percentile(ms, not_ok, 0.9), p99 = percentile(ms, not_ok, 0.99);
   std::printf("endpoint %s, %d client threads, %.1f s: %zu answered 200 (%.1f requests/s), %ld not (timeout %.0f s)\n",
               o.endpoint.c_str(), o.threads, elapsed, ms.size(), rps, not_ok, o.timeout);
-  std::printf("latency ms (a request without a 200 counts as inf): p50 %.2f  p90 %.2f  p99 %.2f  max of the 200s %.2f\n",
-              p50, p90, p99, ms.empty() ? 0.0 : ms.back());
+  std::printf(
+      "latency ms (a request without a 200 counts as inf): p50 %.2f  p90 %.2f  p99 %.2f  max of the 200s %.2f\n", p50,
+      p90, p99, ms.empty() ? 0.0 : ms.back());
   std::printf("status codes:");
   for (const auto& [status, n] : tally.statuses) std::printf(" %d x %ld", status, n);
   for (const auto& [what, n] : tally.failures) std::printf(" [%s] x %ld", what.c_str(), n);
   std::printf("\n");
   if (o.slow_clients > 0) {
-    std::printf("slow clients: %d connections opened, %d closed by the server (longest held %.1f s), %d open at the end\n",
-                slow.opened, slow.closed_by_server, slow.longest_before_close, slow.still_open);
+    std::printf(
+        "slow clients: %d connections opened, %d closed by the server (longest held %.1f s), %d open at the end\n",
+        slow.opened, slow.closed_by_server, slow.longest_before_close, slow.still_open);
   }
   if (o.flood_clients > 0) {
     std::printf("chunked floods of %.0f MiB:", o.flood_mb);

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   const std::size_t size = std::fread(storage.data(), 1, storage.size() * 8, f);
   std::fclose(f);
   micronet_ad::Model model;
-  micronet_ad::Status s = micronet_ad::Model::load(reinterpret_cast<const unsigned char*>(storage.data()), size, &model);
+  micronet_ad::Status s =
+      micronet_ad::Model::load(reinterpret_cast<const unsigned char*>(storage.data()), size, &model);
   if (!s) {
     std::fprintf(stderr, "%s: %s\n", argv[1], s.message());
     return 1;
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
   s = interpreter.init(model, memory.data(), memory.size());
   if (s) {
     const micronet_ad::TensorInfo in = model.tensor(model.input_tensor());
-    for (std::size_t i = 0; i < interpreter.input_bytes(); ++i) interpreter.input()[i] = static_cast<signed char>(in.zero_point);
+    for (std::size_t i = 0; i < interpreter.input_bytes(); ++i)
+      interpreter.input()[i] = static_cast<signed char>(in.zero_point);
     s = interpreter.invoke();
   }
   if (!s) {

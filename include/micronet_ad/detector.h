@@ -122,8 +122,8 @@ class Detector {
  public:
   // `interpreter` must already be initialised with `model`; `frontend` is (re)initialised here
   // with the model's input quantization. All must outlive the Detector.
-  Status init(const DetectorConfig& config, const Model& model, Interpreter* interpreter,
-              Frontend* frontend, RealFft* fft);
+  Status init(const DetectorConfig& config, const Model& model, Interpreter* interpreter, Frontend* frontend,
+              RealFft* fft);
   // Starts a new clip, optionally for another machine ID.
   void reset();
   Status set_output_index(int output_index);

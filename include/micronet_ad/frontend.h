@@ -145,8 +145,8 @@ class Framer {
   void end_input();
   bool feed_tail();
   bool frame_ready() const { return length_ >= kFrameLength; }
-  const float* frame() const { return buffer_; }  // valid while frame_ready()
-  void advance();                                  // drops the ready frame's first hop
+  const float* frame() const { return buffer_; }           // valid while frame_ready()
+  void advance();                                          // drops the ready frame's first hop
   std::int64_t samples_fed() const { return raw_count_; }  // real input samples, no padding
   bool ended() const { return ended_; }
 
@@ -167,7 +167,7 @@ class Framer {
   bool prefix_done_ = false;
   std::int64_t raw_count_ = 0;   // real samples fed
   std::int64_t clip_count_ = 0;  // real + zero-padding samples
-  float tail_[kTailKeep] = {};        // ring of the last raw samples (for the end reflection)
+  float tail_[kTailKeep] = {};   // ring of the last raw samples (for the end reflection)
   bool ended_ = false;
   std::int64_t zeros_left_ = 0;
   int reflection_left_ = 0;
@@ -175,10 +175,10 @@ class Framer {
 
 // A completed window: the 32x32 patch (after the +30 shift) and the model input.
 struct Window {
-  std::int64_t index = 0;        // k
-  std::int64_t first_frame = 0;  // 20k
-  float patch[kPatchElements] = {};         // tensor order: patch[m*32 + t], rows = mel
-  std::int8_t input[kPatchElements] = {};   // quantized patch, same order
+  std::int64_t index = 0;                  // k
+  std::int64_t first_frame = 0;            // 20k
+  float patch[kPatchElements] = {};        // tensor order: patch[m*32 + t], rows = mel
+  std::int8_t input[kPatchElements] = {};  // quantized patch, same order
 };
 
 // Keeps the last 64 frames' dB values and turns them into a window every 20 frames.

@@ -16,18 +16,24 @@ struct PreparedOp;
 }
 
 // Called after each operator with its output tensor (for layer-by-layer checks and health probes).
-using OpObserver = void (*)(void* context, int op_index, const TensorInfo& output,
-                            const std::int8_t* data);
+using OpObserver = void (*)(void* context, int op_index, const TensorInfo& output, const std::int8_t* data);
 
 // Which kernels run the operators. kReference: the portable reference kernels (the truth).
 // kAuto: the fastest set this build and CPU support (chosen at init: CPUID on x86-64, the
-// compiler's target macros on Cortex-M, the hwcaps on AArch64 Linux). The others force a level; init fails if the CPU or the
-// build lacks it: kAvx2 / kAvxVnni (AVX2 + VEX vpdpbusd) / kAvx512Vnni (x86-64), kArmDsp (Cortex-M4/M7/M33/M55 DSP extension:
-// SMLAD, SXTB16), kArmMve (Cortex-M55/M85 Helium), kArmNeon (AArch64 Advanced SIMD),
-// kArmNeonDotprod (AArch64 with SDOT, Armv8.2-A dotprod; found at run time on Linux). Every set
-// produces the same bytes.
+// compiler's target macros on Cortex-M, the hwcaps on AArch64 Linux). The others force a level; init fails if the CPU
+// or the build lacks it: kAvx2 / kAvxVnni (AVX2 + VEX vpdpbusd) / kAvx512Vnni (x86-64), kArmDsp (Cortex-M4/M7/M33/M55
+// DSP extension: SMLAD, SXTB16), kArmMve (Cortex-M55/M85 Helium), kArmNeon (AArch64 Advanced SIMD), kArmNeonDotprod
+// (AArch64 with SDOT, Armv8.2-A dotprod; found at run time on Linux). Every set produces the same bytes.
 enum class KernelSet : std::uint8_t {
-  kReference, kAuto, kAvx2, kAvx512Vnni, kArmDsp, kArmMve, kArmNeon, kArmNeonDotprod, kAvxVnni
+  kReference,
+  kAuto,
+  kAvx2,
+  kAvx512Vnni,
+  kArmDsp,
+  kArmMve,
+  kArmNeon,
+  kArmNeonDotprod,
+  kAvxVnni
 };
 // "reference", "auto", "avx2", "avx512vnni", "dsp", "mve", "neon", "neon_dotprod", "avxvnni"
 const char* kernel_set_name(KernelSet set);

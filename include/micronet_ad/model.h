@@ -50,7 +50,7 @@ struct TensorInfo {
   // Quantization: scales[0..num_scales) (one per tensor, or one per channel of `quantized_dim`).
   const float* scales = nullptr;  // points into the model bytes (4-byte aligned by flatbuffers)
   int num_scales = 0;
-  std::int32_t zero_point = 0;    // first zero point; per-channel weights have all zero points 0
+  std::int32_t zero_point = 0;  // first zero point; per-channel weights have all zero points 0
   int quantized_dim = 0;
   const std::uint8_t* data = nullptr;  // constant data (weights, bias), else nullptr
   float scale() const { return num_scales > 0 ? scales[0] : 0.0f; }

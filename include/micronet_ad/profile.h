@@ -25,7 +25,7 @@ namespace micronet_ad {
 
 inline constexpr std::uint32_t kProfileVersion = 1;
 inline constexpr std::size_t kProfileHeaderBytes = 128;
-inline constexpr int kProfileNameBytes = 32;   // NUL-padded; at most 31 characters
+inline constexpr int kProfileNameBytes = 32;  // NUL-padded; at most 31 characters
 inline constexpr int kProfileMaxEmbedding = 1024;
 
 // How a clip's distance is formed from its windows (docs/enrolment.md has the measurements).
@@ -62,8 +62,8 @@ std::size_t profile_file_bytes(std::uint32_t embedding_size, std::uint32_t rank)
 // Writes a profile into `out` (profile_file_bytes() bytes): header, checksum and the arrays
 // mean[D], precisions[k] (1/λᵢ) and components[k][D] (row i = uᵢ, orthonormal rows). Checks
 // what load() checks, so that no invalid profile is ever written.
-Status encode_profile(const ProfileHeader& header, const float* mean, const float* precisions,
-                      const float* components, std::uint8_t* out, std::size_t out_bytes);
+Status encode_profile(const ProfileHeader& header, const float* mean, const float* precisions, const float* components,
+                      std::uint8_t* out, std::size_t out_bytes);
 
 class Profile {
  public:

@@ -82,12 +82,18 @@ std::int64_t ArrayView::elements() const {
 
 std::string ArrayView::dtype_name() const {
   switch (kind) {
-    case 'i': return "int" + std::to_string(itemsize * 8);
-    case 'u': return "uint" + std::to_string(itemsize * 8);
-    case 'f': return "float" + std::to_string(itemsize * 8);
-    case 'b': return "bool";
-    case 'c': return "complex" + std::to_string(itemsize * 8);
-    default: return std::string("dtype kind '") + kind + "'";
+    case 'i':
+      return "int" + std::to_string(itemsize * 8);
+    case 'u':
+      return "uint" + std::to_string(itemsize * 8);
+    case 'f':
+      return "float" + std::to_string(itemsize * 8);
+    case 'b':
+      return "bool";
+    case 'c':
+      return "complex" + std::to_string(itemsize * 8);
+    default:
+      return std::string("dtype kind '") + kind + "'";
   }
 }
 
@@ -116,7 +122,8 @@ std::shared_ptr<const host::ModelFile> load_model_from_bytes(const std::uint8_t*
 KernelSet parse_kernels(const std::string& name) {
   KernelSet set = KernelSet::kAuto;
   if (!parse_kernel_set(name.c_str(), &set))
-    throw std::invalid_argument("kernels '" + name + "' is not 'auto', 'reference', 'avx2', 'avxvnni', 'avx512vnni', 'neon' or 'neon_dotprod'");
+    throw std::invalid_argument(
+        "kernels '" + name + "' is not 'auto', 'reference', 'avx2', 'avxvnni', 'avx512vnni', 'neon' or 'neon_dotprod'");
   return set;
 }
 
@@ -143,7 +150,8 @@ Runner::Runner(std::shared_ptr<const host::ModelFile> file, KernelSet kernels, b
   options.kernels = kernels;
   options.band_fusion = band_fusion;
   if (!Interpreter::kernel_set_supported(kernels))
-    throw std::invalid_argument(std::string("kernels '") + kernel_set_name(kernels) + "' are not supported on this CPU");
+    throw std::invalid_argument(std::string("kernels '") + kernel_set_name(kernels) +
+                                "' are not supported on this CPU");
   memory_.resize(Interpreter::required_memory(file_->model, options));
   const Status s = interpreter_.init(file_->model, memory_.data(), memory_.size(), options);
   if (!s) throw std::invalid_argument(s.message());
@@ -183,8 +191,8 @@ std::vector<std::int8_t> Runner::tensor_bytes(int tensor_index) const {
     data = interpreter_.embedding();
     bytes = interpreter_.embedding_bytes();
   } else {
-    throw std::invalid_argument("get_tensor: tensor " + std::to_string(tensor_index) +
-                                " is not kept: the input (" + std::to_string(model.input_tensor()) + "), output (" +
+    throw std::invalid_argument("get_tensor: tensor " + std::to_string(tensor_index) + " is not kept: the input (" +
+                                std::to_string(model.input_tensor()) + "), output (" +
                                 std::to_string(model.output_tensor()) + ") and, after invoke(), the embedding (" +
                                 std::to_string(model.embedding_tensor()) + ") are");
   }
@@ -242,13 +250,18 @@ std::vector<float> samples_from_array(const ArrayView& audio, double sample_rate
   std::vector<float> samples(n);
   for (std::size_t i = 0; i < n; ++i) {
     double x = 0.0;
-    if (is_int16) x = static_cast<const std::int16_t*>(audio.data)[i] / 32768.0;
-    else if (audio.itemsize == 4) x = static_cast<const float*>(audio.data)[i];
-    else x = static_cast<const double*>(audio.data)[i];
+    if (is_int16)
+      x = static_cast<const std::int16_t*>(audio.data)[i] / 32768.0;
+    else if (audio.itemsize == 4)
+      x = static_cast<const float*>(audio.data)[i];
+    else
+      x = static_cast<const double*>(audio.data)[i];
     if (!(std::fabs(x) <= kMaxAbsSample)) {
       std::ostringstream text;
-      if (!std::isfinite(x)) text << "audio: non-finite sample (NaN or infinity) at index " << i;
-      else text << "audio: sample " << x << " at index " << i << " is beyond ±" << kMaxAbsSample << " full scale";
+      if (!std::isfinite(x))
+        text << "audio: non-finite sample (NaN or infinity) at index " << i;
+      else
+        text << "audio: sample " << x << " at index " << i << " is beyond ±" << kMaxAbsSample << " full scale";
       throw std::invalid_argument(text.str());
     }
     samples[i] = static_cast<float>(x);
@@ -431,14 +444,16 @@ std::string ScoreSession::score_file(const std::string& path, const std::string&
   double seconds = 0.0;
   const std::vector<float> samples = samples_from_file(path, settings_.max_seconds, &seconds);
   std::lock_guard<std::mutex> lock(scorer_mutex_);
-  if (!scorer_) scorer_ = std::make_unique<host::ClipScorer>(model_->model, settings_.framing, settings_.resize, settings_.kernels);
+  if (!scorer_)
+    scorer_ = std::make_unique<host::ClipScorer>(model_->model, settings_.framing, settings_.resize, settings_.kernels);
   return score_with(*scorer_, samples, path, machine_id, seconds);
 }
 
 std::string ScoreSession::score_samples(const std::vector<float>& samples, const std::string& label,
                                         const std::string& machine_id) {
   std::lock_guard<std::mutex> lock(scorer_mutex_);
-  if (!scorer_) scorer_ = std::make_unique<host::ClipScorer>(model_->model, settings_.framing, settings_.resize, settings_.kernels);
+  if (!scorer_)
+    scorer_ = std::make_unique<host::ClipScorer>(model_->model, settings_.framing, settings_.resize, settings_.kernels);
   return score_with(*scorer_, samples, label, machine_id, static_cast<double>(samples.size()) / 16000.0);
 }
 
@@ -449,7 +464,8 @@ std::vector<ScoreOutcome> ScoreSession::score_files(const std::vector<std::strin
   // Scorers are built here, so a failure to build one is raised on the caller's thread.
   std::vector<std::unique_ptr<host::ClipScorer>> scorers;
   for (int w = 0; w < workers; ++w)
-    scorers.push_back(std::make_unique<host::ClipScorer>(model_->model, settings_.framing, settings_.resize, settings_.kernels));
+    scorers.push_back(
+        std::make_unique<host::ClipScorer>(model_->model, settings_.framing, settings_.resize, settings_.kernels));
   std::atomic<std::size_t> next{0};
   auto work = [&](host::ClipScorer& scorer) {
     for (std::size_t i = next++; i < paths.size(); i = next++) {
@@ -500,13 +516,19 @@ ScoreOutcome outcome_from_current_exception() {
 void rethrow_outcome(const ScoreOutcome& o) {
   using Type = ScoreOutcome::ErrorType;
   switch (o.type) {
-    case Type::kFileNotFound: throw FileError(FileError::Reason::kNotFound, o.error);
-    case Type::kIsDirectory: throw FileError(FileError::Reason::kIsDirectory, o.error);
-    case Type::kFile: throw FileError(FileError::Reason::kOther, o.error);
-    case Type::kAudio: throw AudioFileError(o.audio_kind, o.error);
-    case Type::kValue: throw std::invalid_argument(o.error);
+    case Type::kFileNotFound:
+      throw FileError(FileError::Reason::kNotFound, o.error);
+    case Type::kIsDirectory:
+      throw FileError(FileError::Reason::kIsDirectory, o.error);
+    case Type::kFile:
+      throw FileError(FileError::Reason::kOther, o.error);
+    case Type::kAudio:
+      throw AudioFileError(o.audio_kind, o.error);
+    case Type::kValue:
+      throw std::invalid_argument(o.error);
     case Type::kRuntime:
-    case Type::kNone: break;
+    case Type::kNone:
+      break;
   }
   throw std::runtime_error(o.error);
 }

@@ -129,7 +129,7 @@ struct ScoreSettings {
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
   KernelSet kernels = KernelSet::kAuto;
-  std::string profile_path;  // a .mnprof file or a folder of them (as --profile)
+  std::string profile_path;                          // a .mnprof file or a folder of them (as --profile)
   std::shared_ptr<const host::ProfileFile> profile;  // or one profile in memory
   std::string thresholds_path;                       // as --thresholds
   std::string score_kind;                            // "" = neg_softmax, distance with a profile

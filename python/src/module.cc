@@ -45,17 +45,22 @@ py::object exception_object(const api::ScoreOutcome& o) {
   using Type = api::ScoreOutcome::ErrorType;
   auto make = [&](PyObject* type) { return py::reinterpret_borrow<py::object>(type)(o.error); };
   switch (o.type) {
-    case Type::kFileNotFound: return make(PyExc_FileNotFoundError);
-    case Type::kIsDirectory: return make(PyExc_IsADirectoryError);
-    case Type::kFile: return make(PyExc_OSError);
+    case Type::kFileNotFound:
+      return make(PyExc_FileNotFoundError);
+    case Type::kIsDirectory:
+      return make(PyExc_IsADirectoryError);
+    case Type::kFile:
+      return make(PyExc_OSError);
     case Type::kAudio: {
       py::object e = audio_file_error_class(o.error);
       e.attr("kind") = o.audio_kind;
       return e;
     }
-    case Type::kValue: return make(PyExc_ValueError);
+    case Type::kValue:
+      return make(PyExc_ValueError);
     case Type::kRuntime:
-    case Type::kNone: break;
+    case Type::kNone:
+      break;
   }
   return make(PyExc_RuntimeError);
 }
@@ -88,7 +93,9 @@ void translate_exception(std::exception_ptr error) {
 }
 
 // A model name or path; None is the default model.
-std::string model_name(const py::object& model) { return model.is_none() ? std::string() : py::str(model).cast<std::string>(); }
+std::string model_name(const py::object& model) {
+  return model.is_none() ? std::string() : py::str(model).cast<std::string>();
+}
 
 bool is_path(const py::handle& h) { return py::isinstance<py::str>(h) || py::hasattr(h, "__fspath__"); }
 std::string path_string(const py::handle& h) {
@@ -152,9 +159,9 @@ PYBIND11_MODULE(_micronet_ad, m) {
 
   py::class_<ModelHandle>(m, "_Model")
       .def_property_readonly("path", [](const ModelHandle& m) { return m.file->path; })
-      .def_property_readonly("sha1", [](const ModelHandle& m) {
-        return micronet_ad::host::sha1_hex(m.file->bytes(), m.file->model.size());
-      })
+      .def_property_readonly(
+          "sha1",
+          [](const ModelHandle& m) { return micronet_ad::host::sha1_hex(m.file->bytes(), m.file->model.size()); })
       .def_property_readonly("embedding_tensor", [](const ModelHandle& m) { return m.file->model.embedding_tensor(); });
   m.def("_load_model", [](const py::object& model) { return ModelHandle{api::load_model(model_name(model))}; });
   m.def("_load_model_bytes", [](const py::bytes& content) {
@@ -170,16 +177,18 @@ PYBIND11_MODULE(_micronet_ad, m) {
       .def_property_readonly("memory_bytes", &api::Runner::memory_bytes)
       .def("input_details", [](const api::Runner& r) { return tensor_dict(r.input_info()); })
       .def("output_details", [](const api::Runner& r) { return tensor_dict(r.output_info()); })
-      .def("set_input", [](api::Runner& r, const py::array& value) {
-        std::vector<std::int64_t> strides(value.strides(), value.strides() + value.ndim());
-        r.set_input(view_of(value), strides.data());
-      })
+      .def("set_input",
+           [](api::Runner& r, const py::array& value) {
+             std::vector<std::int64_t> strides(value.strides(), value.strides() + value.ndim());
+             r.set_input(view_of(value), strides.data());
+           })
       .def("invoke", &api::Runner::invoke, py::call_guard<py::gil_scoped_release>())
-      .def("tensor", [](const api::Runner& r, int index) {
-        std::vector<std::int8_t> bytes = r.tensor_bytes(index);
-        const TensorInfo t = r.file().model.tensor(index);
-        return to_numpy(std::move(bytes), std::vector<std::int64_t>(t.shape.dims, t.shape.dims + t.shape.rank));
-      })
+      .def("tensor",
+           [](const api::Runner& r, int index) {
+             std::vector<std::int8_t> bytes = r.tensor_bytes(index);
+             const TensorInfo t = r.file().model.tensor(index);
+             return to_numpy(std::move(bytes), std::vector<std::int64_t>(t.shape.dims, t.shape.dims + t.shape.rank));
+           })
       .def("run", [](api::Runner& r, const py::array& batch) {
         const api::ArrayView view = view_of(batch);
         api::Runner::check_batch(view, r.input_info());
@@ -193,29 +202,29 @@ PYBIND11_MODULE(_micronet_ad, m) {
         return out;
       });
 
-  m.def(
-      "_features",
-      [](const py::object& source, double sample_rate, const std::string& framing, const std::string& resize,
-         const std::string& stage, const py::object& model, double max_seconds) -> py::object {
-        const api::Stage which = api::parse_stage(stage);
-        const micronet_ad::Framing f = api::parse_framing_name(framing);
-        const micronet_ad::Resize z = api::parse_resize_name(resize);
-        ModelPtr file;
-        if (which == api::Stage::kInput) file = model.cast<const ModelHandle&>().file;
-        const std::vector<float> samples = samples_of(source, sample_rate, max_seconds);
-        api::FeatureArray features;
-        {
-          py::gil_scoped_release release;
-          features = api::compute_features(samples, f, z, which, file.get());
-        }
-        if (which == api::Stage::kInput) return to_numpy(std::move(features.bytes), features.shape);
-        return to_numpy(std::move(features.floats), features.shape);
-      });
+  m.def("_features",
+        [](const py::object& source, double sample_rate, const std::string& framing, const std::string& resize,
+           const std::string& stage, const py::object& model, double max_seconds) -> py::object {
+          const api::Stage which = api::parse_stage(stage);
+          const micronet_ad::Framing f = api::parse_framing_name(framing);
+          const micronet_ad::Resize z = api::parse_resize_name(resize);
+          ModelPtr file;
+          if (which == api::Stage::kInput) file = model.cast<const ModelHandle&>().file;
+          const std::vector<float> samples = samples_of(source, sample_rate, max_seconds);
+          api::FeatureArray features;
+          {
+            py::gil_scoped_release release;
+            features = api::compute_features(samples, f, z, which, file.get());
+          }
+          if (which == api::Stage::kInput) return to_numpy(std::move(features.bytes), features.shape);
+          return to_numpy(std::move(features.floats), features.shape);
+        });
 
   py::class_<api::ProfileHandle>(m, "_Profile")
       .def_property_readonly("name", [](const api::ProfileHandle& p) { return p.file->name(); })
       .def_property_readonly("source", [](const api::ProfileHandle& p) { return p.file->source(); })
-      .def_property_readonly("threshold", [](const api::ProfileHandle& p) { return p.file->profile().header().threshold; })
+      .def_property_readonly("threshold",
+                             [](const api::ProfileHandle& p) { return p.file->profile().header().threshold; })
       .def_property_readonly("threshold_quantile",
                              [](const api::ProfileHandle& p) { return p.file->profile().header().threshold_quantile; })
       .def_property_readonly("rank", [](const api::ProfileHandle& p) { return p.file->profile().header().rank; })
@@ -223,17 +232,19 @@ PYBIND11_MODULE(_micronet_ad, m) {
                              [](const api::ProfileHandle& p) { return p.file->profile().header().embedding_size; })
       .def_property_readonly("clips", [](const api::ProfileHandle& p) { return p.file->profile().header().clips; })
       .def_property_readonly("windows", [](const api::ProfileHandle& p) { return p.file->profile().header().windows; })
-      .def_property_readonly("shrinkage", [](const api::ProfileHandle& p) { return p.file->profile().header().shrinkage; })
+      .def_property_readonly("shrinkage",
+                             [](const api::ProfileHandle& p) { return p.file->profile().header().shrinkage; })
       .def_property_readonly("framing",
                              [](const api::ProfileHandle& p) { return to_string(p.file->profile().header().framing); })
       .def_property_readonly("resize",
                              [](const api::ProfileHandle& p) { return to_string(p.file->profile().header().resize); })
       .def_property_readonly("loo_scores", [](const api::ProfileHandle& p) { return p.loo_scores; })
       .def_property_readonly("warning", [](const api::ProfileHandle& p) { return p.warning; })
-      .def_property_readonly("bytes", [](const api::ProfileHandle& p) {
-        const auto& b = p.file->bytes();
-        return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
-      })
+      .def_property_readonly("bytes",
+                             [](const api::ProfileHandle& p) {
+                               const auto& b = p.file->bytes();
+                               return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
+                             })
       .def("save", [](const api::ProfileHandle& p, const py::object& path) {
         const std::string target = path_string(path);
         api::save_profile(p, target);
@@ -242,17 +253,16 @@ PYBIND11_MODULE(_micronet_ad, m) {
     const std::string source = path_string(path);
     return api::load_profile(source, *model.file);
   });
-  m.def("_fit_profile",
-        [](const ModelHandle& model, const std::string& name, const py::list& clips, double sample_rate,
-           const std::string& framing, const std::string& resize, int rank, double quantile, const std::string& kernels,
-           double max_seconds) {
-          const micronet_ad::host::EnrolSettings settings =
-              enrol_settings(framing, resize, rank, quantile, kernels, max_seconds);
-          std::vector<std::vector<float>> samples;
-          for (const py::handle& clip : clips) samples.push_back(samples_of(clip, sample_rate, max_seconds));
-          py::gil_scoped_release release;
-          return api::fit_profile_samples(*model.file, name, settings, samples);
-        });
+  m.def("_fit_profile", [](const ModelHandle& model, const std::string& name, const py::list& clips, double sample_rate,
+                           const std::string& framing, const std::string& resize, int rank, double quantile,
+                           const std::string& kernels, double max_seconds) {
+    const micronet_ad::host::EnrolSettings settings =
+        enrol_settings(framing, resize, rank, quantile, kernels, max_seconds);
+    std::vector<std::vector<float>> samples;
+    for (const py::handle& clip : clips) samples.push_back(samples_of(clip, sample_rate, max_seconds));
+    py::gil_scoped_release release;
+    return api::fit_profile_samples(*model.file, name, settings, samples);
+  });
 
   py::class_<api::ScoreSession>(m, "_ScoreSession")
       .def(py::init([](const ModelHandle& model, const std::string& framing, const std::string& resize,
@@ -291,8 +301,10 @@ PYBIND11_MODULE(_micronet_ad, m) {
         }
         py::list results;
         for (const api::ScoreOutcome& o : outcomes) {
-          if (o.type == api::ScoreOutcome::ErrorType::kNone) results.append(py::str(o.json));
-          else results.append(exception_object(o));
+          if (o.type == api::ScoreOutcome::ErrorType::kNone)
+            results.append(py::str(o.json));
+          else
+            results.append(exception_object(o));
         }
         return results;
       });

@@ -76,14 +76,16 @@ struct Runner {
     options.band_fusion = band_fusion;
     memory.assign(Interpreter::required_memory(model, options), 0);
     const Status status = interpreter.init(model, memory.data(), memory.size(), options);
-    if (!status.ok()) std::printf("FAIL: Interpreter::init (%s): %s\n", micronet_ad::kernel_set_name(set), status.message());
+    if (!status.ok())
+      std::printf("FAIL: Interpreter::init (%s): %s\n", micronet_ad::kernel_set_name(set), status.message());
     return status.ok();
   }
   // Runs golden input i; true when the output equals the golden one.
   bool run(const Golden& g, int i) {
     std::memcpy(interpreter.input(), g.inputs.data() + static_cast<std::size_t>(i) * kInputBytes, kInputBytes);
     if (!interpreter.invoke().ok()) return false;
-    return std::memcmp(interpreter.output(), g.outputs.data() + static_cast<std::size_t>(i) * kOutputBytes, kOutputBytes) == 0;
+    return std::memcmp(interpreter.output(), g.outputs.data() + static_cast<std::size_t>(i) * kOutputBytes,
+                       kOutputBytes) == 0;
   }
 };
 
@@ -94,8 +96,9 @@ int check(const Golden& g, const char* model, KernelSet set, int count) {
   int differ = 0;
   for (int i = 0; i < count; ++i) {
     if ((i % 2 == 0 ? plain : fused).run(g, i)) continue;
-    if (++differ <= 5) std::printf("  ad_%s input %d: output differs from TFLite Micro (%s)\n", model, i,
-                                   micronet_ad::kernel_set_name(set));
+    if (++differ <= 5)
+      std::printf("  ad_%s input %d: output differs from TFLite Micro (%s)\n", model, i,
+                  micronet_ad::kernel_set_name(set));
   }
   return differ;
 }
@@ -139,7 +142,8 @@ int main(int argc, char** argv) {
     int count = 0;
     const micronet_ad::kernels::KernelLevel* const* levels = micronet_ad::kernels::compiled_levels(&count);
     for (int l = 0; l < count; ++l)
-      if (levels[l]->conv_count + levels[l]->depthwise_count > 0 && levels[l]->cpu_supports()) sets.push_back(levels[l]->set);
+      if (levels[l]->conv_count + levels[l]->depthwise_count > 0 && levels[l]->cpu_supports())
+        sets.push_back(levels[l]->set);
   }
   if (sets.empty()) {
     std::printf("FAIL: no kernel level to check\n");
@@ -151,7 +155,8 @@ int main(int argc, char** argv) {
     if (!load(shared, model, &g)) return 1;
     for (KernelSet set : sets) {
       const int differ = check(g, model, set, kInputs);
-      std::printf("ad_%-6s %-12s: %d golden inputs, %d differ\n", model, micronet_ad::kernel_set_name(set), kInputs, differ);
+      std::printf("ad_%-6s %-12s: %d golden inputs, %d differ\n", model, micronet_ad::kernel_set_name(set), kInputs,
+                  differ);
       ++runs;
       if (differ > 0) ++failed;
     }

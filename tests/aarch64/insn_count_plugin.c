@@ -27,7 +27,7 @@ void qemu_plugin_outs(const char* string);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-static uint64_t insns;  /* user mode, one vCPU: the programs here are single-threaded */
+static uint64_t insns; /* user mode, one vCPU: the programs here are single-threaded */
 
 static void tb_translated(qemu_plugin_id_t id, struct qemu_plugin_tb* tb) {
   (void)id;
@@ -42,8 +42,8 @@ static void at_exit(qemu_plugin_id_t id, void* userdata) {
   qemu_plugin_outs(line);
 }
 
-__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info,
-                                                               int argc, char** argv) {
+__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t* info, int argc,
+                                                               char** argv) {
   (void)info;
   (void)argc;
   (void)argv;

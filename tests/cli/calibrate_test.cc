@@ -163,7 +163,8 @@ TEST(CliCalibrate, ThresholdsForAnotherModelOrScoreMethodAreRefused) {
   EXPECT_NE(r.err.find("calibrated for the model with SHA-1 " + std::string(kMediumSha1)), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
 
-  r = run_cli("eval --model large --thresholds " + small_thresholds() + " --out " + temp("refused") + " " + small_machine());
+  r = run_cli("eval --model large --thresholds " + small_thresholds() + " --out " + temp("refused") + " " +
+              small_machine());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("not for this model (SHA-1 0b7e7776c79fac28c186b2ba00314a05b7faadbf)"), std::string::npos)
       << r.err;
@@ -220,7 +221,8 @@ TEST(CliCalibrate, AnomalousClipsAreLeftOut) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("skipping 1 clips labelled anomalous"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("fewer than one is expected above"), std::string::npos) << r.err;
-  const auto scored = nlohmann::json::parse(run_cli("score --format json " + slider("test/normal_id_00_00000000.wav")).out);
+  const auto scored =
+      nlohmann::json::parse(run_cli("score --format json " + slider("test/normal_id_00_00000000.wav")).out);
   const auto j = nlohmann::json::parse(test::slurp(p));
   EXPECT_EQ(j["machines"]["id_00"]["clips"], 1);
   EXPECT_EQ(j["machines"]["id_00"]["threshold"], scored["clips"][0]["score"]);
@@ -244,14 +246,15 @@ TEST(CliCalibrate, BadInputIsAClearError) {
   const std::string tree = temp("two_types");
   for (const char* type : {"fan", "slider"}) {
     fs::create_directories(tree + "/" + type + "/train");
-    fs::create_symlink(slider("train/normal_id_00_00000000.wav"), tree + "/" + type + "/train/normal_id_00_00000000.wav");
+    fs::create_symlink(slider("train/normal_id_00_00000000.wav"),
+                       tree + "/" + type + "/train/normal_id_00_00000000.wav");
   }
   r = calibrate("-q 0.9 -o " + p + " " + tree);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("calibrate one machine type at a time"), std::string::npos) << r.err;
 
   EXPECT_EQ(calibrate("-q 1.5 -o " + p + " " + slider("test")).exit_code, 2);
-  EXPECT_EQ(calibrate("-q 0.9 " + slider("test")).exit_code, 2);  // no --output
+  EXPECT_EQ(calibrate("-q 0.9 " + slider("test")).exit_code, 2);        // no --output
   EXPECT_EQ(calibrate("-o " + p + " " + slider("test")).exit_code, 2);  // no --quantile
   EXPECT_EQ(calibrate("--method median -q 0.9 -o " + p + " " + slider("test")).exit_code, 2);
 }

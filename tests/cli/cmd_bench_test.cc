@@ -121,7 +121,8 @@ TEST(CmdBench, JsonIsConsistentWithTheModelAndItself) {
   EXPECT_EQ(clip["path"], options.clip);
   EXPECT_EQ(clip["audio_seconds"].get<double>(), audio.duration_seconds());
   EXPECT_EQ(clip["windows"].get<long long>(), scorer.score(audio.samples, 0).clip.windows);
-  EXPECT_NEAR(clip["ms_per_10s"].get<double>(), clip["median_ms"].get<double>() * 10.0 / audio.duration_seconds(), 1e-9);
+  EXPECT_NEAR(clip["ms_per_10s"].get<double>(), clip["median_ms"].get<double>() * 10.0 / audio.duration_seconds(),
+              1e-9);
   EXPECT_GE(clip["other_ms"].get<double>(), 0.0);
   const nlohmann::json& scaling = clip["scaling"];
   EXPECT_EQ(scaling["clips"], 1);

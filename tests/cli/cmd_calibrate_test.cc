@@ -69,8 +69,8 @@ test::Printed run(const cli::CalibrateOptions& options) {
 TEST(CmdCalibrate, FlagsParseIntoTheOptions) {
   cli::CalibrateOptions options;
   test::parse_into(cli::add_calibrate_options, &options,
-                   {"calibrate", "-q", "0.8", "--method", "gamma", "-o", "t.json", "--machine-id", "03",
-                    "--score-kind", "nll", "--threads", "3", "--framing", "kit", "a.wav", "train"});
+                   {"calibrate", "-q", "0.8", "--method", "gamma", "-o", "t.json", "--machine-id", "03", "--score-kind",
+                    "nll", "--threads", "3", "--framing", "kit", "a.wav", "train"});
   EXPECT_EQ(options.quantile, 0.8);
   EXPECT_EQ(options.method, host::ThresholdMethod::kGamma);
   EXPECT_EQ(options.output, "t.json");

@@ -57,10 +57,11 @@ std::vector<std::string> expected_row(const host::FitResult& fit, const std::str
 
 TEST(CmdEnrol, FlagsParseIntoTheOptions) {
   cli::EnrolOptions options;
-  test::parse_into(cli::add_enrol_options, &options,
-                   {"enrol", "--compact", "--quantile", "0.9", "--rank", "4", "--name", "pump", "-o", "p.mnprof",
-                    "--machine-id", "03", "--max-seconds", "5", "--kernels", "reference", "--threads", "2",
-                    "--resize", "decimate", "a.wav", "dir"});
+  test::parse_into(
+      cli::add_enrol_options, &options,
+      {"enrol",     "--compact", "--quantile",   "0.9",      "--rank",        "4",  "--name",    "pump",
+       "-o",        "p.mnprof",  "--machine-id", "03",       "--max-seconds", "5",  "--kernels", "reference",
+       "--threads", "2",         "--resize",     "decimate", "a.wav",         "dir"});
   EXPECT_TRUE(options.fit.compact);
   EXPECT_EQ(options.fit.quantile, 0.9);
   EXPECT_EQ(options.fit.rank, 4u);
@@ -98,8 +99,8 @@ TEST(CmdEnrol, ProfileAndSummaryAreTheLibrarysFit) {
   const std::vector<std::string> lines = test::lines_of(printed.out);
   ASSERT_EQ(lines.size(), 2u) << printed.out;
   EXPECT_EQ(test::words_of(lines[0]),
-            (std::vector<std::string>{"machine", "clips", "windows", "rank/D", "shrinkage", "threshold", "leave-one-out",
-                                      "scores", "bytes", "profile"}));
+            (std::vector<std::string>{"machine", "clips", "windows", "rank/D", "shrinkage", "threshold",
+                                      "leave-one-out", "scores", "bytes", "profile"}));
   EXPECT_EQ(test::words_of(lines[1]), expected_row(fit, options.output));
   // Numbers are right-aligned under their headers.
   const std::size_t threshold_end = lines[0].find("threshold") + 9;
@@ -134,11 +135,13 @@ TEST(CmdEnrol, RefusesWhatItCannotFit) {
   // Into a folder, every clip needs a machine: a name without a DCASE ID has none.
   test::link_file(fan_train(1)[0], dir / "clips/pump_0.wav");
   fs::create_directories(dir / "profiles");
-  EXPECT_NE(test::error_of([&] { run(options_for({dir / "clips/pump_0.wav"}, dir / "profiles")); })
-                .find("pump_0.wav: no machine ID in the file name"),
+  EXPECT_NE(test::error_of([&] {
+              run(options_for({dir / "clips/pump_0.wav"}, dir / "profiles"));
+            }).find("pump_0.wav: no machine ID in the file name"),
             std::string::npos);
-  EXPECT_NE(test::error_of([&] { run(options_for(fan_train(2), dir / "no/such/folder/p.mnprof")); })
-                .find("cannot write the profile"),
+  EXPECT_NE(test::error_of([&] {
+              run(options_for(fan_train(2), dir / "no/such/folder/p.mnprof"));
+            }).find("cannot write the profile"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(dir / "one.mnprof"));
 }

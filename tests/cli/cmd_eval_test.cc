@@ -41,8 +41,9 @@ std::string model_sha1() {
 // as test normals; every clip's file name → the file it links to.
 const std::map<std::string, std::string>& slider_clips() {
   static const std::map<std::string, std::string> clips = [] {
-    std::map<std::string, std::string> c{{"normal_id_00_00000000.wav", dcase("slider/test/normal_id_00_00000000.wav")},
-                                         {"anomaly_id_00_00000000.wav", dcase("slider/test/anomaly_id_00_00000000.wav")}};
+    std::map<std::string, std::string> c{
+        {"normal_id_00_00000000.wav", dcase("slider/test/normal_id_00_00000000.wav")},
+        {"anomaly_id_00_00000000.wav", dcase("slider/test/anomaly_id_00_00000000.wav")}};
     for (int k = 1; k <= 4; ++k) {
       c["normal_id_00_0000010" + std::to_string(k) + ".wav"] =
           dcase("slider/train/normal_id_00_0000000" + std::to_string(k) + ".wav");
@@ -156,8 +157,8 @@ TEST(CmdEval, WritesEachClipsScoreAndPrintsItsMetrics) {
   const std::vector<std::string> lines = test::lines_of(printed.out);
   ASSERT_EQ(lines.size(), 3u) << printed.out;
   EXPECT_EQ(test::words_of(lines[0]), (std::vector<std::string>{"id", "normal", "anomaly", "AUC", "pAUC"}));
-  EXPECT_EQ(test::words_of(lines[1]), (std::vector<std::string>{"id_00", "5", "1", fmt::format("{:.6f}", auc),
-                                                                fmt::format("{:.6f}", pauc)}));
+  EXPECT_EQ(test::words_of(lines[1]),
+            (std::vector<std::string>{"id_00", "5", "1", fmt::format("{:.6f}", auc), fmt::format("{:.6f}", pauc)}));
   EXPECT_EQ(test::slurp_text(out / "result.csv"),
             fmt::format("id,AUC,pAUC\nid_00,{},{}\nAverage,{},{}\n", auc, pauc, auc, pauc));
 }
@@ -225,12 +226,13 @@ TEST(CmdEval, EnrolFitsProfilesAndScoresByDistance) {
   EXPECT_EQ(test::words_of(lines[2]).front(), "id");
 
   const auto file = host::load_model_file(model());
-  const auto profile = host::load_profile_file(out / "profiles/slider_id_00.mnprof", model_sha1(), Framing::kCentered,
-                                               Resize::kAverage);
+  const auto profile =
+      host::load_profile_file(out / "profiles/slider_id_00.mnprof", model_sha1(), Framing::kCentered, Resize::kAverage);
   host::ClipScorer scorer(file->model, Framing::kCentered, Resize::kAverage, KernelSet::kReference);
   for (const host::ScoreRow& row : host::read_score_csv(out / "anomaly_score_slider_id_00.csv")) {
-    const double distance = scorer.score(host::load_audio(dcase("slider/test/" + row.file)).samples, 0,
-                                         &profile->profile()).clip[ScoreMethod::kDistance];
+    const double distance =
+        scorer.score(host::load_audio(dcase("slider/test/" + row.file)).samples, 0, &profile->profile())
+            .clip[ScoreMethod::kDistance];
     EXPECT_NEAR(row.score, distance, 1e-9 * distance) << row.file;
   }
   EXPECT_EQ(host::read_score_csv(out / "decision_result_slider_id_00.csv").size(), 2u);  // distance decides
@@ -264,15 +266,17 @@ TEST(CmdEval, RefusesRunsThatCannotStart) {
   host::write_thresholds(dir / "thresholds.json", set);
   cli::EvalOptions two_types = options_for(dir / "tree", dir / "out");
   two_types.scoring.thresholds = dir / "thresholds.json";
-  EXPECT_NE(test::error_of([&] { run(two_types); }).find("--thresholds applies to one machine type, but this tree has 2"),
-            std::string::npos);
+  EXPECT_NE(
+      test::error_of([&] { run(two_types); }).find("--thresholds applies to one machine type, but this tree has 2"),
+      std::string::npos);
 
   fs::create_directories(dir / "empty");
   EXPECT_NE(test::error_of([&] { run(options_for(dir / "empty", dir / "out")); }).find("no test/ folder"),
             std::string::npos);
   test::write_text_file(dir / "broken/test/normal_id_00_00000000.wav", "not a wav file");
-  EXPECT_NE(test::error_of([&] { run(options_for(dir / "broken", dir / "out")); })
-                .find("none of its 1 test clips could be scored"),
+  EXPECT_NE(test::error_of([&] {
+              run(options_for(dir / "broken", dir / "out"));
+            }).find("none of its 1 test clips could be scored"),
             std::string::npos);
 }
 

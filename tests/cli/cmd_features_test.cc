@@ -66,7 +66,8 @@ TEST(CmdFeatures, FlagsParseIntoTheOptions) {
   test::parse_args(other, {"features", "clip.wav", "--output", "x.npy"});
   EXPECT_EQ(defaults.stage, cli::FeatureStage::kLogMel);
   EXPECT_EQ(defaults.mode.framing, Framing::kCentered);
-  EXPECT_THROW(test::parse_args(other, {"features", "clip.wav", "-o", "x.npy", "--stage", "mfcc"}), CLI::ValidationError);
+  EXPECT_THROW(test::parse_args(other, {"features", "clip.wav", "-o", "x.npy", "--stage", "mfcc"}),
+               CLI::ValidationError);
 }
 
 TEST(CmdFeatures, LogMelIsTheFrontEndsFramesOfTheClip) {
@@ -92,7 +93,8 @@ TEST(CmdFeatures, PatchesFollowTheFramingAndResize) {
   ASSERT_EQ(cli::run_features(options), 0);
   const host::NpyArray a = host::read_npy(options.output);
   const host::ClipFeatures kit = library_features(Framing::kKit, Resize::kDecimate);
-  ASSERT_EQ(a.shape, (std::vector<std::int64_t>{static_cast<std::int64_t>(kit.windows.size()), kPatchSide, kPatchSide}));
+  ASSERT_EQ(a.shape,
+            (std::vector<std::int64_t>{static_cast<std::int64_t>(kit.windows.size()), kPatchSide, kPatchSide}));
   const std::vector<float> values = floats_of(a);
   for (std::size_t w = 0; w < kit.windows.size(); ++w) {
     EXPECT_TRUE(std::equal(kit.windows[w].patch, kit.windows[w].patch + kPatchElements,

@@ -55,7 +55,8 @@ TEST(CmdInfer, FlagsParseIntoTheOptions) {
   CLI::App app;
   cli::InferOptions options;
   cli::add_infer_options(app, &options);
-  test::parse_args(app, {"infer", "--model", "small", "--input", "in.npy", "--output", "out.i8", "--kernels", "reference"});
+  test::parse_args(app,
+                   {"infer", "--model", "small", "--input", "in.npy", "--output", "out.i8", "--kernels", "reference"});
   EXPECT_EQ(options.model, "small");
   EXPECT_EQ(options.input, "in.npy");
   EXPECT_EQ(options.output, "out.i8");

@@ -39,8 +39,8 @@ TEST(CmdInspect, FlagsParseIntoTheOptions) {
   CLI::App app;
   cli::InspectOptions options;
   cli::add_inspect_options(app, &options);
-  test::parse_args(app, {"inspect", "small", "--json", "--framing", "kit", "--resize", "decimate", "--max-seconds",
-                         "5", "--probe", "a.wav", "b.wav"});
+  test::parse_args(app, {"inspect", "small", "--json", "--framing", "kit", "--resize", "decimate", "--max-seconds", "5",
+                         "--probe", "a.wav", "b.wav"});
   EXPECT_EQ(options.model, "small");
   EXPECT_EQ(options.format, cli::OutputFormat::kJson);
   EXPECT_EQ(options.mode.framing, Framing::kKit);

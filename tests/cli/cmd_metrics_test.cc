@@ -152,11 +152,13 @@ TEST(CmdMetrics, BadRowsAreErrorsNamingFileAndLine) {
   test::write_text_file(unlabelled, "normal_id_00_0.wav,1\nclip.wav,2\n");
   test::write_text_file(twice, "normal_id_00_0.wav,1\n");
   test::write_text_file(dir / "empty.csv", "\n\n");  // blank lines: no rows
-  EXPECT_NE(test::error_of([&] { run({unlabelled}, cli::OutputFormat::kTable); })
-                .find(unlabelled + ":2: clip name 'clip.wav' does not give its label"),
+  EXPECT_NE(test::error_of([&] {
+              run({unlabelled}, cli::OutputFormat::kTable);
+            }).find(unlabelled + ":2: clip name 'clip.wav' does not give its label"),
             std::string::npos);
-  EXPECT_NE(test::error_of([&] { run({twice, twice}, cli::OutputFormat::kTable); })
-                .find(twice + ":1: clip 'normal_id_00_0.wav' was already scored at " + twice + ":1"),
+  EXPECT_NE(test::error_of([&] {
+              run({twice, twice}, cli::OutputFormat::kTable);
+            }).find(twice + ":1: clip 'normal_id_00_0.wav' was already scored at " + twice + ":1"),
             std::string::npos);
   EXPECT_EQ(test::error_of([&] { run({dir / "empty.csv"}, cli::OutputFormat::kTable); }),
             "no score rows in the given files");

@@ -28,9 +28,29 @@ TEST(CmdPublish, FlagsParseIntoTheSimulation) {
   CLI::App app;
   cli::PublishOptions options;
   cli::add_publish_options(app, &options);
-  test::parse_args(app, {"publish", "--broker", "mqtt://[::1]:1884", "--id", "sim1", "--machines", "5", "--rate", "2.5",
-                         "--clips", "9", "--machine-prefix", "s", "--machine-id", "02", "--run-id", "r1",
-                         "--idle-timeout", "3", "--answers", "a.jsonl", "x.wav", "dir"});
+  test::parse_args(app, {"publish",
+                         "--broker",
+                         "mqtt://[::1]:1884",
+                         "--id",
+                         "sim1",
+                         "--machines",
+                         "5",
+                         "--rate",
+                         "2.5",
+                         "--clips",
+                         "9",
+                         "--machine-prefix",
+                         "s",
+                         "--machine-id",
+                         "02",
+                         "--run-id",
+                         "r1",
+                         "--idle-timeout",
+                         "3",
+                         "--answers",
+                         "a.jsonl",
+                         "x.wav",
+                         "dir"});
   EXPECT_EQ(options.paths, (std::vector<std::string>{"x.wav", "dir"}));
   EXPECT_EQ(options.answers_path, "a.jsonl");
   const host::fleet::SimulatorConfig config = cli::simulator_config(options);
@@ -61,9 +81,11 @@ TEST(CmdPublish, TheRunIdComesFromTheClockAndNamesTheClient) {
 }
 
 TEST(CmdPublish, LimitsOutOfRangeAndMissingClipsAreUsageErrors) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"--machines", "0"}, {"--rate", "-1"}, {"--clips", "-2"},
-                                             {"--idle-timeout", "0"}, {"--keepalive", "70000"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{"--machines", "0"},
+                                                                                    {"--rate", "-1"},
+                                                                                    {"--clips", "-2"},
+                                                                                    {"--idle-timeout", "0"},
+                                                                                    {"--keepalive", "70000"}}) {
     CLI::App app;
     cli::PublishOptions options;
     cli::add_publish_options(app, &options);

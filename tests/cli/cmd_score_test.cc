@@ -62,7 +62,8 @@ TEST(CmdScore, FlagsParseIntoTheOptions) {
 }
 
 TEST(CmdScore, CsvCarriesEachClipsScoreInInputOrder) {
-  const std::vector<std::string> clips{slider_test("normal_id_00_00000000.wav"), slider_test("anomaly_id_00_00000000.wav")};
+  const std::vector<std::string> clips{slider_test("normal_id_00_00000000.wav"),
+                                       slider_test("anomaly_id_00_00000000.wav")};
   cli::ScoreOptions options = options_for(clips);
   options.format = cli::OutputFormat::kCsv;
   const test::Printed printed = run(options);
@@ -99,7 +100,8 @@ TEST(CmdScore, TableAndJsonAgreeWithTheCsv) {
 }
 
 TEST(CmdScore, AMissingClipFailsAloneAndSetsExitCode1) {
-  cli::ScoreOptions options = options_for({"/nonexistent/normal_id_00_00000000.wav", slider_test("normal_id_00_00000000.wav")});
+  cli::ScoreOptions options =
+      options_for({"/nonexistent/normal_id_00_00000000.wav", slider_test("normal_id_00_00000000.wav")});
   options.format = cli::OutputFormat::kJson;
   const test::Printed printed = run(options);
   EXPECT_EQ(printed.exit_code, 1);

@@ -25,11 +25,24 @@ TEST(CmdServe, FlagsParseIntoTheServiceConfiguration) {
   CLI::App app;
   cli::ServeOptions options;
   cli::add_serve_options(app, &options);
-  test::parse_args(app, {"serve", "--listen", "[::1]:9000", "--workers", "3", "--max-queue", "7", "--max-body-mb", "2",
-                         "--max-seconds", "30", "--max-enrol-clips", "5", "--read-timeout", "4", "--write-timeout",
-                         "6", "--keep-alive-timeout", "1.5", "--max-requests-per-connection", "9",
-                         "--max-connections", "11", "--drain-timeout", "2.5", "--profile", "machines", "--thresholds",
-                         "t.json", "--kernels", "reference", "--framing", "kit", "--resize", "decimate"});
+  test::parse_args(app, {"serve",      "--listen",
+                         "[::1]:9000", "--workers",
+                         "3",          "--max-queue",
+                         "7",          "--max-body-mb",
+                         "2",          "--max-seconds",
+                         "30",         "--max-enrol-clips",
+                         "5",          "--read-timeout",
+                         "4",          "--write-timeout",
+                         "6",          "--keep-alive-timeout",
+                         "1.5",        "--max-requests-per-connection",
+                         "9",          "--max-connections",
+                         "11",         "--drain-timeout",
+                         "2.5",        "--profile",
+                         "machines",   "--thresholds",
+                         "t.json",     "--kernels",
+                         "reference",  "--framing",
+                         "kit",        "--resize",
+                         "decimate"});
   EXPECT_EQ(options.thresholds, "t.json");
   const host::ServiceConfig config = cli::service_config(options);
   EXPECT_EQ(config.host, "::1");
@@ -67,11 +80,16 @@ TEST(CmdServe, DefaultsListenOnLocalhost8080With32MiBBodies) {
 
 TEST(CmdServe, LimitsOutOfRangeAreUsageErrors) {
   for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"--max-body-mb", "0"},       {"--max-body-mb", "2048"},
-                                             {"--workers", "257"},         {"--max-queue", "-1"},
-                                             {"--max-seconds", "0.01"},    {"--max-enrol-clips", "1"},
-                                             {"--request-timeout", "0"},   {"--max-connections", "0"},
-                                             {"--drain-timeout", "7200"},  {"--max-requests-per-connection", "0"},
+       std::vector<std::vector<std::string>>{{"--max-body-mb", "0"},
+                                             {"--max-body-mb", "2048"},
+                                             {"--workers", "257"},
+                                             {"--max-queue", "-1"},
+                                             {"--max-seconds", "0.01"},
+                                             {"--max-enrol-clips", "1"},
+                                             {"--request-timeout", "0"},
+                                             {"--max-connections", "0"},
+                                             {"--drain-timeout", "7200"},
+                                             {"--max-requests-per-connection", "0"},
                                              {"--kernels", "fastest"}}) {
     CLI::App app;
     cli::ServeOptions options;

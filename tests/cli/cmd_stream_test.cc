@@ -102,9 +102,10 @@ TEST(CmdStream, FlagsParseIntoTheOptions) {
   CLI::App app;
   cli::StreamOptions options;
   cli::add_stream_options(app, &options);
-  test::parse_args(app, {"stream", "-", "--machine-id", "02", "--rate", "48000", "--channels", "2", "--format", "f32le",
-                         "--max-seconds", "3.5", "--input-digest", "--kernels", "reference", "--framing", "kit",
-                         "--thresholds", "t.json", "--model", "small"});
+  test::parse_args(app, {"stream",         "-",         "--machine-id", "02",        "--rate",        "48000",
+                         "--channels",     "2",         "--format",     "f32le",     "--max-seconds", "3.5",
+                         "--input-digest", "--kernels", "reference",    "--framing", "kit",           "--thresholds",
+                         "t.json",         "--model",   "small"});
   EXPECT_EQ(options.input, "-");
   EXPECT_EQ(options.device, "");
   EXPECT_EQ(options.machine_id, "02");
@@ -141,7 +142,7 @@ TEST(CmdStream, UsageErrorsAreRefusedByTheParser) {
   refused({"stream", "-", "--machine-id", "00", "--channels", "33"});
   refused({"stream", "-", "--machine-id", "00", "--format", "s24le"});
   refused({"stream", "-", "--device", "null", "--machine-id", "00"});  // one input, not two
-  refused({"stream", "clip.wav", "--machine-id", "00"});              // INPUT is '-' only
+  refused({"stream", "clip.wav", "--machine-id", "00"});               // INPUT is '-' only
   refused({"stream", "-"});                                            // --machine-id is required
 }
 

@@ -26,11 +26,37 @@ TEST(CmdWorker, FlagsParseIntoTheWorkerConfiguration) {
   CLI::App app;
   cli::WorkerOptions options;
   cli::add_worker_options(app, &options);
-  test::parse_args(app, {"worker", "--broker", "mqtts://broker.example:8884", "--username", "w", "--group", "g1",
-                         "--id", "w7", "--threads", "3", "--max-seconds", "30", "--max-payload-mb", "2",
-                         "--status-interval", "0.5", "--drain-timeout", "3", "--keepalive", "60", "--session-expiry",
-                         "600", "--profile", "p.mnprof", "--thresholds", "t.json", "--kernels", "reference",
-                         "--framing", "kit"});
+  test::parse_args(app, {"worker",
+                         "--broker",
+                         "mqtts://broker.example:8884",
+                         "--username",
+                         "w",
+                         "--group",
+                         "g1",
+                         "--id",
+                         "w7",
+                         "--threads",
+                         "3",
+                         "--max-seconds",
+                         "30",
+                         "--max-payload-mb",
+                         "2",
+                         "--status-interval",
+                         "0.5",
+                         "--drain-timeout",
+                         "3",
+                         "--keepalive",
+                         "60",
+                         "--session-expiry",
+                         "600",
+                         "--profile",
+                         "p.mnprof",
+                         "--thresholds",
+                         "t.json",
+                         "--kernels",
+                         "reference",
+                         "--framing",
+                         "kit"});
   EXPECT_EQ(options.profile, "p.mnprof");
   EXPECT_EQ(options.thresholds, "t.json");
   EXPECT_EQ(options.status_interval, 0.5);
@@ -87,11 +113,14 @@ TEST(CmdWorker, ScoringSetupCarriesTheLimitsAndTheThresholdsFile) {
 }
 
 TEST(CmdWorker, LimitsOutOfRangeAndAMissingBrokerAreUsageErrors) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"--threads", "257"},         {"--max-payload-mb", "0"},
-                                             {"--max-payload-mb", "512"},  {"--max-seconds", "0"},
-                                             {"--status-interval", "0.05"}, {"--drain-timeout", "0"},
-                                             {"--keepalive", "2"},         {"--framing", "loose"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{{"--threads", "257"},
+                                                                                    {"--max-payload-mb", "0"},
+                                                                                    {"--max-payload-mb", "512"},
+                                                                                    {"--max-seconds", "0"},
+                                                                                    {"--status-interval", "0.05"},
+                                                                                    {"--drain-timeout", "0"},
+                                                                                    {"--keepalive", "2"},
+                                                                                    {"--framing", "loose"}}) {
     CLI::App app;
     cli::WorkerOptions options;
     cli::add_worker_options(app, &options);

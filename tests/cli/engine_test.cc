@@ -43,7 +43,8 @@ TEST(CliInspect, TableShowsTheBandFusionArena) {
   const auto r = run_cli("inspect small");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("arena bytes      98304 (layer-at-a-time lower bound 98304); with band fusion 68288"),
-            std::string::npos) << r.out;
+            std::string::npos)
+      << r.out;
 }
 
 TEST(CliInspect, TableNamesModelByShortName) {
@@ -99,14 +100,18 @@ TEST(CliInfer, BadInputsFailClearly) {
   const std::vector<std::uint8_t> one_input(1024, 1);
   host::write_npy(dir + "/shape.npy", "i1", {16, 64}, one_input.data(), one_input.size());
   host::write_file(dir + "/fake.tflite", "hello, this is not a model at all", 33);
-  struct Case { std::string args, message; int code; };
+  struct Case {
+    std::string args, message;
+    int code;
+  };
   const std::string model = " --model " + test::model_path("small");
   const std::vector<Case> cases = {
       {"infer" + model + " --input " + dir + "/odd.i8 --output " + dir + "/o", "not a whole number of 1024-byte", 1},
       {"infer" + model + " --input " + dir + "/float.npy --output " + dir + "/o.npy", "expected int8", 1},
       {"infer" + model + " --input " + dir + "/shape.npy --output " + dir + "/o.npy", "expected [N,32,32,1]", 1},
       {"infer" + model + " --input " + dir + "/missing.npy --output " + dir + "/o.npy", "cannot open", 1},
-      {"infer --model " + dir + "/fake.tflite --input " + dir + "/odd.i8 --output " + dir + "/o", "not a TFLite model", 1},
+      {"infer --model " + dir + "/fake.tflite --input " + dir + "/odd.i8 --output " + dir + "/o", "not a TFLite model",
+       1},
       {"inspect " + dir, "not a regular file", 1},
       {"infer --output y", "--input", 2},
       {"frobnicate", "frobnicate", 2},

@@ -146,8 +146,8 @@ TEST(CliEnrol, CompactProfileIsSmallAndStillSeparates) {
   ASSERT_EQ(::stat(compact.c_str(), &st), 0);
   EXPECT_LE(st.st_size, 64 * 1024);
   const double a = clip_distance(p, "medium", fan("test/anomaly_id_00_00000000.wav"));
-  const auto r = run_cli("score --model medium --format json --profile " + compact + " " +
-                         fan("test/anomaly_id_00_00000000.wav"));
+  const auto r =
+      run_cli("score --model medium --format json --profile " + compact + " " + fan("test/anomaly_id_00_00000000.wav"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NEAR(nlohmann::json::parse(r.out)["clips"][0]["score"].get<double>(), a, 1e-4 * a);
 }
@@ -157,7 +157,9 @@ TEST(CliEnrol, EvalEnrolFitsEveryTypeAndDetects) {
   const std::string root = out("tree");
   for (const char* d : {"", "/fan", "/fan/train", "/fan/test", "/slider", "/slider/train", "/slider/test"})
     ::mkdir((root + d).c_str(), 0755);
-  auto link = [](const std::string& target, const std::string& at) { ASSERT_EQ(::symlink(target.c_str(), at.c_str()), 0); };
+  auto link = [](const std::string& target, const std::string& at) {
+    ASSERT_EQ(::symlink(target.c_str(), at.c_str()), 0);
+  };
   for (int i = 0; i < 10; ++i) {
     char name[64];
     std::snprintf(name, sizeof name, "normal_id_00_%08d.wav", i);
@@ -179,7 +181,8 @@ TEST(CliEnrol, EvalEnrolFitsEveryTypeAndDetects) {
   // The slider anomaly scores above its normal (the same ranking the model's softmax gives).
   const std::string slider_scores = test::slurp(result + "/anomaly_score_slider_id_00.csv");
   double anomaly = 0, normal = 0;
-  std::sscanf(slider_scores.c_str(), "anomaly_id_00_00000000.wav,%lf\nnormal_id_00_00000000.wav,%lf", &anomaly, &normal);
+  std::sscanf(slider_scores.c_str(), "anomaly_id_00_00000000.wav,%lf\nnormal_id_00_00000000.wav,%lf", &anomaly,
+              &normal);
   EXPECT_GT(anomaly, normal) << slider_scores;
   // Scores in the CSV are the profile's distances.
   const ProfileArrays p = read_arrays(result + "/profiles/slider_id_00.mnprof");
@@ -223,7 +226,8 @@ TEST(CliEnrol, ClipsWithoutAnIdInTheirNameEnrolUnderTheGivenName) {
   for (int i = 0; i < 3; ++i) {
     char name[64];
     std::snprintf(name, sizeof name, "normal_id_00_%08d.wav", i);
-    ASSERT_EQ(::symlink(fan(std::string("train/") + name).c_str(), (dir + "/pump_" + std::to_string(i) + ".wav").c_str()), 0);
+    ASSERT_EQ(
+        ::symlink(fan(std::string("train/") + name).c_str(), (dir + "/pump_" + std::to_string(i) + ".wav").c_str()), 0);
   }
   const std::string profile = out("pump.mnprof");
   const auto e = run_cli("enrol --model medium --name pump --output " + profile + " " + dir);
@@ -244,11 +248,12 @@ TEST(CliEnrol, ProfileDirectoryFindsTheMachineByName) {
                          fan("train/normal_id_00_00000001.wav") + " " + fan("train/normal_id_00_00000002.wav"));
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_EQ(::access((dir + "/id_00.mnprof").c_str(), R_OK), 0);
-  const auto ok = run_cli("score --model medium --format json --profile " + dir + " " + fan("test/normal_id_00_00000010.wav"));
+  const auto ok =
+      run_cli("score --model medium --format json --profile " + dir + " " + fan("test/normal_id_00_00000010.wav"));
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_EQ(nlohmann::json::parse(ok.out)["clips"][0]["profile"], "id_00");
-  const auto missing = run_cli("score --model medium --machine-id pump7 --profile " + dir + " " +
-                               fan("test/normal_id_00_00000010.wav"));
+  const auto missing =
+      run_cli("score --model medium --machine-id pump7 --profile " + dir + " " + fan("test/normal_id_00_00000010.wav"));
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("no profile for machine pump7"), std::string::npos) << missing.err;
   EXPECT_NE(missing.err.find("id_00"), std::string::npos) << missing.err;

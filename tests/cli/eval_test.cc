@@ -99,8 +99,8 @@ TEST(CliEval, WritesOneScoreFilePerMachineAndTheResultTable) {
   std::vector<std::string> written;
   for (const auto& entry : fs::directory_iterator(e.out)) written.push_back(entry.path().filename().string());
   std::sort(written.begin(), written.end());
-  EXPECT_EQ(written, (std::vector<std::string>{"anomaly_score_fan_id_00.csv", "anomaly_score_slider_id_00.csv",
-                                               "result.csv"}));
+  EXPECT_EQ(written,
+            (std::vector<std::string>{"anomaly_score_fan_id_00.csv", "anomaly_score_slider_id_00.csv", "result.csv"}));
   const auto slider = read_scores(e.out + "/anomaly_score_slider_id_00.csv");
   ASSERT_EQ(slider.size(), 6u);
   EXPECT_EQ(read_scores(e.out + "/anomaly_score_fan_id_00.csv").size(), 2u);
@@ -208,7 +208,8 @@ TEST(CliEval, ClipsOfUnknownMachinesFailButTheRestIsEvaluated) {
   const std::string out = fresh_dir("unknown_id_out");
   const auto r = run_cli("eval --out " + out + " " + root);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("normal_id_01_00000000.wav: machine ID '01' is unknown to the model"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("normal_id_01_00000000.wav: machine ID '01' is unknown to the model"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("1 of 3 test clips could not be scored"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::exists(out + "/anomaly_score_slider_id_00.csv"));
   EXPECT_FALSE(fs::exists(out + "/anomaly_score_ToyCar_id_01.csv"));
@@ -250,7 +251,8 @@ TEST(CliEval, ThresholdsAddDecisionsAndPrecisionRecallF1) {
             "Average,1,1,0.3333333333333333,1,0.5\n");
 
   // One threshold per machine ID cannot serve two machine types.
-  const auto both = run_cli("eval --thresholds " + thresholds + " --out " + fresh_dir("eval_decisions2") + " " + make_tree());
+  const auto both =
+      run_cli("eval --thresholds " + thresholds + " --out " + fresh_dir("eval_decisions2") + " " + make_tree());
   EXPECT_EQ(both.exit_code, 1);
   EXPECT_NE(both.err.find("--thresholds applies to one machine type"), std::string::npos) << both.err;
 }

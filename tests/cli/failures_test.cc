@@ -63,8 +63,7 @@ TEST(CliHostileAudio, MaxSecondsLimitsClipsFromTheHeader) {
 TEST(CliOutput, WriteErrorOnStandardOutputFails) {
   const std::string clip = write_wav("normal_id_00_00000004.wav", 16000, 10 * 32000);
   for (const std::string& args : {"score " + clip, "score --format json " + clip, "score --format csv " + clip,
-                                  std::string("inspect medium"), std::string("score --help"),
-                                  std::string("--help")}) {
+                                  std::string("inspect medium"), std::string("score --help"), std::string("--help")}) {
     const auto r = run_cli_to_full_disk(args);
     EXPECT_EQ(r.exit_code, 1) << args;
     // The reason is ENOSPC, or EIO when stdio met it in an earlier flush and kept no errno.
@@ -81,7 +80,8 @@ TEST(CliUsage, StreamWithoutInputIsAUsageError) {
 
 TEST(CliUsage, CalibrateQuantileAtItsEndsIsAUsageError) {
   for (const char* q : {"0", "1", "1.5"}) {
-    const auto r = run_cli(std::string("calibrate -q ") + q + " -o " + test::temp_dir() + "/t.json " + test::temp_dir());
+    const auto r =
+        run_cli(std::string("calibrate -q ") + q + " -o " + test::temp_dir() + "/t.json " + test::temp_dir());
     EXPECT_EQ(r.exit_code, 2) << q << ": " << r.err;
     EXPECT_NE(r.err.find("strictly between 0 and 1"), std::string::npos) << r.err;
   }

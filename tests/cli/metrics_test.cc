@@ -54,8 +54,10 @@ TEST(CliMetrics, JsonMatchesScikitLearn) {
 }
 
 TEST(CliMetrics, SingleClassIdIsUndefinedAndLeftOutOfTheAverage) {
-  const std::string only_normal = write_temp("anomaly_score_fan_id_04.csv", "normal_id_04_0.wav,1\nnormal_id_04_1.wav,2\n");
-  const std::string both = write_temp("anomaly_score_fan_id_00.csv", "normal_id_00_0.wav,1\r\nanomaly_id_00_1.wav,3\r\n");
+  const std::string only_normal =
+      write_temp("anomaly_score_fan_id_04.csv", "normal_id_04_0.wav,1\nnormal_id_04_1.wav,2\n");
+  const std::string both =
+      write_temp("anomaly_score_fan_id_00.csv", "normal_id_00_0.wav,1\r\nanomaly_id_00_1.wav,3\r\n");
   const auto r = run_cli("metrics --format json " + only_normal + " " + both);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -87,7 +89,9 @@ TEST(CliMetrics, RowOfAnotherMachineThanTheFileNameSays) {
 
 TEST(CliMetrics, UsageErrors) {
   EXPECT_EQ(run_cli("metrics").exit_code, 2);
-  EXPECT_EQ(run_cli("metrics --format xml " + host::shared_path("golden/metrics/anomaly_score_slider_id_00.csv")).exit_code, 2);
+  EXPECT_EQ(
+      run_cli("metrics --format xml " + host::shared_path("golden/metrics/anomaly_score_slider_id_00.csv")).exit_code,
+      2);
   EXPECT_EQ(run_cli("metrics /nonexistent/scores.csv").exit_code, 1);
 }
 

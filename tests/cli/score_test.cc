@@ -109,8 +109,8 @@ TEST(CliScore, ThreadsDoNotChangeTheOutput) {
 }
 
 TEST(CliScore, PublishedKitResult) {
-  const auto r = run_default("score --framing kit --resize decimate --format json " +
-                             slider("test/anomaly_id_00_00000000.wav"));
+  const auto r =
+      run_default("score --framing kit --resize decimate --format json " + slider("test/anomaly_id_00_00000000.wav"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NEAR(nlohmann::json::parse(r.out)["clips"][0]["score"].get<double>(), -0.024493, 5e-6);
 }

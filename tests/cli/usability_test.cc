@@ -100,8 +100,8 @@ TEST(CliBadFiles, BadFilesAreLeftOutAndCounted) {
   // The good pair is still evaluated: 1 normal, 1 anomaly, AUC 1.
   EXPECT_NE(eval.out.find("id_00          1        1   1.000000   1.000000"), std::string::npos) << eval.out;
 
-  const auto score = run_cli("score " + slider(kNormal) + " " + test::temp_dir() + "/missing_id_00_1.wav " +
-                             slider(kAnomaly));
+  const auto score =
+      run_cli("score " + slider(kNormal) + " " + test::temp_dir() + "/missing_id_00_1.wav " + slider(kAnomaly));
   EXPECT_EQ(score.exit_code, 1);
   EXPECT_EQ(lines_of(score.out).size(), 3u) << score.out;  // header and both good clips
   EXPECT_EQ(count_of(score.err, "missing_id_00_1.wav"), 1u) << score.err;
@@ -239,11 +239,12 @@ TEST(CliBench, RefusesZeroIterationsAndNegativeTimes) {
   const auto& clip = j["clip"];
   EXPECT_GE(clip["other_ms"].get<double>(), 0.0);
   // The stages and the rest add up to the whole.
-  EXPECT_LE(clip["decode_ms"].get<double>() + clip["frontend_ms"].get<double>() + clip["inference_ms"].get<double>() +
-                clip["other_ms"].get<double>(),
-            std::max(clip["median_ms"].get<double>(), clip["decode_ms"].get<double>() +
-                                                          clip["frontend_ms"].get<double>() +
-                                                          clip["inference_ms"].get<double>()) + 1e-9);
+  EXPECT_LE(
+      clip["decode_ms"].get<double>() + clip["frontend_ms"].get<double>() + clip["inference_ms"].get<double>() +
+          clip["other_ms"].get<double>(),
+      std::max(clip["median_ms"].get<double>(), clip["decode_ms"].get<double>() + clip["frontend_ms"].get<double>() +
+                                                    clip["inference_ms"].get<double>()) +
+          1e-9);
   // The peak is this core's, measured in the run, with the instruction of the level that ran.
   const std::string kernels = j["kernels"].get<std::string>();
   if (kernels == "avx2" || kernels == "avx512vnni") {
@@ -293,8 +294,7 @@ TEST(CliWarnings, LowRateAndShortClips) {
   r = run_cli("score " + full + " " + brief);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("sampled below"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("1 clip(s) shorter than 2 s (e.g. " + brief + ": 0.50 s, 1 window(s) scored"),
-            std::string::npos)
+  EXPECT_NE(r.err.find("1 clip(s) shorter than 2 s (e.g. " + brief + ": 0.50 s, 1 window(s) scored"), std::string::npos)
       << r.err;
   // eval and calibrate share it.
   r = run_cli("calibrate -q 0.5 -o " + test::temp_dir() + "/w.json " + low1 + " " + full);

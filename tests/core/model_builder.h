@@ -44,8 +44,8 @@ struct TensorSpec {
   std::vector<float> scales;
   std::vector<std::int64_t> zero_points;
   int quantized_dim = 0;
-  std::vector<std::uint8_t> data;  // constant bytes; empty for an activation
-  int buffer = -1;                 // -1: automatic (a buffer of its own if it has data, else buffer 0)
+  std::vector<std::uint8_t> data;       // constant bytes; empty for an activation
+  int buffer = -1;                      // -1: automatic (a buffer of its own if it has data, else buffer 0)
   bool misaligned_zero_points = false;  // int64 elements 4 bytes off their natural alignment
 };
 
@@ -54,7 +54,7 @@ enum class OptionsKind { kMatching, kNone, kWrongType };
 
 struct OpSpec {
   int builtin_code = kBuiltinConv2D;
-  std::string custom_code;        // written for any op when non-empty
+  std::string custom_code;            // written for any op when non-empty
   bool deprecated_code_only = false;  // old files: builtin code only in deprecated_builtin_code
   std::vector<std::int32_t> inputs, outputs;
   OptionsKind options = OptionsKind::kMatching;
@@ -62,8 +62,8 @@ struct OpSpec {
   int stride_h = 1, stride_w = 1;
   int dilation_h = 1, dilation_w = 1;
   fb::ActivationFunctionType activation = fb::ActivationFunctionType_NONE;
-  int filter_h = 1, filter_w = 1;  // AVERAGE_POOL_2D only
-  int depth_multiplier = 1;        // DEPTHWISE_CONV_2D only
+  int filter_h = 1, filter_w = 1;       // AVERAGE_POOL_2D only
+  int depth_multiplier = 1;             // DEPTHWISE_CONV_2D only
   std::vector<std::int32_t> new_shape;  // RESHAPE only
   bool keep_num_dims = false;           // FULLY_CONNECTED only
   int weights_format = 0;               // FULLY_CONNECTED only
@@ -135,7 +135,8 @@ inline ModelBytes build_model(const ModelSpec& spec) {
           x.misaligned_zero_points ? misaligned_int64_vector(b, x.zero_points) : b.CreateVector(x.zero_points);
       q = fb::CreateQuantizationParameters(b, scales, zero_points, x.quantized_dim);
     }
-    tensors.push_back(fb::CreateTensor(b, b.CreateVector(x.shape), x.type, tensor_buffer[t], b.CreateString(x.name), q));
+    tensors.push_back(
+        fb::CreateTensor(b, b.CreateVector(x.shape), x.type, tensor_buffer[t], b.CreateString(x.name), q));
   }
 
   // One operator code per distinct (builtin, custom name, deprecated-only) triple.
@@ -144,9 +145,9 @@ inline ModelBytes build_model(const ModelSpec& spec) {
   std::vector<flatbuffers::Offset<fb::Operator>> ops;
   for (const OpSpec& op : spec.ops) {
     std::uint32_t code_index = 0;
-    while (code_index < code_of.size() &&
-           !(code_of[code_index]->builtin_code == op.builtin_code && code_of[code_index]->custom_code == op.custom_code &&
-             code_of[code_index]->deprecated_code_only == op.deprecated_code_only))
+    while (code_index < code_of.size() && !(code_of[code_index]->builtin_code == op.builtin_code &&
+                                            code_of[code_index]->custom_code == op.custom_code &&
+                                            code_of[code_index]->deprecated_code_only == op.deprecated_code_only))
       ++code_index;
     if (code_index == code_of.size()) {
       const auto deprecated = static_cast<std::int8_t>(op.builtin_code < 127 ? op.builtin_code : 127);
@@ -159,21 +160,30 @@ inline ModelBytes build_model(const ModelSpec& spec) {
     flatbuffers::Offset<void> options = 0;
     const auto conv = [&] {
       type = fb::BuiltinOptions_Conv2DOptions;
-      options = fb::CreateConv2DOptions(b, op.padding, op.stride_w, op.stride_h, op.activation, op.dilation_w, op.dilation_h).Union();
+      options =
+          fb::CreateConv2DOptions(b, op.padding, op.stride_w, op.stride_h, op.activation, op.dilation_w, op.dilation_h)
+              .Union();
     };
     const auto pool = [&] {
       type = fb::BuiltinOptions_Pool2DOptions;
-      options = fb::CreatePool2DOptions(b, op.padding, op.stride_w, op.stride_h, op.filter_w, op.filter_h, op.activation).Union();
+      options =
+          fb::CreatePool2DOptions(b, op.padding, op.stride_w, op.stride_h, op.filter_w, op.filter_h, op.activation)
+              .Union();
     };
     if (op.options == OptionsKind::kMatching) {
       switch (op.builtin_code) {
-        case kBuiltinConv2D: conv(); break;
+        case kBuiltinConv2D:
+          conv();
+          break;
         case kBuiltinDepthwiseConv2D:
           type = fb::BuiltinOptions_DepthwiseConv2DOptions;
           options = fb::CreateDepthwiseConv2DOptions(b, op.padding, op.stride_w, op.stride_h, op.depth_multiplier,
-                                                     op.activation, op.dilation_w, op.dilation_h).Union();
+                                                     op.activation, op.dilation_w, op.dilation_h)
+                        .Union();
           break;
-        case kBuiltinAveragePool2D: pool(); break;
+        case kBuiltinAveragePool2D:
+          pool();
+          break;
         case kBuiltinReshape:
           type = fb::BuiltinOptions_ReshapeOptions;
           options = fb::CreateReshapeOptions(b, b.CreateVector(op.new_shape)).Union();
@@ -181,23 +191,30 @@ inline ModelBytes build_model(const ModelSpec& spec) {
         case kBuiltinFullyConnected:
           type = fb::BuiltinOptions_FullyConnectedOptions;
           options = fb::CreateFullyConnectedOptions(b, op.activation, static_cast<std::int8_t>(op.weights_format),
-                                                    op.keep_num_dims).Union();
+                                                    op.keep_num_dims)
+                        .Union();
           break;
         case kBuiltinAdd:
           type = fb::BuiltinOptions_AddOptions;
           options = fb::CreateAddOptions(b, op.activation).Union();
           break;
-        default: break;
+        default:
+          break;
       }
     } else if (op.options == OptionsKind::kWrongType) {
-      if (op.builtin_code == kBuiltinAveragePool2D) conv(); else pool();
+      if (op.builtin_code == kBuiltinAveragePool2D)
+        conv();
+      else
+        pool();
     }
-    ops.push_back(fb::CreateOperator(b, code_index, b.CreateVector(op.inputs), b.CreateVector(op.outputs), type, options));
+    ops.push_back(
+        fb::CreateOperator(b, code_index, b.CreateVector(op.inputs), b.CreateVector(op.outputs), type, options));
   }
 
   const auto subgraph = fb::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(spec.inputs),
                                            b.CreateVector(spec.outputs), b.CreateVector(ops), b.CreateString("main"));
-  const std::vector<flatbuffers::Offset<fb::SubGraph>> subgraphs(static_cast<std::size_t>(spec.num_subgraphs), subgraph);
+  const std::vector<flatbuffers::Offset<fb::SubGraph>> subgraphs(static_cast<std::size_t>(spec.num_subgraphs),
+                                                                 subgraph);
   const auto model = fb::CreateModel(b, spec.version, b.CreateVector(codes), b.CreateVector(subgraphs),
                                      b.CreateString("micronet-ad test model"), b.CreateVector(buffers));
   b.Finish(model, spec.identifier.size() == 4 ? spec.identifier.c_str() : nullptr);
@@ -209,11 +226,18 @@ inline ModelBytes build_model(const ModelSpec& spec) {
 // Tensor and operator indices of tiny_model().
 enum TinyTensor : int {
   kInput = 0,
-  kConv0Weights, kConv0Bias, kConv0Out,
-  kDwWeights, kDwBias, kDwOut,
+  kConv0Weights,
+  kConv0Bias,
+  kConv0Out,
+  kDwWeights,
+  kDwBias,
+  kDwOut,
   kPoolOut,
-  kConv1Weights, kConv1Bias, kConv1Out,
-  kReshapeShape, kOutput,
+  kConv1Weights,
+  kConv1Bias,
+  kConv1Out,
+  kReshapeShape,
+  kOutput,
   kNumTinyTensors
 };
 enum TinyOp : int { kOpConv0 = 0, kOpDw, kOpPool, kOpConv1, kOpReshape, kNumTinyOps };
@@ -354,11 +378,22 @@ inline ModelSpec tiny_model() {
 
 enum KwsTensor : int {
   kKwsInput = 0,
-  kKwsConv0Weights, kKwsConv0Bias, kKwsConv0Out,
-  kKwsDwWeights, kKwsDwBias, kKwsDwOut,
-  kKwsPwWeights, kKwsPwBias, kKwsPwOut,
-  kKwsAddOut, kKwsPoolOut, kKwsShape, kKwsFlat,
-  kKwsFcWeights, kKwsFcBias, kKwsOutput,
+  kKwsConv0Weights,
+  kKwsConv0Bias,
+  kKwsConv0Out,
+  kKwsDwWeights,
+  kKwsDwBias,
+  kKwsDwOut,
+  kKwsPwWeights,
+  kKwsPwBias,
+  kKwsPwOut,
+  kKwsAddOut,
+  kKwsPoolOut,
+  kKwsShape,
+  kKwsFlat,
+  kKwsFcWeights,
+  kKwsFcBias,
+  kKwsOutput,
   kNumKwsTensors
 };
 enum KwsOp : int { kKwsOpConv0 = 0, kKwsOpDw, kKwsOpPw, kKwsOpAdd, kKwsOpPool, kKwsOpReshape, kKwsOpFc, kNumKwsOps };

@@ -64,14 +64,17 @@ inline std::int64_t oracle_scale_below_one(std::int64_t x, std::int32_t m, int s
   return oracle_round_half_away(high, std::int64_t{1} << -shift);
 }
 
-inline std::int8_t oracle_requantize(std::int64_t acc, float in_scale, float w_scale, const TensorSpec& out, OracleRange r) {
+inline std::int8_t oracle_requantize(std::int64_t acc, float in_scale, float w_scale, const TensorSpec& out,
+                                     OracleRange r) {
   EXPECT_TRUE(acc >= INT32_MIN && acc <= INT32_MAX) << "the test model's accumulator left int32: " << acc;
   std::int32_t significand = 0;
   int shift = 0;
-  quant::quantize_multiplier(static_cast<double>(in_scale) * static_cast<double>(w_scale) / static_cast<double>(out.scales[0]),
-                             &significand, &shift);
-  std::int64_t v = shift <= 0 ? oracle_scale_below_one(acc, significand, shift)
-                              : quant::multiply_by_quantized_multiplier(static_cast<std::int32_t>(acc), significand, shift);
+  quant::quantize_multiplier(
+      static_cast<double>(in_scale) * static_cast<double>(w_scale) / static_cast<double>(out.scales[0]), &significand,
+      &shift);
+  std::int64_t v = shift <= 0
+                       ? oracle_scale_below_one(acc, significand, shift)
+                       : quant::multiply_by_quantized_multiplier(static_cast<std::int32_t>(acc), significand, shift);
   v += out.zero_points[0];
   return static_cast<std::int8_t>(std::clamp(v, r.lo, r.hi));
 }
@@ -121,7 +124,8 @@ inline std::vector<std::vector<std::int8_t>> oracle_forward(const ModelSpec& m, 
     }
     if (op.builtin_code == kBuiltinFullyConnected) {
       const TensorSpec& F = m.tensors[static_cast<std::size_t>(op.inputs[1])];
-      const TensorSpec* Bt = op.inputs.size() > 2 && op.inputs[2] >= 0 ? &m.tensors[static_cast<std::size_t>(op.inputs[2])] : nullptr;
+      const TensorSpec* Bt =
+          op.inputs.size() > 2 && op.inputs[2] >= 0 ? &m.tensors[static_cast<std::size_t>(op.inputs[2])] : nullptr;
       const int units = F.shape[0], depth = F.shape[1];
       const int batches = static_cast<int>(x.size()) / depth;
       y.assign(static_cast<std::size_t>(batches) * units, 0);
@@ -129,7 +133,8 @@ inline std::vector<std::vector<std::int8_t>> oracle_forward(const ModelSpec& m, 
         for (int u = 0; u < units; ++u) {
           std::int64_t acc = 0;
           for (int d = 0; d < depth; ++d)
-            acc += (x[static_cast<std::size_t>(bt) * depth + d] - x_zp) * oracle_i8(F, static_cast<std::size_t>(u) * depth + d);
+            acc += (x[static_cast<std::size_t>(bt) * depth + d] - x_zp) *
+                   oracle_i8(F, static_cast<std::size_t>(u) * depth + d);
           if (Bt != nullptr) acc += oracle_i32(*Bt, static_cast<std::size_t>(u));
           const float w_scale = F.scales.size() == 1 ? F.scales[0] : F.scales[static_cast<std::size_t>(u)];
           y[static_cast<std::size_t>(bt) * units + u] = oracle_requantize(acc, X.scales[0], w_scale, Y, range);
@@ -155,13 +160,15 @@ inline std::vector<std::vector<std::int8_t>> oracle_forward(const ModelSpec& m, 
                 ++count;
               }
             const std::int64_t avg = oracle_round_half_away(sum, count);
-            y[(static_cast<std::size_t>(oy) * OW + ox) * OC + c] = static_cast<std::int8_t>(std::clamp(avg, range.lo, range.hi));
+            y[(static_cast<std::size_t>(oy) * OW + ox) * OC + c] =
+                static_cast<std::int8_t>(std::clamp(avg, range.lo, range.hi));
           }
       continue;
     }
     const bool depthwise = op.builtin_code == kBuiltinDepthwiseConv2D;
     const TensorSpec& F = m.tensors[static_cast<std::size_t>(op.inputs[1])];
-    const TensorSpec* Bt = op.inputs.size() > 2 && op.inputs[2] >= 0 ? &m.tensors[static_cast<std::size_t>(op.inputs[2])] : nullptr;
+    const TensorSpec* Bt =
+        op.inputs.size() > 2 && op.inputs[2] >= 0 ? &m.tensors[static_cast<std::size_t>(op.inputs[2])] : nullptr;
     const int KH = F.shape[1], KW = F.shape[2];
     const int DH = op.dilation_h, DW = op.dilation_w;
     const int pt = op.padding == fb::Padding_SAME ? oracle_same_padding(H, OH, (KH - 1) * DH + 1, op.stride_h) : 0;
@@ -176,15 +183,18 @@ inline std::vector<std::vector<std::int8_t>> oracle_forward(const ModelSpec& m, 
               const int iy = oy * op.stride_h - pt + ky * DH, ix = ox * op.stride_w - pl + kx * DW;
               if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;  // padding is x_zp: adds 0
               if (depthwise) {
-                acc += (at(iy, ix, oc / multiplier) - x_zp) * oracle_i8(F, (static_cast<std::size_t>(ky) * KW + kx) * OC + oc);
+                acc += (at(iy, ix, oc / multiplier) - x_zp) *
+                       oracle_i8(F, (static_cast<std::size_t>(ky) * KW + kx) * OC + oc);
               } else {
                 for (int ic = 0; ic < C; ++ic)
-                  acc += (at(iy, ix, ic) - x_zp) * oracle_i8(F, ((static_cast<std::size_t>(oc) * KH + ky) * KW + kx) * C + ic);
+                  acc += (at(iy, ix, ic) - x_zp) *
+                         oracle_i8(F, ((static_cast<std::size_t>(oc) * KH + ky) * KW + kx) * C + ic);
               }
             }
           if (Bt != nullptr) acc += oracle_i32(*Bt, static_cast<std::size_t>(oc));
           const float w_scale = F.scales.size() == 1 ? F.scales[0] : F.scales[static_cast<std::size_t>(oc)];
-          y[(static_cast<std::size_t>(oy) * OW + ox) * OC + oc] = oracle_requantize(acc, X.scales[0], w_scale, Y, range);
+          y[(static_cast<std::size_t>(oy) * OW + ox) * OC + oc] =
+              oracle_requantize(acc, X.scales[0], w_scale, Y, range);
         }
   }
   return values;

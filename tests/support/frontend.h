@@ -115,8 +115,8 @@ class TempDir {
 };
 
 // Writes interleaved float samples with libsndfile in `format` (e.g. SF_FORMAT_WAV|SF_FORMAT_FLOAT).
-inline void write_audio(const std::string& path, const std::vector<float>& interleaved, int rate,
-                        int channels, int format) {
+inline void write_audio(const std::string& path, const std::vector<float>& interleaved, int rate, int channels,
+                        int format) {
   SF_INFO info{};
   info.samplerate = rate;
   info.channels = channels;

@@ -5,8 +5,8 @@
 
 namespace micronet_ad {
 
-Status Detector::init(const DetectorConfig& config, const Model& model, Interpreter* interpreter,
-                      Frontend* frontend, RealFft* fft) {
+Status Detector::init(const DetectorConfig& config, const Model& model, Interpreter* interpreter, Frontend* frontend,
+                      RealFft* fft) {
   if (interpreter == nullptr || frontend == nullptr || fft == nullptr) {
     return Status::Error("detector: interpreter, front end and FFT are required");
   }
@@ -60,9 +60,10 @@ Status Detector::set_profile(const Profile* profile) {
       return Status::Error("profile '%s' has embedding size %u, this model's is %zu (made for another model)", h.name,
                            static_cast<unsigned>(h.embedding_size), interpreter_->embedding_bytes());
     if (h.embedding_scale != embedding_.scale || h.embedding_zero_point != embedding_.zero_point)
-      return Status::Error("profile '%s' was made for an embedding quantized %g/%d, this model's is %g/%d (another model)",
-                           h.name, static_cast<double>(h.embedding_scale), static_cast<int>(h.embedding_zero_point),
-                           static_cast<double>(embedding_.scale), static_cast<int>(embedding_.zero_point));
+      return Status::Error(
+          "profile '%s' was made for an embedding quantized %g/%d, this model's is %g/%d (another model)", h.name,
+          static_cast<double>(h.embedding_scale), static_cast<int>(h.embedding_zero_point),
+          static_cast<double>(embedding_.scale), static_cast<int>(embedding_.zero_point));
     if (h.framing != config_.framing)
       return Status::Error("profile '%s' was made with --framing %s, scoring uses %s", h.name, to_string(h.framing),
                            to_string(config_.framing));
@@ -102,8 +103,7 @@ Status Detector::score_pending_windows() {
     std::memcpy(interpreter_->input(), window_.input, kPatchElements);
     if (Status s = interpreter_->invoke(); !s) return s;
     const std::int8_t* logits = interpreter_->output();
-    const WindowScore score =
-        score_window(logits, output_, config_.output_index, profile_, interpreter_->embedding());
+    const WindowScore score = score_window(logits, output_, config_.output_index, profile_, interpreter_->embedding());
     accumulator_.add(logits, score);
     add_embedding(interpreter_->embedding());
     if (observer_ != nullptr) observer_(observer_context_, window_, logits, score);

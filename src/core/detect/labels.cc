@@ -49,8 +49,10 @@ Status machine_id_from_file_name(const char* path, char* out, std::size_t out_si
     if (next == nullptr) break;
     field = next + 1;
   }
-  return Status::Error("cannot read a machine ID from the file name '%.120s' (expected "
-                       "{normal,anomaly}_id_XX_NNNNNNNN.wav)", name);
+  return Status::Error(
+      "cannot read a machine ID from the file name '%.120s' (expected "
+      "{normal,anomaly}_id_XX_NNNNNNNN.wav)",
+      name);
 }
 
 }  // namespace micronet_ad

@@ -12,10 +12,26 @@ constexpr std::size_t kCrcOffset = 16;
 
 // Field offsets in the 128-byte header (docs/profile-format.md).
 enum HeaderOffset : std::size_t {
-  kOffVersion = 8, kOffFileBytes = 12, kOffCrc = kCrcOffset, kOffSha1 = 20, kOffFraming = 40,
-  kOffResize = 41, kOffAggregate = 42, kOffReserved0 = 43, kOffEmbedding = 44, kOffRank = 48,
-  kOffClips = 52, kOffWindows = 56, kOffThreshold = 60, kOffQuantile = 64, kOffResidual = 68,
-  kOffShrinkage = 72, kOffScale = 76, kOffZeroPoint = 80, kOffName = 84, kOffReserved = 116,
+  kOffVersion = 8,
+  kOffFileBytes = 12,
+  kOffCrc = kCrcOffset,
+  kOffSha1 = 20,
+  kOffFraming = 40,
+  kOffResize = 41,
+  kOffAggregate = 42,
+  kOffReserved0 = 43,
+  kOffEmbedding = 44,
+  kOffRank = 48,
+  kOffClips = 52,
+  kOffWindows = 56,
+  kOffThreshold = 60,
+  kOffQuantile = 64,
+  kOffResidual = 68,
+  kOffShrinkage = 72,
+  kOffScale = 76,
+  kOffZeroPoint = 80,
+  kOffName = 84,
+  kOffReserved = 116,
 };
 
 std::uint32_t get_u32(const std::uint8_t* p) {
@@ -67,7 +83,8 @@ Status check_header(const ProfileHeader& h) {
   if (h.aggregate != ProfileAggregate::kMeanWindowDistance && h.aggregate != ProfileAggregate::kClipMeanEmbedding)
     return Status::Error("profile: unknown clip aggregate");
   if (h.embedding_size < 1 || h.embedding_size > static_cast<std::uint32_t>(kProfileMaxEmbedding))
-    return Status::Error("profile: embedding size %u, expected 1..%d", static_cast<unsigned>(h.embedding_size), kProfileMaxEmbedding);
+    return Status::Error("profile: embedding size %u, expected 1..%d", static_cast<unsigned>(h.embedding_size),
+                         kProfileMaxEmbedding);
   if (h.rank < 1 || h.rank > h.embedding_size)
     return Status::Error("profile: rank %u, expected 1..%u (the embedding size)", static_cast<unsigned>(h.rank),
                          static_cast<unsigned>(h.embedding_size));
@@ -109,8 +126,8 @@ bool is_valid_profile_name(const char* name) {
   std::size_t n = 0;
   for (; name[n] != '\0'; ++n) {
     const char c = name[n];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '.' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     if (!ok || n >= static_cast<std::size_t>(kProfileNameBytes - 1)) return false;
   }
   if (n == 0) return false;
@@ -177,7 +194,8 @@ Status Profile::load(const std::uint8_t* data, std::size_t size, Profile* out) {
       h.rank > h.embedding_size || profile_file_bytes(h.embedding_size, h.rank) != size)
     return Status::Error("profile: embedding size %u and rank %u do not match the file's %zu bytes",
                          static_cast<unsigned>(h.embedding_size), static_cast<unsigned>(h.rank), size);
-  if (file_crc(data, size) != get_u32(data + kOffCrc)) return Status::Error("profile: checksum mismatch (corrupt file)");
+  if (file_crc(data, size) != get_u32(data + kOffCrc))
+    return Status::Error("profile: checksum mismatch (corrupt file)");
   bool reserved_zero = data[kOffReserved0] == 0;
   for (std::size_t i = kOffReserved; i < kProfileHeaderBytes; ++i) reserved_zero = reserved_zero && data[i] == 0;
   if (!reserved_zero) return Status::Error("profile: reserved header bytes are not zero");

@@ -23,9 +23,12 @@ void softmax(const std::int8_t* logits, OutputQuantization quantization, double*
 
 const char* score_method_name(ScoreMethod method) {
   switch (method) {
-    case ScoreMethod::kNegSoftmax: return "neg_softmax";
-    case ScoreMethod::kNll: return "nll";
-    case ScoreMethod::kDistance: return "distance";
+    case ScoreMethod::kNegSoftmax:
+      return "neg_softmax";
+    case ScoreMethod::kNll:
+      return "nll";
+    case ScoreMethod::kDistance:
+      return "distance";
   }
   return "?";
 }

@@ -11,17 +11,23 @@ const char* to_string(Resize resize) { return resize == Resize::kDecimate ? "dec
 
 bool parse_framing(const char* text, Framing* out) {
   if (text == nullptr) return false;
-  if (std::strcmp(text, "centered") == 0) *out = Framing::kCentered;
-  else if (std::strcmp(text, "kit") == 0) *out = Framing::kKit;
-  else return false;
+  if (std::strcmp(text, "centered") == 0)
+    *out = Framing::kCentered;
+  else if (std::strcmp(text, "kit") == 0)
+    *out = Framing::kKit;
+  else
+    return false;
   return true;
 }
 
 bool parse_resize(const char* text, Resize* out) {
   if (text == nullptr) return false;
-  if (std::strcmp(text, "average") == 0) *out = Resize::kAverage;
-  else if (std::strcmp(text, "decimate") == 0) *out = Resize::kDecimate;
-  else return false;
+  if (std::strcmp(text, "average") == 0)
+    *out = Resize::kAverage;
+  else if (std::strcmp(text, "decimate") == 0)
+    *out = Resize::kDecimate;
+  else
+    return false;
   return true;
 }
 

@@ -37,12 +37,20 @@ kernels::ConvGeometry conv_geometry(const Model& model, const OperatorInfo& op, 
   const TensorInfo out = model.tensor(op.output);
   kernels::ConvGeometry g;
   g.batches = in.shape.dims[0];
-  g.in_h = in.shape.dims[1]; g.in_w = in.shape.dims[2]; g.in_c = in.shape.dims[3];
-  g.out_h = out.shape.dims[1]; g.out_w = out.shape.dims[2]; g.out_c = out.shape.dims[3];
-  g.filter_h = op.filter_h; g.filter_w = op.filter_w;
-  g.stride_h = op.stride_h; g.stride_w = op.stride_w;
-  g.dilation_h = op.dilation_h; g.dilation_w = op.dilation_w;
-  g.pad_top = pad_top; g.pad_left = pad_left;
+  g.in_h = in.shape.dims[1];
+  g.in_w = in.shape.dims[2];
+  g.in_c = in.shape.dims[3];
+  g.out_h = out.shape.dims[1];
+  g.out_w = out.shape.dims[2];
+  g.out_c = out.shape.dims[3];
+  g.filter_h = op.filter_h;
+  g.filter_w = op.filter_w;
+  g.stride_h = op.stride_h;
+  g.stride_w = op.stride_w;
+  g.dilation_h = op.dilation_h;
+  g.dilation_w = op.dilation_w;
+  g.pad_top = pad_top;
+  g.pad_left = pad_left;
   g.depth_multiplier = op.depth_multiplier;
   return g;
 }
@@ -50,7 +58,8 @@ kernels::ConvGeometry conv_geometry(const Model& model, const OperatorInfo& op, 
 }  // namespace
 }  // namespace micronet_ad
 namespace micronet_ad::ops {
-kernels::PoolGeometry pool_geometry(const Model& model, const OperatorInfo& op, const kernels::PreparedOp& p);  // ops/average_pool2d.cc
+kernels::PoolGeometry pool_geometry(const Model& model, const OperatorInfo& op,
+                                    const kernels::PreparedOp& p);  // ops/average_pool2d.cc
 }  // namespace micronet_ad::ops
 namespace micronet_ad {
 namespace {
@@ -79,11 +88,12 @@ std::size_t layout(const Model& model, const KernelLevel& level, std::size_t are
     if (def.kernels == ops::KernelList::kConv || def.kernels == ops::KernelList::kDepthwise) {
       const kernels::ConvGeometry g = conv_geometry(model, op, p.pad_top, p.pad_left);
       p.conv = def.kernels == ops::KernelList::kConv ? kernels::find_conv(level.conv, level.conv_count, g)
-                                                    : kernels::find_conv(level.depthwise, level.depthwise_count, g);
+                                                     : kernels::find_conv(level.depthwise, level.depthwise_count, g);
       if (p.conv != nullptr) stride_padding = level.channel_padding;
       if (p.conv != nullptr && p.conv->packed_bytes != nullptr) {
         void* packed = take(p.conv->packed_bytes(g));
-        if (base != nullptr) p.conv->pack(g, ops::weights_of(model, op), ops::bias_of(model, op), p.input_offset, packed);
+        if (base != nullptr)
+          p.conv->pack(g, ops::weights_of(model, op), ops::bias_of(model, op), p.input_offset, packed);
         p.packed = packed;
       }
       if (p.conv != nullptr && p.conv->scratch_bytes != nullptr) {
@@ -98,8 +108,10 @@ std::size_t layout(const Model& model, const KernelLevel& level, std::size_t are
     // Requantization multipliers (per output channel for weighted ops), padded for the level's kernel.
     if (def.multiplier_count != nullptr) {
       const int count = def.multiplier_count(model, op);
-      const int stride = static_cast<int>(align_up(static_cast<std::size_t>(count), static_cast<std::size_t>(stride_padding)));
-      auto* multipliers = reinterpret_cast<std::int32_t*>(take(2 * sizeof(std::int32_t) * static_cast<std::size_t>(stride)));
+      const int stride =
+          static_cast<int>(align_up(static_cast<std::size_t>(count), static_cast<std::size_t>(stride_padding)));
+      auto* multipliers =
+          reinterpret_cast<std::int32_t*>(take(2 * sizeof(std::int32_t) * static_cast<std::size_t>(stride)));
       if (base != nullptr) {
         def.fill_multipliers(model, op, count, stride, multipliers, multipliers + stride);
         p.multipliers = multipliers;
@@ -129,8 +141,8 @@ void run_conv(const ConvContext& c, const OperatorInfo& op, const PreparedOp& p,
 
 // Output rows [r0, r1) of convolution `op` (geometry g) into y. The sub-geometry starts at the
 // first input row those rows read, so that its top padding is never negative.
-void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const PreparedOp& p,
-                   const kernels::ConvGeometry& g, int r0, int r1, const std::int8_t* x, std::int8_t* y) {
+void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const PreparedOp& p, const kernels::ConvGeometry& g,
+                   int r0, int r1, const std::int8_t* x, std::int8_t* y) {
   kernels::ConvGeometry rows = g;
   const int first = r0 * g.stride_h - g.pad_top;  // input row of the first window's top tap
   const int skip = first > 0 ? first : 0;
@@ -142,21 +154,30 @@ void run_conv_rows(const ConvContext& c, const OperatorInfo& op, const PreparedO
 
 }  // namespace
 
-constexpr KernelSet kAllSets[] = {KernelSet::kReference, KernelSet::kAuto,   KernelSet::kAvx2,
-                                   KernelSet::kAvx512Vnni, KernelSet::kArmDsp, KernelSet::kArmMve,
-                                   KernelSet::kArmNeon,    KernelSet::kArmNeonDotprod, KernelSet::kAvxVnni};
+constexpr KernelSet kAllSets[] = {KernelSet::kReference,  KernelSet::kAuto,           KernelSet::kAvx2,
+                                  KernelSet::kAvx512Vnni, KernelSet::kArmDsp,         KernelSet::kArmMve,
+                                  KernelSet::kArmNeon,    KernelSet::kArmNeonDotprod, KernelSet::kAvxVnni};
 
 const char* kernel_set_name(KernelSet set) {
   switch (set) {
-    case KernelSet::kReference: return "reference";
-    case KernelSet::kAuto: return "auto";
-    case KernelSet::kAvx2: return "avx2";
-    case KernelSet::kAvx512Vnni: return "avx512vnni";
-    case KernelSet::kArmDsp: return "dsp";
-    case KernelSet::kArmMve: return "mve";
-    case KernelSet::kArmNeon: return "neon";
-    case KernelSet::kArmNeonDotprod: return "neon_dotprod";
-    case KernelSet::kAvxVnni: return "avxvnni";
+    case KernelSet::kReference:
+      return "reference";
+    case KernelSet::kAuto:
+      return "auto";
+    case KernelSet::kAvx2:
+      return "avx2";
+    case KernelSet::kAvx512Vnni:
+      return "avx512vnni";
+    case KernelSet::kArmDsp:
+      return "dsp";
+    case KernelSet::kArmMve:
+      return "mve";
+    case KernelSet::kArmNeon:
+      return "neon";
+    case KernelSet::kArmNeonDotprod:
+      return "neon_dotprod";
+    case KernelSet::kAvxVnni:
+      return "avxvnni";
   }
   return "?";
 }
@@ -191,7 +212,8 @@ std::size_t Interpreter::required_memory(const Model& model, const InterpreterOp
   const KernelLevel* level = kernels::find_level(resolve(options.kernels));
   if (level == nullptr) level = &kernels::kReferenceLevel;  // init() will refuse it anyway
   const std::size_t arena = arena_bytes(model, options.band_fusion);
-  return level->alignment + layout(model, *level, arena, nullptr, nullptr, nullptr, nullptr);  // slack to align the start
+  return level->alignment +
+         layout(model, *level, arena, nullptr, nullptr, nullptr, nullptr);  // slack to align the start
 }
 
 std::size_t Interpreter::arena_bytes(const Model& model, bool band_fusion) {
@@ -207,7 +229,8 @@ Status Interpreter::init(const Model& model, void* memory, std::size_t memory_by
   return init(model, memory, memory_bytes, options);
 }
 
-Status Interpreter::init(const Model& model, void* memory, std::size_t memory_bytes, const InterpreterOptions& options) {
+Status Interpreter::init(const Model& model, void* memory, std::size_t memory_bytes,
+                         const InterpreterOptions& options) {
   model_ = nullptr;
   const KernelSet set = resolve(options.kernels);
   if (!kernel_set_supported(set))
@@ -241,13 +264,19 @@ std::int8_t* Interpreter::tensor_data(int tensor_index) const {
 
 std::int8_t* Interpreter::input() { return model_ ? tensor_data(model_->input_tensor()) : nullptr; }
 const std::int8_t* Interpreter::output() const { return model_ ? tensor_data(model_->output_tensor()) : nullptr; }
-std::size_t Interpreter::input_bytes() const { return model_ ? static_cast<std::size_t>(model_->plan(model_->input_tensor()).size) : 0; }
-std::size_t Interpreter::output_bytes() const { return model_ ? static_cast<std::size_t>(model_->plan(model_->output_tensor()).size) : 0; }
+std::size_t Interpreter::input_bytes() const {
+  return model_ ? static_cast<std::size_t>(model_->plan(model_->input_tensor()).size) : 0;
+}
+std::size_t Interpreter::output_bytes() const {
+  return model_ ? static_cast<std::size_t>(model_->plan(model_->output_tensor()).size) : 0;
+}
 const std::int8_t* Interpreter::embedding() const {
   return model_ && model_->embedding_tensor() >= 0 ? tensor_data(model_->embedding_tensor()) : nullptr;
 }
 std::size_t Interpreter::embedding_bytes() const {
-  return model_ && model_->embedding_tensor() >= 0 ? static_cast<std::size_t>(model_->plan(model_->embedding_tensor()).size) : 0;
+  return model_ && model_->embedding_tensor() >= 0
+             ? static_cast<std::size_t>(model_->plan(model_->embedding_tensor()).size)
+             : 0;
 }
 
 // Op b − 1 (A) and op b (B) of a fused pair: B one output row at a time, from a band holding
@@ -274,7 +303,8 @@ void Interpreter::run_band_pair(int b) {
     // Windows only move down: rows still needed move to the front, the new ones come from A.
     const int kept = end > want_base ? end - want_base : 0;
     if (kept > 0 && want_base > base)
-      std::memmove(band, band + static_cast<std::size_t>(want_base - base) * t_row, static_cast<std::size_t>(kept) * t_row);
+      std::memmove(band, band + static_cast<std::size_t>(want_base - base) * t_row,
+                   static_cast<std::size_t>(kept) * t_row);
     base = want_base;
     end = want_base + kept;
     if (want_end > end) {
@@ -303,8 +333,10 @@ Status Interpreter::invoke() {
     std::int8_t* y = tensor_data(op.output);
     const ops::OpDef& def = ops::def(op.type);
     if (def.kernels == ops::KernelList::kConv || def.kernels == ops::KernelList::kDepthwise) {
-      if (p.band_rows > 0) run_band_pair(i);
-      else run_conv(context, op, p, conv_geometry(model, op, p.pad_top, p.pad_left), x, y);
+      if (p.band_rows > 0)
+        run_band_pair(i);
+      else
+        run_conv(context, op, p, conv_geometry(model, op, p.pad_top, p.pad_left), x, y);
     } else {
       const std::int8_t* x2 = def.activation_inputs > 1 ? tensor_data(op.inputs[1]) : nullptr;
       def.invoke(ops::InvokeArgs{model_, &op, &p, nullptr, x, x2, y, out.bytes, scratch_});

@@ -17,14 +17,14 @@ namespace micronet_ad::kernels {
 
 // What a convolution kernel sees when it runs.
 struct ConvCall {
-  const ConvGeometry* g;       // the layer's geometry, or a row band of it (fewer in/out rows, pad_top moved)
-  const Requantization* rq;    // multipliers/shifts padded to the level's channel_padding
-  const std::int8_t* x;        // NHWC input (of the band: its first row is the band's first input row)
-  const std::int8_t* w;        // the model's filter, read in place (flash on a microcontroller)
-  const std::int32_t* bias;    // the model's bias, or nullptr
-  const void* packed;          // what pack() wrote at init, or nullptr
-  void* scratch;               // scratch_bytes() of the layer, shared by all layers; or nullptr
-  std::int8_t* y;              // NHWC output
+  const ConvGeometry* g;     // the layer's geometry, or a row band of it (fewer in/out rows, pad_top moved)
+  const Requantization* rq;  // multipliers/shifts padded to the level's channel_padding
+  const std::int8_t* x;      // NHWC input (of the band: its first row is the band's first input row)
+  const std::int8_t* w;      // the model's filter, read in place (flash on a microcontroller)
+  const std::int32_t* bias;  // the model's bias, or nullptr
+  const void* packed;        // what pack() wrote at init, or nullptr
+  void* scratch;             // scratch_bytes() of the layer, shared by all layers; or nullptr
+  std::int8_t* y;            // NHWC output
 };
 
 struct ConvKernel {
@@ -66,11 +66,11 @@ const KernelLevel* find_level(KernelSet set);  // nullptr when not compiled
 
 // The rows, each defined in its folder and compiled only where its ISA exists.
 extern const KernelLevel kReferenceLevel;
-extern const KernelLevel kAvx2Level;        // kernels/x86_avx2
-extern const KernelLevel kAvxVnniLevel;     // kernels/optimized: AVX2 + VEX vpdpbusd (AVX-VNNI)
-extern const KernelLevel kAvx512VnniLevel;  // kernels/x86_avx512
-extern const KernelLevel kArmDspLevel;      // kernels/arm_dsp: Cortex-M4/M7/M33/M55 DSP extension
-extern const KernelLevel kArmMveLevel;      // kernels/arm_mve: Cortex-M55/M85 Helium
+extern const KernelLevel kAvx2Level;            // kernels/x86_avx2
+extern const KernelLevel kAvxVnniLevel;         // kernels/optimized: AVX2 + VEX vpdpbusd (AVX-VNNI)
+extern const KernelLevel kAvx512VnniLevel;      // kernels/x86_avx512
+extern const KernelLevel kArmDspLevel;          // kernels/arm_dsp: Cortex-M4/M7/M33/M55 DSP extension
+extern const KernelLevel kArmMveLevel;          // kernels/arm_mve: Cortex-M55/M85 Helium
 extern const KernelLevel kArmNeonLevel;         // kernels/arm_neon: AArch64 Advanced SIMD
 extern const KernelLevel kArmNeonDotprodLevel;  // kernels/arm_neon: AArch64 with SDOT (Armv8.2-A dotprod)
 

@@ -5,6 +5,8 @@ namespace micronet_ad::kernels {
 namespace {
 bool always() { return true; }
 
+// One level per line.
+// clang-format off
 const KernelLevel* const kLevels[] = {
     &kReferenceLevel,
 #if defined(__x86_64__)
@@ -23,10 +25,12 @@ const KernelLevel* const kLevels[] = {
     &kArmNeonDotprodLevel,
 #endif
 };
+// clang-format on
 }  // namespace
 
 // No kernels: every operator runs the reference kernel.
-extern const KernelLevel kReferenceLevel = {KernelSet::kReference, always, 1, kArenaAlignment, nullptr, 0, nullptr, 0, nullptr, 0};
+extern const KernelLevel kReferenceLevel = {
+    KernelSet::kReference, always, 1, kArenaAlignment, nullptr, 0, nullptr, 0, nullptr, 0};
 
 const KernelLevel* const* compiled_levels(int* count) {
   *count = static_cast<int>(sizeof(kLevels) / sizeof(kLevels[0]));

@@ -32,21 +32,25 @@ Status validate(const OpChecker& check, OperatorInfo* info) {
   if (!s) return s;
   auto shape = [&](int t, char* out, std::size_t n) {
     int used = std::snprintf(out, n, "[");
-    for (int d = 0; d < check.rank(t); ++d) used += std::snprintf(out + used, n - static_cast<std::size_t>(used), d ? ",%d" : "%d", check.dim(t, d));
+    for (int d = 0; d < check.rank(t); ++d)
+      used += std::snprintf(out + used, n - static_cast<std::size_t>(used), d ? ",%d" : "%d", check.dim(t, d));
     std::snprintf(out + used, n - static_cast<std::size_t>(used), "]");
   };
   auto same = [&](int t, int u) {
     if (check.rank(t) != check.rank(u)) return false;
-    for (int d = 0; d < check.rank(t); ++d) if (check.dim(t, d) != check.dim(u, d)) return false;
+    for (int d = 0; d < check.rank(t); ++d)
+      if (check.dim(t, d) != check.dim(u, d)) return false;
     return true;
   };
   char sa[64], sb[64];
   if (!same(a, b)) {
-    shape(a, sa, sizeof(sa)); shape(b, sb, sizeof(sb));
+    shape(a, sa, sizeof(sa));
+    shape(b, sb, sizeof(sb));
     return check.fail("input shapes %s and %s differ; broadcasting is not supported", sa, sb);
   }
   if (!same(a, y)) {
-    shape(y, sa, sizeof(sa)); shape(a, sb, sizeof(sb));
+    shape(y, sa, sizeof(sa));
+    shape(a, sb, sizeof(sb));
     return check.fail("output tensor %d has shape %s, expected %s", y, sa, sb);
   }
   const fb::AddOptions* o = check.op()->builtin_options_as_AddOptions();
@@ -73,7 +77,8 @@ int multiplier_count(const Model&, const OperatorInfo&) { return 3; }
 void fill_multipliers(const Model& model, const OperatorInfo& op, int count, int stride, std::int32_t* multipliers,
                       std::int32_t* shifts) {
   double real[3];
-  real_multipliers(model.tensor(op.inputs[0]).scale(), model.tensor(op.inputs[1]).scale(), model.tensor(op.output).scale(), real);
+  real_multipliers(model.tensor(op.inputs[0]).scale(), model.tensor(op.inputs[1]).scale(),
+                   model.tensor(op.output).scale(), real);
   for (int k = 0; k < stride; ++k) {
     multipliers[k] = 0;
     shifts[k] = 0;
@@ -90,20 +95,27 @@ void invoke(const InvokeArgs& a) {
   params.input2_offset = a.p->input2_offset;
   params.output_offset = a.p->output_offset;
   params.left_shift = kLeftShift;
-  params.input1_multiplier = a.p->multipliers[0]; params.input1_shift = a.p->shifts[0];
-  params.input2_multiplier = a.p->multipliers[1]; params.input2_shift = a.p->shifts[1];
-  params.output_multiplier = a.p->multipliers[2]; params.output_shift = a.p->shifts[2];
-  params.act_min = a.p->act_min; params.act_max = a.p->act_max;
+  params.input1_multiplier = a.p->multipliers[0];
+  params.input1_shift = a.p->shifts[0];
+  params.input2_multiplier = a.p->multipliers[1];
+  params.input2_shift = a.p->shifts[1];
+  params.output_multiplier = a.p->multipliers[2];
+  params.output_shift = a.p->shifts[2];
+  params.act_min = a.p->act_min;
+  params.act_max = a.p->act_max;
   kernels::reference::add(params, a.y_bytes, a.x, a.x2, a.y);
 }
 
 }  // namespace
 
+// The row keeps its fields grouped as OpDef (op_table.h) declares them.
+// clang-format off
 const OpDef kAddDef = {
     OpType::kAdd, 0, "ADD",
     /*min_inputs=*/2, /*max_inputs=*/2, /*optional_input=*/-1, /*activation_inputs=*/2,
     /*channel_params=*/false, /*weights_quantized_dim=*/0,
     /*window=*/false, /*fused_activation=*/true, /*output_aliases_input=*/false, KernelList::kNone,
     validate, no_macs, prepare, multiplier_count, fill_multipliers, invoke};
+// clang-format on
 
 }  // namespace micronet_ad::ops

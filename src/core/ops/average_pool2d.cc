@@ -14,12 +14,16 @@ Status validate(const OpChecker& check, OperatorInfo* info) {
   s = check.activation(y, "output", 4);
   if (!s) return s;
   const int batches = check.dim(x, 0), in_c = check.dim(x, 3);
-  if (check.dim(y, 0) != batches) return check.fail("output batch %d differs from input batch %d", check.dim(y, 0), batches);
+  if (check.dim(y, 0) != batches)
+    return check.fail("output batch %d differs from input batch %d", check.dim(y, 0), batches);
   const fb::Pool2DOptions* o = check.op()->builtin_options_as_Pool2DOptions();
   if (o == nullptr) return check.fail("Pool2DOptions are missing");
-  info->stride_h = o->stride_h(); info->stride_w = o->stride_w();
-  info->filter_h = o->filter_height(); info->filter_w = o->filter_width();
-  if (info->filter_h < 1 || info->filter_w < 1 || static_cast<std::int64_t>(info->filter_h) * info->filter_w > kMaxPoolWindow)
+  info->stride_h = o->stride_h();
+  info->stride_w = o->stride_w();
+  info->filter_h = o->filter_height();
+  info->filter_w = o->filter_width();
+  if (info->filter_h < 1 || info->filter_w < 1 ||
+      static_cast<std::int64_t>(info->filter_h) * info->filter_w > kMaxPoolWindow)
     return check.fail("pool window %dx%d is invalid", info->filter_h, info->filter_w);
   const auto* qx = check.tensor(x)->quantization();
   const auto* qy = check.tensor(y)->quantization();
@@ -33,19 +37,28 @@ kernels::PoolGeometry geometry(const Model& model, const OperatorInfo& op, const
   const TensorInfo out = model.tensor(op.output);
   kernels::PoolGeometry g;
   g.batches = in.shape.dims[0];
-  g.in_h = in.shape.dims[1]; g.in_w = in.shape.dims[2]; g.channels = in.shape.dims[3];
-  g.out_h = out.shape.dims[1]; g.out_w = out.shape.dims[2];
-  g.filter_h = op.filter_h; g.filter_w = op.filter_w;
-  g.stride_h = op.stride_h; g.stride_w = op.stride_w;
-  g.pad_top = p.pad_top; g.pad_left = p.pad_left;
-  g.act_min = p.act_min; g.act_max = p.act_max;
+  g.in_h = in.shape.dims[1];
+  g.in_w = in.shape.dims[2];
+  g.channels = in.shape.dims[3];
+  g.out_h = out.shape.dims[1];
+  g.out_w = out.shape.dims[2];
+  g.filter_h = op.filter_h;
+  g.filter_w = op.filter_w;
+  g.stride_h = op.stride_h;
+  g.stride_w = op.stride_w;
+  g.pad_top = p.pad_top;
+  g.pad_left = p.pad_left;
+  g.act_min = p.act_min;
+  g.act_max = p.act_max;
   return g;
 }
 
 void invoke(const InvokeArgs& a) {
   const kernels::PoolGeometry g = geometry(*a.model, *a.op, *a.p);
-  if (a.p->pool != nullptr) a.p->pool->run(g, a.x, a.y);
-  else kernels::reference::average_pool2d(g, a.x, a.y);
+  if (a.p->pool != nullptr)
+    a.p->pool->run(g, a.x, a.y);
+  else
+    kernels::reference::average_pool2d(g, a.x, a.y);
 }
 
 }  // namespace
@@ -54,11 +67,14 @@ kernels::PoolGeometry pool_geometry(const Model& model, const OperatorInfo& op, 
   return geometry(model, op, p);
 }
 
+// The row keeps its fields grouped as OpDef (op_table.h) declares them.
+// clang-format off
 const OpDef kAveragePool2DDef = {
     OpType::kAveragePool2D, 1, "AVERAGE_POOL_2D",
     /*min_inputs=*/1, /*max_inputs=*/1, /*optional_input=*/-1, /*activation_inputs=*/1,
     /*channel_params=*/false, /*weights_quantized_dim=*/0,
     /*window=*/true, /*fused_activation=*/true, /*output_aliases_input=*/false, KernelList::kAveragePool,
     validate, no_macs, prepare_window, nullptr, nullptr, invoke};
+// clang-format on
 
 }  // namespace micronet_ad::ops

@@ -14,11 +14,13 @@ Status validate_conv_like(const OpChecker& check, OperatorInfo* info, bool depth
   s = check.activation(y, "output", 4);
   if (!s) return s;
   const int batches = check.dim(x, 0), in_c = check.dim(x, 3);
-  if (check.dim(y, 0) != batches) return check.fail("output batch %d differs from input batch %d", check.dim(y, 0), batches);
+  if (check.dim(y, 0) != batches)
+    return check.fail("output batch %d differs from input batch %d", check.dim(y, 0), batches);
   const int w = info->inputs[1];
   const fb::Tensor* tw = check.tensor(w);
   if (!tw->shape() || tw->shape()->size() != 4)
-    return check.fail("weights tensor %d has rank %u, expected 4", w, static_cast<unsigned>(tw->shape() ? tw->shape()->size() : 0));
+    return check.fail("weights tensor %d has rank %u, expected 4", w,
+                      static_cast<unsigned>(tw->shape() ? tw->shape()->size() : 0));
   info->filter_h = check.dim(w, 1);
   info->filter_w = check.dim(w, 2);
   fb::Padding padding;
@@ -27,11 +29,15 @@ Status validate_conv_like(const OpChecker& check, OperatorInfo* info, bool depth
   if (!depthwise) {
     const fb::Conv2DOptions* o = check.op()->builtin_options_as_Conv2DOptions();
     if (o == nullptr) return check.fail("Conv2DOptions are missing");
-    padding = o->padding(); act = o->fused_activation_function();
-    info->stride_h = o->stride_h(); info->stride_w = o->stride_w();
-    info->dilation_h = o->dilation_h_factor(); info->dilation_w = o->dilation_w_factor();
+    padding = o->padding();
+    act = o->fused_activation_function();
+    info->stride_h = o->stride_h();
+    info->stride_w = o->stride_w();
+    info->dilation_h = o->dilation_h_factor();
+    info->dilation_w = o->dilation_w_factor();
     out_c = check.dim(w, 0);
-    if (check.dim(w, 3) != in_c) return check.fail("weights tensor %d has %d input channels, the input has %d", w, check.dim(w, 3), in_c);
+    if (check.dim(w, 3) != in_c)
+      return check.fail("weights tensor %d has %d input channels, the input has %d", w, check.dim(w, 3), in_c);
     s = check.weights(w, out_c, 0, check.is_const(w));
     if (!s) return s;
     if (static_cast<std::int64_t>(info->filter_h) * info->filter_w * in_c > kMaxAccumulatedTerms)
@@ -39,15 +45,21 @@ Status validate_conv_like(const OpChecker& check, OperatorInfo* info, bool depth
   } else {
     const fb::DepthwiseConv2DOptions* o = check.op()->builtin_options_as_DepthwiseConv2DOptions();
     if (o == nullptr) return check.fail("DepthwiseConv2DOptions are missing");
-    padding = o->padding(); act = o->fused_activation_function();
-    info->stride_h = o->stride_h(); info->stride_w = o->stride_w();
-    info->dilation_h = o->dilation_h_factor(); info->dilation_w = o->dilation_w_factor();
-    if (check.dim(w, 0) != 1) return check.fail("weights tensor %d has leading dimension %d, expected 1", w, check.dim(w, 0));
+    padding = o->padding();
+    act = o->fused_activation_function();
+    info->stride_h = o->stride_h();
+    info->stride_w = o->stride_w();
+    info->dilation_h = o->dilation_h_factor();
+    info->dilation_w = o->dilation_w_factor();
+    if (check.dim(w, 0) != 1)
+      return check.fail("weights tensor %d has leading dimension %d, expected 1", w, check.dim(w, 0));
     out_c = check.dim(w, 3);
-    if (out_c % in_c != 0) return check.fail("weights tensor %d has %d channels, not a multiple of the input's %d", w, out_c, in_c);
+    if (out_c % in_c != 0)
+      return check.fail("weights tensor %d has %d channels, not a multiple of the input's %d", w, out_c, in_c);
     info->depth_multiplier = out_c / in_c;
     if (o->depth_multiplier() > 0 && o->depth_multiplier() != info->depth_multiplier)
-      return check.fail("depth multiplier is %d but the weights imply %d", static_cast<int>(o->depth_multiplier()), info->depth_multiplier);
+      return check.fail("depth multiplier is %d but the weights imply %d", static_cast<int>(o->depth_multiplier()),
+                        info->depth_multiplier);
     s = check.weights(w, out_c, 3, check.is_const(w));
     if (!s) return s;
     if (static_cast<std::int64_t>(info->filter_h) * info->filter_w > kMaxAccumulatedTerms)
@@ -66,13 +78,15 @@ Status validate(const OpChecker& check, OperatorInfo* info) { return validate_co
 
 }  // namespace
 
-Status validate_depthwise_conv2d(const OpChecker& check, OperatorInfo* info) { return validate_conv_like(check, info, true); }
+Status validate_depthwise_conv2d(const OpChecker& check, OperatorInfo* info) {
+  return validate_conv_like(check, info, true);
+}
 
 // Output elements · taps per output (filter_h · filter_w, times in_c for CONV_2D).
 std::int64_t conv_macs(const Model& model, const OperatorInfo& op) {
   const TensorInfo in = model.tensor(op.inputs[0]);
-  const std::int64_t per_output = static_cast<std::int64_t>(op.filter_h) * op.filter_w *
-                                  (op.type == OpType::kConv2D ? in.shape.dims[3] : 1);
+  const std::int64_t per_output =
+      static_cast<std::int64_t>(op.filter_h) * op.filter_w * (op.type == OpType::kConv2D ? in.shape.dims[3] : 1);
   return model.tensor(op.output).shape.elements() * per_output;
 }
 
@@ -90,11 +104,14 @@ void invoke_conv(const InvokeArgs& a) {
   }
 }
 
+// The row keeps its fields grouped as OpDef (op_table.h) declares them.
+// clang-format off
 const OpDef kConv2DDef = {
     OpType::kConv2D, 3, "CONV_2D",
     /*min_inputs=*/2, /*max_inputs=*/3, /*optional_input=*/2, /*activation_inputs=*/1,
     /*channel_params=*/true, /*weights_quantized_dim=*/0,
     /*window=*/true, /*fused_activation=*/true, /*output_aliases_input=*/false, KernelList::kConv,
     validate, conv_macs, prepare_window, output_channels, fill_channel_multipliers, invoke_conv};
+// clang-format on
 
 }  // namespace micronet_ad::ops

@@ -16,8 +16,10 @@ Status validate(const OpChecker& check, OperatorInfo* info) {
   if (!s) return s;
   const fb::FullyConnectedOptions* o = check.op()->builtin_options_as_FullyConnectedOptions();
   if (o == nullptr) return check.fail("FullyConnectedOptions are missing");
-  if (o->weights_format() != 0) return check.fail("weights format %d is not supported (only DEFAULT)", static_cast<int>(o->weights_format()));
-  if (o->keep_num_dims()) return check.fail("keep_num_dims is true; only false (a [batches, units] output) is supported");
+  if (o->weights_format() != 0)
+    return check.fail("weights format %d is not supported (only DEFAULT)", static_cast<int>(o->weights_format()));
+  if (o->keep_num_dims())
+    return check.fail("keep_num_dims is true; only false (a [batches, units] output) is supported");
   if (check.rank(w) != 2) return check.fail("weights tensor %d has rank %d, expected 2", w, check.rank(w));
   const int units = check.dim(w, 0), depth = check.dim(w, 1);
   s = check.weights(w, units, 0, check.is_const(w));
@@ -25,7 +27,8 @@ Status validate(const OpChecker& check, OperatorInfo* info) {
   if (depth > kMaxAccumulatedTerms) return check.fail("weights depth %d is too large for an int32 accumulator", depth);
   const std::int64_t in_elements = check.elements(x);
   if (in_elements % depth != 0)
-    return check.fail("input has %lld elements, not a multiple of the weights' depth %d", static_cast<long long>(in_elements), depth);
+    return check.fail("input has %lld elements, not a multiple of the weights' depth %d",
+                      static_cast<long long>(in_elements), depth);
   const std::int64_t batches = in_elements / depth;
   if (check.dim(y, 0) != batches || check.dim(y, 1) != units)
     return check.fail("output tensor %d has shape [%d,%d], expected [%lld,%d]", y, check.dim(y, 0), check.dim(y, 1),
@@ -53,11 +56,14 @@ void invoke(const InvokeArgs& a) {
 
 }  // namespace
 
+// The row keeps its fields grouped as OpDef (op_table.h) declares them.
+// clang-format off
 const OpDef kFullyConnectedDef = {
     OpType::kFullyConnected, 9, "FULLY_CONNECTED",
     /*min_inputs=*/2, /*max_inputs=*/3, /*optional_input=*/2, /*activation_inputs=*/1,
     /*channel_params=*/true, /*weights_quantized_dim=*/0,
     /*window=*/false, /*fused_activation=*/true, /*output_aliases_input=*/false, KernelList::kNone,
     validate, macs, prepare_offsets, output_channels, fill_channel_multipliers, invoke};
+// clang-format on
 
 }  // namespace micronet_ad::ops

@@ -12,7 +12,7 @@ namespace micronet_ad::ops {
 namespace fb = tflite_subset;
 
 constexpr std::int64_t kMaxAccumulatedTerms = 65536;  // keeps Σ(x−zp)·w inside int32: 65536·255·128 < 2^31
-constexpr std::int64_t kMaxPoolWindow = std::int64_t{1} << 23;     // keeps the pool sum inside int32
+constexpr std::int64_t kMaxPoolWindow = std::int64_t{1} << 23;  // keeps the pool sum inside int32
 
 const char* type_name(fb::TensorType t);
 
@@ -32,7 +32,9 @@ class OpChecker {
   bool is_const(int t) const { return is_const_[t]; }
   int num_tensors() const { return static_cast<int>(graph_->tensors()->size()); }
   int rank(int t) const { return tensor(t)->shape() ? static_cast<int>(tensor(t)->shape()->size()) : 0; }
-  int dim(int t, int d) const { return static_cast<int>(tensor(t)->shape()->Get(static_cast<flatbuffers::uoffset_t>(d))); }
+  int dim(int t, int d) const {
+    return static_cast<int>(tensor(t)->shape()->Get(static_cast<flatbuffers::uoffset_t>(d)));
+  }
   std::int64_t elements(int t) const;
 
   // Checks an int8 activation tensor of the given rank (0: any) with one scale and zero point.

@@ -6,8 +6,8 @@ namespace micronet_ad::ops {
 namespace {
 
 // One row per operator, in OpType order. Pointers, not copies: each row is defined in its op's file.
-const OpDef* const kTable[] = {&kConv2DDef, &kDepthwiseConv2DDef, &kAveragePool2DDef, &kReshapeDef,
-                               &kFullyConnectedDef, &kAddDef};
+const OpDef* const kTable[] = {&kConv2DDef,  &kDepthwiseConv2DDef, &kAveragePool2DDef,
+                               &kReshapeDef, &kFullyConnectedDef,  &kAddDef};
 constexpr int kCount = static_cast<int>(sizeof(kTable) / sizeof(kTable[0]));
 
 }  // namespace

@@ -30,7 +30,7 @@ struct InvokeArgs {
   const std::int8_t* x2;              // input 1 when the op has two activation inputs, else nullptr
   std::int8_t* y;
   std::size_t y_bytes;
-  void* scratch;                      // the level kernels' shared scratch
+  void* scratch;  // the level kernels' shared scratch
 };
 
 struct OpDef {
@@ -38,13 +38,13 @@ struct OpDef {
   int builtin_code;  // TFLite's BuiltinOperator
   const char* name;  // TFLite's name
   int min_inputs, max_inputs;
-  int optional_input;      // index of an input that may be -1 (a bias), or -1
-  int activation_inputs;   // inputs [0, n) are activations, written by earlier ops; the rest are operands
-  bool channel_params;     // inputs 1 (int8 weights, per-tensor or per-channel along weights_quantized_dim)
-                           // and 2 (int32 bias) are parameters; one multiplier per output channel
+  int optional_input;     // index of an input that may be -1 (a bias), or -1
+  int activation_inputs;  // inputs [0, n) are activations, written by earlier ops; the rest are operands
+  bool channel_params;    // inputs 1 (int8 weights, per-tensor or per-channel along weights_quantized_dim)
+                          // and 2 (int32 bias) are parameters; one multiplier per output channel
   int weights_quantized_dim;
-  bool window;             // filter, stride, padding fields of OperatorInfo are meaningful
-  bool fused_activation;   // OperatorInfo::activation is meaningful
+  bool window;                // filter, stride, padding fields of OperatorInfo are meaningful
+  bool fused_activation;      // OperatorInfo::activation is meaningful
   bool output_aliases_input;  // the output shares input 0's bytes in the arena (RESHAPE)
   KernelList kernels;
 
@@ -74,8 +74,8 @@ void supported_list(char* out, std::size_t size);
 void prepare_offsets(const Model& model, const OperatorInfo& op, kernels::PreparedOp* p);  // offsets, act range
 void prepare_window(const Model& model, const OperatorInfo& op, kernels::PreparedOp* p);   // + SAME/VALID padding
 // Per-channel multipliers: in_scale · w_scale[c] / out_scale, combined in double (docs/arithmetic.md).
-void fill_channel_multipliers(const Model& model, const OperatorInfo& op, int count, int stride, std::int32_t* multipliers,
-                              std::int32_t* shifts);
+void fill_channel_multipliers(const Model& model, const OperatorInfo& op, int count, int stride,
+                              std::int32_t* multipliers, std::int32_t* shifts);
 int output_channels(const Model& model, const OperatorInfo& op);  // the output's last dimension
 kernels::Requantization requantization(const kernels::PreparedOp& p);
 const std::int8_t* weights_of(const Model& model, const OperatorInfo& op);

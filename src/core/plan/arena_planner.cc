@@ -21,8 +21,7 @@ int root_of(const TensorPlan* plans, int t) {
 
 }  // namespace
 
-Status plan_arena(TensorPlan* plans, int count, int num_ops, std::size_t* arena_bytes,
-                  std::size_t* lower_bound) {
+Status plan_arena(TensorPlan* plans, int count, int num_ops, std::size_t* arena_bytes, std::size_t* lower_bound) {
   if (count > kMaxTensors) return Status::Error("planner: %d tensors, at most %d", count, kMaxTensors);
 
   // An alias shares its root's bytes, so the root must stay alive as long as any alias.
@@ -41,8 +40,8 @@ Status plan_arena(TensorPlan* plans, int count, int num_ops, std::size_t* arena_
     int i = n++;
     while (i > 0) {
       const TensorPlan& prev = plans[order[i - 1]];
-      const bool before = plans[t].size > prev.size ||
-                          (plans[t].size == prev.size && plans[t].first_op < prev.first_op);
+      const bool before =
+          plans[t].size > prev.size || (plans[t].size == prev.size && plans[t].first_op < prev.first_op);
       if (!before) break;
       order[i] = order[i - 1];
       --i;

@@ -25,7 +25,8 @@ Status plan_fused(const Model& model, const BandFusion& fusion, TensorPlan* plan
   const int n = model.num_operators() + 1;
   for (int k = 0; k < n; ++k) {
     plans[k] = model.plan(activation_tensor(model, k));
-    if (plans[k].alias_of >= 0) plans[k].alias_of = static_cast<std::int16_t>(activation_index(model, plans[k].alias_of));
+    if (plans[k].alias_of >= 0)
+      plans[k].alias_of = static_cast<std::int16_t>(activation_index(model, plans[k].alias_of));
   }
   for (int b = 1; b < model.num_operators(); ++b) {
     if (fusion.band_rows[b] == 0) continue;

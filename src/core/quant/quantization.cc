@@ -36,8 +36,8 @@ std::int32_t quantize_real(float real, float scale, std::int32_t zero_point) {
 }
 }  // namespace
 
-void activation_range(Activation activation, float scale, std::int32_t zero_point,
-                      std::int32_t* act_min, std::int32_t* act_max) {
+void activation_range(Activation activation, float scale, std::int32_t zero_point, std::int32_t* act_min,
+                      std::int32_t* act_max) {
   constexpr std::int32_t kMin = -128, kMax = 127;
   std::int32_t lo = kMin, hi = kMax;
   switch (activation) {

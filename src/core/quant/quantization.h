@@ -33,14 +33,11 @@ inline std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) {
 
 // TFLite's MultiplyByQuantizedMultiplier. The left shift wraps like TFLite's int32 product
 // does on every compiler it ships with; done in unsigned arithmetic to stay defined behaviour.
-inline std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t significand,
-                                                     int shift) {
+inline std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t significand, int shift) {
   const int left_shift = shift > 0 ? shift : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
-  const std::int32_t shifted =
-      static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << left_shift);
-  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, significand),
-                                right_shift);
+  const std::int32_t shifted = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) << left_shift);
+  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, significand), right_shift);
 }
 
 // int32 addition that wraps like TFLite's plain `+` does on its compilers (only hostile models
@@ -59,7 +56,7 @@ inline std::int8_t requantize(std::int32_t acc, std::int32_t bias, std::int32_t 
 }
 
 // TFLite's CalculateActivationRangeQuantized for int8 outputs.
-void activation_range(Activation activation, float output_scale, std::int32_t output_zero_point,
-                      std::int32_t* act_min, std::int32_t* act_max);
+void activation_range(Activation activation, float output_scale, std::int32_t output_zero_point, std::int32_t* act_min,
+                      std::int32_t* act_max);
 
 }  // namespace micronet_ad::quant

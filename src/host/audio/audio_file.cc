@@ -1,5 +1,6 @@
 #include "host/audio/audio_file.h"
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -10,7 +11,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <vector>
-#include <sys/stat.h>
 
 #include "host/audio/byte_source.h"
 #include "host/audio/frame_decoder.h"
@@ -28,7 +28,8 @@ using Kind = AudioError::Kind;
 
 void check_regular_nonempty(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) fail(Kind::kUnreadable, path, std::string("cannot open: ") + std::strerror(errno));
+  if (::stat(path.c_str(), &st) != 0)
+    fail(Kind::kUnreadable, path, std::string("cannot open: ") + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) fail(Kind::kUnreadable, path, "is a directory, not an audio file");
   if (!S_ISREG(st.st_mode)) fail(Kind::kUnreadable, path, "not a regular file");
   if (st.st_size == 0) fail(Kind::kEmpty, path, "file is empty (0 bytes)");
@@ -100,14 +101,17 @@ bool mentions_vorbis(ByteSource* bytes) {
 // reader, which leaks on damaged files, must never see one.
 std::unique_ptr<FrameDecoder> open_decoder(ByteSource* bytes, const std::string& path) {
   switch (sniff_container(bytes)) {
-    case Container::kMpeg: return open_mpeg(bytes, path);
+    case Container::kMpeg:
+      return open_mpeg(bytes, path);
     case Container::kOgg:
       if (auto vorbis = open_vorbis(bytes, path)) return vorbis;
       if (mentions_vorbis(bytes)) fail(Kind::kNotAudio, path, "cannot decode as Ogg Vorbis (damaged headers)");
       bytes->seek(0, SEEK_SET);
       return open_sndfile(bytes, path);
-    case Container::kMidiSampleDump: fail(Kind::kNotAudio, path, "MIDI sample dump files are not supported");
-    case Container::kSndfile: return open_sndfile(bytes, path);
+    case Container::kMidiSampleDump:
+      fail(Kind::kNotAudio, path, "MIDI sample dump files are not supported");
+    case Container::kSndfile:
+      return open_sndfile(bytes, path);
   }
   return open_sndfile(bytes, path);
 }
@@ -115,16 +119,17 @@ std::unique_ptr<FrameDecoder> open_decoder(ByteSource* bytes, const std::string&
 void check_format(const StreamInfo& info, const std::string& path) {
   if (info.channels < 1) fail(Kind::kInvalid, path, "the file declares no audio channels");
   if (info.rate < kMinSourceRateHz)
-    fail(Kind::kInvalid, path, "sample rate " + std::to_string(info.rate) + " Hz is below the " +
-                                   std::to_string(kMinSourceRateHz) + " Hz minimum (a damaged or hand-made header?)");
+    fail(Kind::kInvalid, path,
+         "sample rate " + std::to_string(info.rate) + " Hz is below the " + std::to_string(kMinSourceRateHz) +
+             " Hz minimum (a damaged or hand-made header?)");
 }
 
 [[noreturn]] void fail_too_long(const std::string& path, double max_seconds, double frames, int rate) {
   std::ostringstream limit;  // "3600", not std::to_string's "3600.000000"
   limit << max_seconds;
-  fail(Kind::kTooLong, path, "longer than the limit of " + limit.str() + " s (" +
-                                 std::to_string(static_cast<long long>(frames)) + " frames at " +
-                                 std::to_string(rate) + " Hz)");
+  fail(Kind::kTooLong, path,
+       "longer than the limit of " + limit.str() + " s (" + std::to_string(static_cast<long long>(frames)) +
+           " frames at " + std::to_string(rate) + " Hz)");
 }
 
 // Decodes the bytes into *out, reusing its sample buffer; `path` labels the errors.
@@ -165,7 +170,8 @@ void decode(ByteSource* bytes, const std::string& path, const AudioLoadOptions& 
   // Mono and stereo are read 16,384 frames at a time; files of more channels in fewer frames, so a
   // header claiming 1,024 channels costs 128 KB of buffer, not 64 MB.
   constexpr std::int64_t kChunkValues = 2 * 16384;
-  const std::int64_t chunk_frames = std::max<std::int64_t>(1, std::min<std::int64_t>(16384, kChunkValues / info.channels));
+  const std::int64_t chunk_frames =
+      std::max<std::int64_t>(1, std::min<std::int64_t>(16384, kChunkValues / info.channels));
   std::vector<float> chunk(static_cast<std::size_t>(chunk_frames) * info.channels);
   for (;;) {
     const std::int64_t got = decoder->read(chunk.data(), chunk_frames);
@@ -183,8 +189,9 @@ void decode(ByteSource* bytes, const std::string& path, const AudioLoadOptions& 
 
   if (audio.source_frames == 0) fail(Kind::kInvalid, path, "no audio frames (header only or empty data chunk)");
   if (audio.samples.empty())  // e.g. 100 frames claiming 8 MHz (found by fuzz_audio_decoder)
-    fail(Kind::kInvalid, path, std::to_string(audio.source_frames) + " frames at " + std::to_string(info.rate) +
-                                   " Hz are too short to give one sample at 16 kHz");
+    fail(Kind::kInvalid, path,
+         std::to_string(audio.source_frames) + " frames at " + std::to_string(info.rate) +
+             " Hz are too short to give one sample at 16 kHz");
   if (const std::string damage = decoder->damage(audio.source_frames); !damage.empty()) {
     if (!options.allow_truncated) fail(Kind::kTruncated, path, "truncated or damaged: " + damage);
     audio.warnings.push_back(path + ": " + damage);
@@ -195,12 +202,18 @@ void decode(ByteSource* bytes, const std::string& path, const AudioLoadOptions& 
 
 const char* to_string(AudioError::Kind kind) {
   switch (kind) {
-    case Kind::kUnreadable: return "unreadable";
-    case Kind::kEmpty: return "empty";
-    case Kind::kNotAudio: return "not_audio";
-    case Kind::kInvalid: return "invalid_audio";
-    case Kind::kTruncated: return "truncated_audio";
-    case Kind::kTooLong: return "too_long";
+    case Kind::kUnreadable:
+      return "unreadable";
+    case Kind::kEmpty:
+      return "empty";
+    case Kind::kNotAudio:
+      return "not_audio";
+    case Kind::kInvalid:
+      return "invalid_audio";
+    case Kind::kTruncated:
+      return "truncated_audio";
+    case Kind::kTooLong:
+      return "too_long";
   }
   return "unknown";
 }

@@ -29,14 +29,15 @@ void check(const Status& status) {
 
 }  // namespace
 
-ClipFeatures compute_clip_features(const float* samples, std::size_t count,
-                                   const FrontendConfig& config, std::size_t chunk) {
+ClipFeatures compute_clip_features(const float* samples, std::size_t count, const FrontendConfig& config,
+                                   std::size_t chunk) {
   HostRealFft fft;
   auto frontend = std::make_unique<Frontend>();  // ~60 KB: keep it off the stack
   check(frontend->init(config, &fft));
   ClipFeatures features;
   // Sized up front: growing vectors of 256-byte frames and 5 KB windows costs copies and page faults.
-  const std::int64_t padded = std::max<std::int64_t>(static_cast<std::int64_t>(count), min_clip_samples(config.framing));
+  const std::int64_t padded =
+      std::max<std::int64_t>(static_cast<std::int64_t>(count), min_clip_samples(config.framing));
   const std::int64_t frames = frame_count(config.framing, padded);
   features.logmel.reserve(static_cast<std::size_t>(frames));
   features.windows.reserve(static_cast<std::size_t>(window_count(frames)) + 1);  // +1: drain()'s spare

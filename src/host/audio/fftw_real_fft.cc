@@ -151,7 +151,7 @@ void FftwRealFft::split(const float* Z, float* out) const {
 #else
   for (int k = 1; k <= kHalf / 2; ++k) {
     const int m = kHalf - k;
-    const float ar = Z[2 * k], ai = Z[2 * k + 1];  // Z[k]
+    const float ar = Z[2 * k], ai = Z[2 * k + 1];   // Z[k]
     const float br = Z[2 * m], bi = -Z[2 * m + 1];  // conj(Z[512−k])
     const float er = 0.5f * (ar + br), ei = 0.5f * (ai + bi);
     const float or_ = 0.5f * (ai - bi), oi = -(0.5f * (ar - br));  // −i·(a − b)/2

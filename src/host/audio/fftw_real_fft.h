@@ -32,8 +32,8 @@ class FftwRealFft final : public RealFft {
   // Z = FFT512 of the samples as complex pairs → bins 0..512 of the real DFT.
   void split(const float* Z, float* out) const;
   fftwf_plan_s* plan_ = nullptr;
-  float* in_ = nullptr;   // fftwf_malloc'd (SIMD-aligned), 2·kHalf floats: the bounce buffer
-  float* out_ = nullptr;  // fftwf_malloc'd, 2·kHalf floats: Z[k] interleaved
+  float* in_ = nullptr;            // fftwf_malloc'd (SIMD-aligned), 2·kHalf floats: the bounce buffer
+  float* out_ = nullptr;           // fftwf_malloc'd, 2·kHalf floats: Z[k] interleaved
   float twiddle_[2 * kHalf] = {};  // e^(−2πik/1024), k = 0..511, interleaved (re, im)
   bool avx2_ = false;
 };

@@ -64,8 +64,8 @@ class MpegDecoder final : public FrameDecoder {
     const std::size_t want = frame_bytes * static_cast<std::size_t>(frames);
     while (done_bytes < want && !ended_) {
       std::size_t got = 0;
-      const int status = mpg123_read(handle_.get(), reinterpret_cast<unsigned char*>(out) + done_bytes,
-                                     want - done_bytes, &got);
+      const int status =
+          mpg123_read(handle_.get(), reinterpret_cast<unsigned char*>(out) + done_bytes, want - done_bytes, &got);
       done_bytes += got;
       if (status == MPG123_DONE) {
         ended_ = true;

@@ -13,8 +13,7 @@ namespace micronet_ad::host {
 
 void StreamResampler::SoxrDeleter::operator()(soxr* resampler) const { soxr_delete(resampler); }
 
-StreamResampler::StreamResampler(double input_rate, int channels)
-    : input_rate_(input_rate), channels_(channels) {
+StreamResampler::StreamResampler(double input_rate, int channels) : input_rate_(input_rate), channels_(channels) {
   if (!(input_rate > 0.0 && input_rate <= 1e7)) {
     std::ostringstream rate;  // "20000000", not std::to_string's "20000000.000000"
     rate << std::setprecision(12) << input_rate;

@@ -124,10 +124,11 @@ std::string format_name(int sndfile_format) {
   major.format = sndfile_format & SF_FORMAT_TYPEMASK;
   minor.format = sndfile_format & SF_FORMAT_SUBMASK;
   std::string name = sf_command(nullptr, SFC_GET_FORMAT_INFO, &major, sizeof(major)) == 0 && major.name
-                         ? major.name : "unknown container";
+                         ? major.name
+                         : "unknown container";
   name += ", ";
-  name += sf_command(nullptr, SFC_GET_FORMAT_INFO, &minor, sizeof(minor)) == 0 && minor.name
-              ? minor.name : "unknown encoding";
+  name += sf_command(nullptr, SFC_GET_FORMAT_INFO, &minor, sizeof(minor)) == 0 && minor.name ? minor.name
+                                                                                             : "unknown encoding";
   return name;
 }
 

@@ -2,8 +2,8 @@
 // stream (ov_open_callbacks) and in ov_clear, unlike libsndfile 1.2's Vorbis reader (see
 // frame_decoder.h). The streams on which libvorbisfile itself leaks (chains, multiplexed or
 // non-Vorbis streams) are kept from it: see open_vorbis.
-#include <sndfile.h>
 #include <ogg/ogg.h>
+#include <sndfile.h>
 #include <vorbis/vorbisfile.h>
 
 #include <algorithm>
@@ -33,16 +33,26 @@ long ov_tell_bytes(void* user) { return static_cast<long>(source(user)->tell());
 
 std::string vorbis_error(int code) {
   switch (code) {
-    case OV_EREAD: return "read error";
-    case OV_ENOTVORBIS: return "not Vorbis data";
-    case OV_EVERSION: return "unsupported Vorbis version";
-    case OV_EBADHEADER: return "invalid Vorbis header";
-    case OV_EFAULT: return "internal decoder error";
-    case OV_EBADLINK: return "invalid stream section";
-    case OV_EINVAL: return "invalid data";
-    case OV_EIMPL: return "unsupported feature";
-    case OV_HOLE: return "data missing (a gap between pages)";
-    default: return "error " + std::to_string(code);
+    case OV_EREAD:
+      return "read error";
+    case OV_ENOTVORBIS:
+      return "not Vorbis data";
+    case OV_EVERSION:
+      return "unsupported Vorbis version";
+    case OV_EBADHEADER:
+      return "invalid Vorbis header";
+    case OV_EFAULT:
+      return "internal decoder error";
+    case OV_EBADLINK:
+      return "invalid stream section";
+    case OV_EINVAL:
+      return "invalid data";
+    case OV_EIMPL:
+      return "unsupported feature";
+    case OV_HOLE:
+      return "data missing (a gap between pages)";
+    default:
+      return "error " + std::to_string(code);
   }
 }
 
@@ -54,8 +64,8 @@ bool ends_with_eos_page(ByteSource* bytes) {
   const std::int64_t size = bytes->size();
   const std::int64_t start = std::max<std::int64_t>(0, size - kMaxPage);
   std::vector<unsigned char> tail(static_cast<std::size_t>(size - start));
-  if (bytes->seek(start, SEEK_SET) != start || bytes->read(tail.data(), static_cast<std::int64_t>(tail.size())) !=
-                                                    static_cast<std::int64_t>(tail.size()))
+  if (bytes->seek(start, SEEK_SET) != start ||
+      bytes->read(tail.data(), static_cast<std::int64_t>(tail.size())) != static_cast<std::int64_t>(tail.size()))
     return false;
   for (std::size_t i = tail.size() >= 27 ? tail.size() - 27 + 1 : 0; i-- > 0;) {
     if (std::memcmp(&tail[i], "OggS", 4) != 0) continue;
@@ -140,8 +150,8 @@ class VorbisDecoder final : public FrameDecoder {
     std::int64_t done = 0;
     while (done < frames && error_.empty()) {
       float** pcm = nullptr;
-      const long got = ov_read_float(&file_, &pcm, static_cast<int>(std::min<std::int64_t>(frames - done, 4096)),
-                                     &section_);
+      const long got =
+          ov_read_float(&file_, &pcm, static_cast<int>(std::min<std::int64_t>(frames - done, 4096)), &section_);
       if (got == 0) break;
       if (got < 0) {
         error_ = vorbis_error(static_cast<int>(got));
@@ -190,7 +200,8 @@ std::unique_ptr<FrameDecoder> open_vorbis(ByteSource* bytes, const std::string& 
   auto decoder = std::make_unique<VorbisDecoder>(ends_with_eos_page(bytes));
   bytes->seek(0, SEEK_SET);
   const int status = decoder->open(bytes);
-  if (status != 0) throw AudioError(Kind::kNotAudio, label + ": cannot decode as Ogg Vorbis (" + vorbis_error(status) + ")");
+  if (status != 0)
+    throw AudioError(Kind::kNotAudio, label + ": cannot decode as Ogg Vorbis (" + vorbis_error(status) + ")");
   return decoder;
 }
 

@@ -107,7 +107,8 @@ void score_clips(const Model& model, const BatchOptions& options, const std::vec
       ClipOutcome o;
       if (scorer) {
         if (options.clip_progress) {
-          scorer->set_progress([&options, i](std::size_t done, std::size_t total) { options.clip_progress(i, done, total); });
+          scorer->set_progress(
+              [&options, i](std::size_t done, std::size_t total) { options.clip_progress(i, done, total); });
         }
         o = score_one(*scorer, options, inputs[i], audio);
       } else {

@@ -28,9 +28,7 @@ double empirical_quantile(std::vector<double> values, double q) {
   return lerp(values[below], values[above], h - static_cast<double>(below));
 }
 
-std::string to_string(ThresholdMethod method) {
-  return method == ThresholdMethod::kGamma ? "gamma" : "empirical";
-}
+std::string to_string(ThresholdMethod method) { return method == ThresholdMethod::kGamma ? "gamma" : "empirical"; }
 
 ThresholdMethod parse_threshold_method(const std::string& text) {
   if (text == "empirical") return ThresholdMethod::kEmpirical;

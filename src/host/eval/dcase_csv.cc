@@ -51,8 +51,8 @@ double parse_score(std::string_view field, const std::string& source, std::size_
   double value = 0.0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    row_error(source, line, fmt::format("score '{}' is not a number (expected 'file,score' rows, no header)",
-                                        std::string(field)));
+    row_error(source, line,
+              fmt::format("score '{}' is not a number (expected 'file,score' rows, no header)", std::string(field)));
   }
   if (!std::isfinite(value)) row_error(source, line, fmt::format("score '{}' is not finite", std::string(field)));
   return value;
@@ -71,9 +71,7 @@ ScoreRow parse_row(std::string_view text, const std::string& source, std::size_t
 
 }  // namespace
 
-bool is_machine_id(std::string_view text) {
-  return consume_prefix(text, "id_") && all_digits(text);
-}
+bool is_machine_id(std::string_view text) { return consume_prefix(text, "id_") && all_digits(text); }
 
 std::optional<ClipLabel> parse_clip_label(std::string_view file) {
   std::string_view name = base_name(file);

@@ -20,9 +20,9 @@ namespace policies = boost::math::policies;
 // Boost must not add exceptions of its own: an overflow (trigamma of a tiny x) returns infinity
 // and a domain or pole error NaN. A series that fails to converge still throws
 // boost::math::evaluation_error, a std::runtime_error.
-using Policy = policies::policy<policies::domain_error<policies::ignore_error>,
-                                policies::pole_error<policies::ignore_error>,
-                                policies::overflow_error<policies::ignore_error>>;
+using Policy =
+    policies::policy<policies::domain_error<policies::ignore_error>, policies::pole_error<policies::ignore_error>,
+                     policies::overflow_error<policies::ignore_error>>;
 
 constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
 // Below this, asymptotic series are not accurate to double precision; shift the argument up.
@@ -60,7 +60,8 @@ double log_minus_digamma_slope(double a) {
   }
   const double r = 1.0 / (b * b);
   // 1/b - trigamma(b) = -1/(2b^2) - 1/(6b^3) + 1/(30b^5) - 1/(42b^7) + 1/(30b^9) - 5/(66 b^11)
-  const double tail = -r * (0.5 + (1.0 / b) * (1.0 / 6 - r * (1.0 / 30 - r * (1.0 / 42 - r * (1.0 / 30 - r * 5.0 / 66)))));
+  const double tail =
+      -r * (0.5 + (1.0 / b) * (1.0 / 6 - r * (1.0 / 30 - r * (1.0 / 42 - r * (1.0 / 30 - r * 5.0 / 66)))));
   return 1.0 / a - 1.0 / b + tail + shift_terms;
 }
 

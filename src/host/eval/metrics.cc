@@ -175,8 +175,7 @@ std::string format_metrics(TextFormat format, const std::vector<IdMetrics>& ids,
 
   std::string out = writer.header();
   const auto add_row = [&](std::vector<std::string> cells, const std::optional<double>& auc,
-                           const std::optional<double>& pauc, const std::string& threshold,
-                           const DecisionMetrics* d) {
+                           const std::optional<double>& pauc, const std::string& threshold, const DecisionMetrics* d) {
     cells.insert(cells.end(), {value(auc), value(pauc)});
     if (d && table) cells.push_back(threshold);
     if (d) cells.insert(cells.end(), {value(d->precision), value(d->recall), value(d->f1)});

@@ -33,8 +33,7 @@ struct CountCurve {
 CountCurve count_curve(const std::vector<bool>& anomalous, const std::vector<double>& scores) {
   std::vector<std::size_t> order(scores.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
   CountCurve curve;
   double tp = 0;
   for (std::size_t k = 0; k < order.size(); ++k) {
@@ -57,8 +56,7 @@ void drop_intermediate_points(CountCurve& curve) {
   if (n <= 2) return;
   CountCurve kept;
   for (std::size_t i = 0; i < n; ++i) {
-    bool keep = i == 0 || i + 1 == n ||
-                curve.fps[i + 1] - 2 * curve.fps[i] + curve.fps[i - 1] != 0 ||
+    bool keep = i == 0 || i + 1 == n || curve.fps[i + 1] - 2 * curve.fps[i] + curve.fps[i - 1] != 0 ||
                 curve.tps[i + 1] - 2 * curve.tps[i] + curve.tps[i - 1] != 0;
     if (!keep) continue;
     kept.fps.push_back(curve.fps[i]);
@@ -76,8 +74,7 @@ double interpolate(double x, double x0, double x1, double y0, double y1) {
 
 }  // namespace
 
-RocCurve roc_curve(const std::vector<bool>& anomalous, const std::vector<double>& scores,
-                   bool drop_intermediate) {
+RocCurve roc_curve(const std::vector<bool>& anomalous, const std::vector<double>& scores, bool drop_intermediate) {
   check_inputs(anomalous, scores);
   if (!has_both_classes(anomalous)) {
     throw std::invalid_argument("ROC: needs both normal and anomalous samples");
@@ -118,10 +115,9 @@ double standardized_partial_auc(const RocCurve& roc, double max_fpr) {
   if (max_fpr == 1.0) return trapezoid_area(roc.fpr, roc.tpr);
 
   // First point with fpr > max_fpr (searchsorted 'right'); fpr[0] = 0 and fpr.back() = 1 bound it.
-  const std::size_t stop = static_cast<std::size_t>(
-      std::upper_bound(roc.fpr.begin(), roc.fpr.end(), max_fpr) - roc.fpr.begin());
-  const double tpr_at_max = interpolate(max_fpr, roc.fpr[stop - 1], roc.fpr[stop],
-                                        roc.tpr[stop - 1], roc.tpr[stop]);
+  const std::size_t stop =
+      static_cast<std::size_t>(std::upper_bound(roc.fpr.begin(), roc.fpr.end(), max_fpr) - roc.fpr.begin());
+  const double tpr_at_max = interpolate(max_fpr, roc.fpr[stop - 1], roc.fpr[stop], roc.tpr[stop - 1], roc.tpr[stop]);
   std::vector<double> fpr(roc.fpr.begin(), roc.fpr.begin() + stop);
   std::vector<double> tpr(roc.tpr.begin(), roc.tpr.begin() + stop);
   fpr.push_back(max_fpr);
@@ -134,8 +130,8 @@ double standardized_partial_auc(const RocCurve& roc, double max_fpr) {
   return 0.5 * (1.0 + (partial_area - min_area) / (max_area - min_area));
 }
 
-std::optional<double> partial_roc_auc(const std::vector<bool>& anomalous,
-                                      const std::vector<double>& scores, double max_fpr) {
+std::optional<double> partial_roc_auc(const std::vector<bool>& anomalous, const std::vector<double>& scores,
+                                      double max_fpr) {
   if (!(max_fpr > 0.0 && max_fpr <= 1.0)) {
     throw std::invalid_argument("partial AUC: max_fpr must be in (0, 1]");
   }

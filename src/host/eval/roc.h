@@ -41,8 +41,8 @@ std::optional<double> roc_auc(const std::vector<bool>& anomalous, const std::vec
 // 0.5 * (1 + (A - max_fpr^2 / 2) / (max_fpr - max_fpr^2 / 2)), A = the raw partial area, with the
 // ROC linearly interpolated at max_fpr. max_fpr == 1 gives the plain AUC. std::nullopt when only
 // one class is present; std::invalid_argument when max_fpr is not in (0, 1].
-std::optional<double> partial_roc_auc(const std::vector<bool>& anomalous,
-                                      const std::vector<double>& scores, double max_fpr = 0.1);
+std::optional<double> partial_roc_auc(const std::vector<bool>& anomalous, const std::vector<double>& scores,
+                                      double max_fpr = 0.1);
 
 // The DCASE pAUC limit.
 inline constexpr double kDcaseMaxFpr = 0.1;

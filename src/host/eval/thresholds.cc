@@ -155,7 +155,8 @@ ThresholdSet parse_thresholds_json(std::string_view text, const std::string& sou
     reader.fail(std::string("not valid JSON: ") + e.what());
   }
   const std::string top = "thresholds file";
-  if (reader.string_field(document, "format", top) != kFormat) reader.fail(std::string("'format' is not '") + kFormat + "'");
+  if (reader.string_field(document, "format", top) != kFormat)
+    reader.fail(std::string("'format' is not '") + kFormat + "'");
   const json& version = reader.field(document, "version", top);
   if (!version.is_number_integer() || version.get<int>() != kVersion) {
     reader.fail("unsupported 'version' (this build reads version " + std::to_string(kVersion) + ")");
@@ -199,14 +200,17 @@ void write_thresholds(const std::string& path, const ThresholdSet& set) {
 
 ThresholdSet load_thresholds(const std::string& path, const std::string& model_sha1, ScoreMethod score_kind) {
   const std::vector<std::uint8_t> bytes = read_file(path, std::size_t(16) << 20);
-  ThresholdSet set = parse_thresholds_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+  ThresholdSet set =
+      parse_thresholds_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
   check_thresholds_match(set, model_sha1, score_kind, path);
   return set;
 }
 
-ThresholdSet load_service_thresholds(const std::string& path, const std::string& model_sha1, const std::string& command) {
+ThresholdSet load_service_thresholds(const std::string& path, const std::string& model_sha1,
+                                     const std::string& command) {
   const std::vector<std::uint8_t> bytes = read_file(path, std::size_t(1) << 20);
-  ThresholdSet set = parse_thresholds_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+  ThresholdSet set =
+      parse_thresholds_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
   check_thresholds_match(set, model_sha1, set.score_kind, path);
   if (set.score_kind == ScoreMethod::kDistance)
     throw std::runtime_error(path + ": thresholds calibrated on distance scores; " + command +

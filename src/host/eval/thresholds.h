@@ -66,6 +66,7 @@ ThresholdSet load_thresholds(const std::string& path, const std::string& model_s
 // The thresholds file of a service (`command`: serve, worker) for this model: machine-ID scores
 // (neg_softmax or nll) only, since a service takes distance thresholds from the machine profiles
 // (--profile); a distance file would be applied to scores that are not distances.
-ThresholdSet load_service_thresholds(const std::string& path, const std::string& model_sha1, const std::string& command);
+ThresholdSet load_service_thresholds(const std::string& path, const std::string& model_sha1,
+                                     const std::string& command);
 
 }  // namespace micronet_ad::host

@@ -29,7 +29,9 @@ inline void add_connection_options(CLI::App* cmd, ConnectionOptions* o) {
   cmd->add_option("--session-expiry", o->session_expiry_seconds,
                   "Seconds the broker keeps this client's session (and its queued clips) while it is away")
       ->capture_default_str();
-  cmd->add_option("--keepalive", o->keepalive_seconds, "MQTT keep-alive in seconds")->capture_default_str()->check(CLI::Range(5, 65535));
+  cmd->add_option("--keepalive", o->keepalive_seconds, "MQTT keep-alive in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(5, 65535));
 }
 
 inline MqttSettings connection_settings(const ConnectionOptions& o) {

@@ -19,7 +19,8 @@ std::string clipped(const std::string& text, std::size_t max = 64) {
 std::string utc_now_iso8601() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const long ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  const long ms =
+      static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char text[64];
@@ -47,12 +48,15 @@ int machine_output_index(const std::string& machine, const std::string& machine_
 }
 
 ClipHandler::ClipHandler(const ScoringSetup& setup)
-    : setup_(setup), judge_(setup.thresholds), scorer_(setup.model->model, setup.framing, setup.resize, setup.kernels) {}
+    : setup_(setup),
+      judge_(setup.thresholds),
+      scorer_(setup.model->model, setup.framing, setup.resize, setup.kernels) {}
 
 ClipOutcome ClipHandler::fail(ClipOutcome outcome, const std::string& kind, const std::string& message) const {
   outcome.scored = false;
-  outcome.error = {{"error", message}, {"kind", kind},         {"machine", outcome.machine},
-                   {"clip_id", outcome.clip_id}, {"worker", setup_.worker}, {"time", utc_now_iso8601()}};
+  outcome.error = {{"error", message},           {"kind", kind},
+                   {"machine", outcome.machine}, {"clip_id", outcome.clip_id},
+                   {"worker", setup_.worker},    {"time", utc_now_iso8601()}};
   return outcome;
 }
 
@@ -61,21 +65,25 @@ ClipOutcome ClipHandler::handle(const MqttMessage& message, std::chrono::steady_
   out.clip_id = message_clip_id(message);
   const std::optional<std::string> machine = clip_topic_machine(message.topic);
   if (!machine || !valid_machine_name(*machine))
-    return fail(out, "bad_topic", "topic '" + clipped(message.topic) + "' is not micronet-ad/v1/<machine>/clip with a machine name of 1..64 of [A-Za-z0-9_.-]");
+    return fail(out, "bad_topic",
+                "topic '" + clipped(message.topic) +
+                    "' is not micronet-ad/v1/<machine>/clip with a machine name of 1..64 of [A-Za-z0-9_.-]");
   out.machine = *machine;
   if (message.size == 0) return fail(out, "empty", "empty payload: a clip is the bytes of a WAV or FLAC file");
   if (message.size > setup_.max_payload_bytes)
-    return fail(out, "too_large", "payload of " + std::to_string(message.size) + " bytes is over this worker's limit of " +
-                                      std::to_string(setup_.max_payload_bytes));
+    return fail(out, "too_large",
+                "payload of " + std::to_string(message.size) + " bytes is over this worker's limit of " +
+                    std::to_string(setup_.max_payload_bytes));
   // How the machine is scored: its profile first, else its machine ID's softmax output.
   const ProfileFile* profile = setup_.profiles ? (setup_.profiles->single() ? &setup_.profiles->for_clip("", "")
-                                                                               : setup_.profiles->find(*machine))
+                                                                            : setup_.profiles->find(*machine))
                                                : nullptr;
   const std::string machine_id = message.property("machine_id");
   const int output_index = machine_output_index(*machine, machine_id);
   if (!profile && output_index < 0) {
     std::string why = "unknown machine '" + *machine + "': ";
-    why += machine_id.empty() ? "no user property machine_id (00, 02, 04 or 06)" : "machine_id '" + clipped(machine_id) + "' is not 00, 02, 04 or 06";
+    why += machine_id.empty() ? "no user property machine_id (00, 02, 04 or 06)"
+                              : "machine_id '" + clipped(machine_id) + "' is not 00, 02, 04 or 06";
     why += setup_.profiles ? " and no profile of that name" : " and this worker has no profiles (--profile)";
     return fail(out, "unknown_machine", why);
   }
@@ -95,8 +103,10 @@ ClipOutcome ClipHandler::handle(const MqttMessage& message, std::chrono::steady_
   }
   const ScoreMethod method = by ? ScoreMethod::kDistance : ScoreMethod::kNegSoftmax;
   out.score = clip_json(message.topic, output_index, result, method);
-  add_verdict_json(&out.score, audio_.duration_seconds(), judge_.judge(result.clip, output_index, by), judge_.method(by));
-  const double latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received).count();
+  add_verdict_json(&out.score, audio_.duration_seconds(), judge_.judge(result.clip, output_index, by),
+                   judge_.method(by));
+  const double latency_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received).count();
   out.score["machine"] = out.machine;
   out.score["clip_id"] = out.clip_id;
   if (const std::string at = message.property("captured_at"); !at.empty()) out.score["captured_at"] = clipped(at);
@@ -107,7 +117,8 @@ ClipOutcome ClipHandler::handle(const MqttMessage& message, std::chrono::steady_
                {"decision", out.score.contains("decision") ? out.score["decision"] : nlohmann::ordered_json()},
                {"score", out.score["score"]},
                {"threshold", out.score.contains("threshold") ? out.score["threshold"] : nlohmann::ordered_json()},
-               {"score_kind", out.score.contains("score_kind") ? out.score["score_kind"] : nlohmann::ordered_json(to_string(method))},
+               {"score_kind",
+                out.score.contains("score_kind") ? out.score["score_kind"] : nlohmann::ordered_json(to_string(method))},
                {"clip_id", out.clip_id},
                {"time", time}};
   out.scored = true;

@@ -29,13 +29,13 @@ struct ScoringSetup {
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
   KernelSet kernels = KernelSet::kAuto;
-  double max_seconds = 120.0;                  // of audio per clip
+  double max_seconds = 120.0;  // of audio per clip
   std::size_t max_payload_bytes = std::size_t(32) << 20;
-  std::string worker;                          // this worker's name, in every answer
+  std::string worker;  // this worker's name, in every answer
 };
 
 struct ClipOutcome {
-  std::string machine;          // "" when the topic names none
+  std::string machine;  // "" when the topic names none
   std::string clip_id;
   bool scored = false;
   nlohmann::ordered_json score;  // for <machine>/score

@@ -29,7 +29,8 @@ UserProperties read_user_properties(const mosquitto_property* props) {
   UserProperties out;
   char* name = nullptr;
   char* value = nullptr;
-  for (const mosquitto_property* p = mosquitto_property_read_string_pair(props, MQTT_PROP_USER_PROPERTY, &name, &value, false);
+  for (const mosquitto_property* p =
+           mosquitto_property_read_string_pair(props, MQTT_PROP_USER_PROPERTY, &name, &value, false);
        p != nullptr; p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &name, &value, true)) {
     out.emplace_back(name, value);
     std::free(name);
@@ -59,12 +60,14 @@ std::string read_password_file(const std::string& path) {
 MqttClient::MqttClient(MqttSettings settings, OnMessage on_message)
     : settings_(std::move(settings)), on_message_(std::move(on_message)) {
   init_library_once();
-  mosq_ = mosquitto_new(settings_.client_id.empty() ? nullptr : settings_.client_id.c_str(), settings_.clean_start, this);
-  if (!mosq_) throw std::runtime_error("cannot create an MQTT client (out of memory or an empty client id with clean start off)");
+  mosq_ =
+      mosquitto_new(settings_.client_id.empty() ? nullptr : settings_.client_id.c_str(), settings_.clean_start, this);
+  if (!mosq_)
+    throw std::runtime_error("cannot create an MQTT client (out of memory or an empty client id with clean start off)");
   mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
   mosquitto_int_option(mosq_, MOSQ_OPT_TCP_NODELAY, 1);
   if (settings_.receive_maximum > 0) mosquitto_int_option(mosq_, MOSQ_OPT_RECEIVE_MAXIMUM, settings_.receive_maximum);
-  mosquitto_threaded_set(mosq_, true);  // our thread runs the loop: packets are written by it alone
+  mosquitto_threaded_set(mosq_, true);                // our thread runs the loop: packets are written by it alone
   mosquitto_reconnect_delay_set(mosq_, 1, 30, true);  // back-off while the broker is away
   if (!settings_.username.empty()) {
     if (int rc = mosquitto_username_pw_set(mosq_, settings_.username.c_str(),
@@ -81,8 +84,9 @@ MqttClient::MqttClient(MqttSettings settings, OnMessage on_message)
                        rc);
   }
   if (!settings_.will_topic.empty()) {
-    if (int rc = mosquitto_will_set_v5(mosq_, settings_.will_topic.c_str(), static_cast<int>(settings_.will_payload.size()),
-                                       settings_.will_payload.data(), 1, true, nullptr))
+    if (int rc =
+            mosquitto_will_set_v5(mosq_, settings_.will_topic.c_str(), static_cast<int>(settings_.will_payload.size()),
+                                  settings_.will_payload.data(), 1, true, nullptr))
       throw mqtt_error("last will", rc);
   }
   mosquitto_connect_v5_callback_set(mosq_, &MqttClient::on_connect);
@@ -181,7 +185,8 @@ std::map<int, int> MqttClient::take_acknowledged() {
 
 int MqttClient::subscribe_once(const std::string& filter, double seconds) {
   int mid = 0;
-  if (int rc = mosquitto_subscribe_v5(mosq_, &mid, filter.c_str(), 1, 0, nullptr)) throw mqtt_error("subscribe " + filter, rc);
+  if (int rc = mosquitto_subscribe_v5(mosq_, &mid, filter.c_str(), 1, 0, nullptr))
+    throw mqtt_error("subscribe " + filter, rc);
   std::unique_lock<std::mutex> lock(mutex_);
   if (!changed_.wait_for(lock, std::chrono::duration<double>(seconds), [&] { return subscribed_.count(mid) > 0; }))
     return -1;
@@ -205,7 +210,8 @@ void MqttClient::disconnect() {
 void MqttClient::on_connect(mosquitto* mosq, void* self, int rc, int, const mosquitto_property*) {
   auto* client = static_cast<MqttClient*>(self);
   if (rc == 0) {
-    for (const std::string& filter : client->settings_.subscriptions) mosquitto_subscribe_v5(mosq, nullptr, filter.c_str(), 1, 0, nullptr);
+    for (const std::string& filter : client->settings_.subscriptions)
+      mosquitto_subscribe_v5(mosq, nullptr, filter.c_str(), 1, 0, nullptr);
     client->connects_++;
   }
   {
@@ -231,7 +237,8 @@ void MqttClient::on_publish(mosquitto*, void* self, int mid, int reason, const m
   client->changed_.notify_all();
 }
 
-void MqttClient::on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted, const mosquitto_property*) {
+void MqttClient::on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted,
+                              const mosquitto_property*) {
   auto* client = static_cast<MqttClient*>(self);
   {
     std::lock_guard<std::mutex> lock(client->mutex_);

@@ -40,7 +40,7 @@ struct MqttSettings {
   bool clean_start = false;
   std::uint32_t session_expiry_seconds = 86400;  // how long the broker keeps the session offline
   int keepalive_seconds = 30;
-  int receive_maximum = 0;  // unacknowledged QoS 1 messages in flight to us; 0: the broker's
+  int receive_maximum = 0;                 // unacknowledged QoS 1 messages in flight to us; 0: the broker's
   std::vector<std::string> subscriptions;  // QoS 1, renewed on every connect
   std::string will_topic, will_payload;    // last will (retained), if a topic is given
 };

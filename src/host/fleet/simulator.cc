@@ -35,10 +35,19 @@ double percentile(std::vector<double> values, double q) {
 }  // namespace
 
 nlohmann::ordered_json SimulatorReport::to_json() const {
-  return {{"sent", sent},           {"refused", refused},       {"scored", scored},
-          {"errors", errors},       {"lost", lost},             {"duplicates", duplicates},
-          {"resent", resent},       {"seconds", seconds},     {"publish_seconds", publish_seconds}, {"throughput", throughput},
-          {"latency_p50_ms", latency_p50_ms}, {"latency_p99_ms", latency_p99_ms}, {"latency_max_ms", latency_max_ms}};
+  return {{"sent", sent},
+          {"refused", refused},
+          {"scored", scored},
+          {"errors", errors},
+          {"lost", lost},
+          {"duplicates", duplicates},
+          {"resent", resent},
+          {"seconds", seconds},
+          {"publish_seconds", publish_seconds},
+          {"throughput", throughput},
+          {"latency_p50_ms", latency_p50_ms},
+          {"latency_p99_ms", latency_p99_ms},
+          {"latency_max_ms", latency_max_ms}};
 }
 
 std::string simulated_machine_name(const std::string& prefix, int index, int machines) {
@@ -54,8 +63,9 @@ SimulatorReport run_fleet_simulation(const SimulatorConfig& config, const std::v
   if (clips.empty()) throw std::invalid_argument("no clips to publish");
   if (config.machines < 1) throw std::invalid_argument("--machines must be at least 1");
   const long total = config.clips > 0 ? config.clips : config.machines;
-  const std::string run = !config.run_id.empty() ? config.run_id
-                                                 : std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  const std::string run = !config.run_id.empty()
+                              ? config.run_id
+                              : std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   Answers answers;
   const auto on_message = [&](const MqttMessage& m) {
     const bool is_error = m.topic.size() >= 6 && m.topic.compare(m.topic.size() - 6, 6, "/error") == 0;
@@ -94,9 +104,10 @@ SimulatorReport run_fleet_simulation(const SimulatorConfig& config, const std::v
   SimulatorReport report;
   const Clock::time_point start = Clock::now();
   Clock::time_point next = start;
-  const auto interval = config.rate > 0 ? std::chrono::duration<double>(1.0 / config.rate) : std::chrono::duration<double>(0);
+  const auto interval =
+      config.rate > 0 ? std::chrono::duration<double>(1.0 / config.rate) : std::chrono::duration<double>(0);
   const std::string captured_at = utc_now_iso8601();
-  std::map<int, long> in_flight;                        // mid → clip index, until its PUBACK
+  std::map<int, long> in_flight;                          // mid → clip index, until its PUBACK
   std::vector<std::pair<Clock::time_point, long>> again;  // clips to publish again, and when
   const auto publish_clip = [&](long i) {
     const int machine_index = static_cast<int>(i % config.machines);
@@ -159,7 +170,8 @@ SimulatorReport run_fleet_simulation(const SimulatorConfig& config, const std::v
     std::lock_guard<std::mutex> lock(answers.mutex);
     answers.last_answer = Clock::now();
   }
-  const auto idle = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.idle_timeout_seconds));
+  const auto idle =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(config.idle_timeout_seconds));
   while (true) {
     collect_acknowledgements();
     {

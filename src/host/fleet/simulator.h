@@ -20,13 +20,13 @@
 namespace micronet_ad::host::fleet {
 
 struct SimulatorConfig {
-  MqttSettings connection;   // client id, credentials, TLS (subscriptions are set here)
+  MqttSettings connection;  // client id, credentials, TLS (subscriptions are set here)
   int machines = 10;
-  double rate = 10.0;        // clips/s over all machines; 0: as fast as possible
-  long clips = 0;            // clips in all (0: one per machine)
+  double rate = 10.0;  // clips/s over all machines; 0: as fast as possible
+  long clips = 0;      // clips in all (0: one per machine)
   std::string machine_prefix = "m";
-  std::string machine_id;    // user property machine_id on every clip ("": none)
-  std::string run_id;        // starts every clip_id ("": from the clock)
+  std::string machine_id;              // user property machine_id on every clip ("": none)
+  std::string run_id;                  // starts every clip_id ("": from the clock)
   double idle_timeout_seconds = 30.0;  // give up waiting once nothing came back for this long
 };
 

@@ -82,8 +82,8 @@ bool FleetWorker::deliver(const std::vector<Outgoing>& messages) {
   const auto send = [&](std::size_t i) {
     flight[i].connects = publisher_->connects();
     try {
-      flight[i].mid = publisher_->publish(*messages[i].topic, messages[i].payload->data(), messages[i].payload->size(), {},
-                                          messages[i].retain);
+      flight[i].mid = publisher_->publish(*messages[i].topic, messages[i].payload->data(), messages[i].payload->size(),
+                                          {}, messages[i].retain);
     } catch (const std::exception&) {
       flight[i].mid = -1;
       flight[i].reason = 0x80;  // refused locally (e.g. too large): nothing to wait for
@@ -123,7 +123,8 @@ void FleetWorker::on_clip(Session& session, const MqttMessage& message) {
   const std::string machine = out.machine.empty() ? "_unknown" : out.machine;
   if (out.scored) {
     // Both in flight at once: one round trip to the broker, not two.
-    publish_both_and_wait(machine_topic(machine, "score"), dump(out.score), machine_topic(machine, "state"), dump(out.state));
+    publish_both_and_wait(machine_topic(machine, "score"), dump(out.score), machine_topic(machine, "state"),
+                          dump(out.state));
     scored_++;
     record_latency(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received).count());
   } else {
@@ -148,11 +149,14 @@ WorkerCounters FleetWorker::counters() const {
   std::vector<double> recent;
   {
     std::lock_guard<std::mutex> lock(latency_mutex_);
-    recent.assign(latencies_.begin(), latencies_.begin() + static_cast<long>(std::min(latency_count_, latencies_.size())));
+    recent.assign(latencies_.begin(),
+                  latencies_.begin() + static_cast<long>(std::min(latency_count_, latencies_.size())));
   }
   if (!recent.empty()) {
     std::sort(recent.begin(), recent.end());
-    const auto at = [&](double q) { return recent[std::min(recent.size() - 1, static_cast<std::size_t>(q * recent.size()))]; };
+    const auto at = [&](double q) {
+      return recent[std::min(recent.size() - 1, static_cast<std::size_t>(q * recent.size()))];
+    };
     c.latency_p50_ms = at(0.5);
     c.latency_p99_ms = at(0.99);
     c.latency_max_ms = recent.back();

@@ -31,7 +31,7 @@ struct WorkerConfig {
   int sessions = 1;
   // Unacknowledged clips the broker may push to a session ahead (MQTT receive maximum); they are
   // scored one at a time and each is acknowledged only after its results (mqtt_client.h).
-  int prefetch = 0;  // 0: libmosquitto's default (20)
+  int prefetch = 0;                     // 0: libmosquitto's default (20)
   double drain_timeout_seconds = 10.0;  // stop(): longest wait for a result's acknowledgement
 };
 

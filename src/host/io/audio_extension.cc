@@ -9,8 +9,8 @@ namespace micronet_ad::host {
 bool is_audio_extension(std::string extension) {
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  static const char* const kExtensions[] = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff",
-                                            ".aifc", ".au",  ".snd",  ".caf", ".w64", ".rf64", ".mp3"};
+  static const char* const kExtensions[] = {".wav",  ".wave", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff",
+                                            ".aifc", ".au",   ".snd",  ".caf", ".w64", ".rf64", ".mp3"};
   return std::find(std::begin(kExtensions), std::end(kExtensions), extension) != std::end(kExtensions);
 }
 

@@ -1,11 +1,11 @@
 #include "host/io/file.h"
 
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
-#include <sys/stat.h>
 
 namespace micronet_ad::host {
 namespace {
@@ -23,8 +23,8 @@ std::vector<std::uint8_t> read_file(const std::string& path, std::size_t max_byt
   if (!S_ISREG(st.st_mode)) throw std::runtime_error(path + ": not a regular file");
   if (st.st_size == 0) throw std::runtime_error(path + ": file is empty");
   if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    throw std::runtime_error(path + ": file has " + std::to_string(st.st_size) +
-                             " bytes, more than the limit of " + std::to_string(max_bytes));
+    throw std::runtime_error(path + ": file has " + std::to_string(st.st_size) + " bytes, more than the limit of " +
+                             std::to_string(max_bytes));
   }
   File f(std::fopen(path.c_str(), "rb"));
   if (!f) throw std::runtime_error(path + ": cannot open: " + std::strerror(errno));

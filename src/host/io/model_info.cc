@@ -46,15 +46,23 @@ nlohmann::json model_info_json(const ModelFile& file) {
   j["sha1"] = model_sha1(file);
   j["schema_version"] = m.schema_version();
   const TensorInfo in = m.tensor(m.input_tensor()), out = m.tensor(m.output_tensor());
-  j["input"] = {{"tensor", in.index}, {"name", in.name}, {"shape", shape_json(in.shape)}, {"quantization", quant_json(in)}};
-  j["output"] = {{"tensor", out.index}, {"name", out.name}, {"shape", shape_json(out.shape)}, {"quantization", quant_json(out)}};
+  j["input"] = {
+      {"tensor", in.index}, {"name", in.name}, {"shape", shape_json(in.shape)}, {"quantization", quant_json(in)}};
+  j["output"] = {
+      {"tensor", out.index}, {"name", out.name}, {"shape", shape_json(out.shape)}, {"quantization", quant_json(out)}};
   nlohmann::json ops = nlohmann::json::array();
   for (int i = 0; i < m.num_operators(); ++i) {
     const OperatorInfo& op = m.op(i);
     const TensorInfo x = m.tensor(op.inputs[0]), y = m.tensor(op.output);
-    nlohmann::json o = {{"index", i}, {"type", op_name(op.type)}, {"input", shape_json(x.shape)},
-                        {"output", shape_json(y.shape)}, {"input_tensor", x.index}, {"output_tensor", y.index},
-                        {"macs", op.macs}, {"input_quantization", quant_json(x)}, {"output_quantization", quant_json(y)}};
+    nlohmann::json o = {{"index", i},
+                        {"type", op_name(op.type)},
+                        {"input", shape_json(x.shape)},
+                        {"output", shape_json(y.shape)},
+                        {"input_tensor", x.index},
+                        {"output_tensor", y.index},
+                        {"macs", op.macs},
+                        {"input_quantization", quant_json(x)},
+                        {"output_quantization", quant_json(y)}};
     std::size_t params = 0;
     const OpTraits traits = op_traits(op.type);
     if (traits.window) {

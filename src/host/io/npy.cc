@@ -31,9 +31,12 @@ std::string printable(const std::string& text) {
   std::string out;
   for (std::size_t i = 0; i < text.size() && i < kMaxShown; ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '\n') out += "\\n";
-    else if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
-    else out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
+    if (c == '\n')
+      out += "\\n";
+    else if (c >= 0x20 && c < 0x7f)
+      out += static_cast<char>(c);
+    else
+      out += std::string("\\x") + kHex[c >> 4] + kHex[c & 15];
   }
   if (text.size() > kMaxShown) out += "...";
   return out;
@@ -45,7 +48,10 @@ std::string dict_value(const std::string& header, const std::string& key, const 
   std::size_t pos = std::string::npos;
   for (const auto& q : quoted) {
     pos = header.find(q);
-    if (pos != std::string::npos) { pos += q.size(); break; }
+    if (pos != std::string::npos) {
+      pos += q.size();
+      break;
+    }
   }
   if (pos == std::string::npos) fail(label, "npy header has no '" + key + "'");
   pos = header.find(':', pos);
@@ -65,11 +71,15 @@ std::string dict_value(const std::string& header, const std::string& key, const 
 }
 
 std::string normalise_dtype(std::string descr, const std::string& label) {
-  if (descr.size() < 2 || (descr.front() != '\'' && descr.front() != '"')) fail(label, "npy dtype " + printable(descr) + " is not a simple type");
+  if (descr.size() < 2 || (descr.front() != '\'' && descr.front() != '"'))
+    fail(label, "npy dtype " + printable(descr) + " is not a simple type");
   descr = descr.substr(1, descr.size() - 2);
-  if (descr.size() == 3 && (descr[0] == '<' || descr[0] == '|' || descr[0] == '=')) descr = descr.substr(1);
-  else if (descr.size() == 3 && descr[0] == '>' && descr[2] != '1') fail(label, "big-endian npy data (" + printable(descr) + ") is not supported");
-  else if (descr.size() == 3 && descr[0] == '>') descr = descr.substr(1);
+  if (descr.size() == 3 && (descr[0] == '<' || descr[0] == '|' || descr[0] == '='))
+    descr = descr.substr(1);
+  else if (descr.size() == 3 && descr[0] == '>' && descr[2] != '1')
+    fail(label, "big-endian npy data (" + printable(descr) + ") is not supported");
+  else if (descr.size() == 3 && descr[0] == '>')
+    descr = descr.substr(1);
   if (item_size(descr) == 0) fail(label, "npy dtype '" + printable(descr) + "' is not supported");
   return descr;
 }
@@ -98,7 +108,8 @@ NpyArray parse_npy(const std::uint8_t* bytes, std::size_t size, const std::strin
     offset = 10;
   } else if (major == 2 || major == 3) {
     if (size < 12) fail(label, "npy file is truncated in its header");
-    header_len = bytes[8] | (std::size_t(bytes[9]) << 8) | (std::size_t(bytes[10]) << 16) | (std::size_t(bytes[11]) << 24);
+    header_len =
+        bytes[8] | (std::size_t(bytes[9]) << 8) | (std::size_t(bytes[10]) << 16) | (std::size_t(bytes[11]) << 24);
     offset = 12;
   } else {
     fail(label, "npy format version " + std::to_string(major) + " is not supported");
@@ -111,7 +122,8 @@ NpyArray parse_npy(const std::uint8_t* bytes, std::size_t size, const std::strin
   a.dtype = normalise_dtype(dict_value(header, "descr", label), label);
   if (dict_value(header, "fortran_order", label) != "False") fail(label, "Fortran-order npy arrays are not supported");
   std::string shape = dict_value(header, "shape", label);
-  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')') fail(label, "npy shape " + printable(shape) + " is malformed");
+  if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')')
+    fail(label, "npy shape " + printable(shape) + " is malformed");
   shape = shape.substr(1, shape.size() - 2);
   std::size_t pos = 0;
   std::int64_t elements = 1;
@@ -147,8 +159,8 @@ NpyArray read_npy(const std::string& path) {
   return parse_npy(bytes.data(), bytes.size(), path);
 }
 
-std::vector<std::uint8_t> encode_npy(const std::string& dtype, const std::vector<std::int64_t>& shape,
-                                     const void* data, std::size_t bytes) {
+std::vector<std::uint8_t> encode_npy(const std::string& dtype, const std::vector<std::int64_t>& shape, const void* data,
+                                     std::size_t bytes) {
   const std::string prefix = (dtype == "i1" || dtype == "u1") ? "|" : "<";
   std::string dims;  // numpy's spelling: "(8,)", "(2, 8)"
   for (std::size_t i = 0; i < shape.size(); ++i) dims += (i ? ", " : "") + std::to_string(shape[i]);

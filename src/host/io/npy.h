@@ -10,9 +10,9 @@
 namespace micronet_ad::host {
 
 struct NpyArray {
-  std::string dtype;                 // normalised: "i1", "u1", "i2", "i4", "f4", "f8"
-  std::vector<std::int64_t> shape;   // empty for a scalar
-  std::vector<std::uint8_t> data;    // raw little-endian elements
+  std::string dtype;                // normalised: "i1", "u1", "i2", "i4", "f4", "f8"
+  std::vector<std::int64_t> shape;  // empty for a scalar
+  std::vector<std::uint8_t> data;   // raw little-endian elements
   std::int64_t elements() const;
 };
 
@@ -21,8 +21,8 @@ NpyArray parse_npy(const std::uint8_t* bytes, std::size_t size, const std::strin
 NpyArray read_npy(const std::string& path);
 
 // dtype as above ("i1", "f4", ...).
-std::vector<std::uint8_t> encode_npy(const std::string& dtype, const std::vector<std::int64_t>& shape,
-                                     const void* data, std::size_t bytes);
+std::vector<std::uint8_t> encode_npy(const std::string& dtype, const std::vector<std::int64_t>& shape, const void* data,
+                                     std::size_t bytes);
 void write_npy(const std::string& path, const std::string& dtype, const std::vector<std::int64_t>& shape,
                const void* data, std::size_t bytes);
 

@@ -1,8 +1,8 @@
 #include "host/io/shared_data.h"
 
+#include <sys/stat.h>
 #include <cstdlib>
 #include <stdexcept>
-#include <sys/stat.h>
 
 namespace micronet_ad::host {
 
@@ -15,8 +15,7 @@ std::string shared_path(const std::string& relative) {
   std::string path = shared_dir() + "/" + relative;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    throw std::runtime_error("shared data file not found: " + path +
-                             " (set MICRONET_AD_SHARED to the shared folder)");
+    throw std::runtime_error("shared data file not found: " + path + " (set MICRONET_AD_SHARED to the shared folder)");
   }
   return path;
 }

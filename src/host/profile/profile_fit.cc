@@ -132,12 +132,14 @@ Estimate ledoit_wolf(const Pooled& p, const Sums& s, Index skip_begin, Index ski
 // Converts for the file; a value float cannot hold must not reach a profile.
 float finite_float(double x, const char* what) {
   const float f = static_cast<float>(x);
-  if (!std::isfinite(f)) bad_fit(std::string("the profile's ") + what + " is not finite in float (embedding scale out of range?)");
+  if (!std::isfinite(f))
+    bad_fit(std::string("the profile's ") + what + " is not finite in float (embedding scale out of range?)");
   return f;
 }
 float positive_float(double x, const char* what) {
   const float f = finite_float(x, what);
-  if (!(f > 0.0f)) bad_fit(std::string("the profile's ") + what + " underflows to 0 in float (embedding scale out of range?)");
+  if (!(f > 0.0f))
+    bad_fit(std::string("the profile's ") + what + " underflows to 0 in float (embedding scale out of range?)");
   return f;
 }
 
@@ -160,7 +162,8 @@ Axes principal_axes(const Matrix& covariance, std::uint32_t rank) {
   Axes a;
   for (Index i = 0; i < k; ++i) {
     a.precisions.push_back(positive_float(1.0 / value(i), "precision"));
-    for (Index j = 0; j < d; ++j) a.components.push_back(finite_float(solver.eigenvectors()(j, d - 1 - i), "component"));
+    for (Index j = 0; j < d; ++j)
+      a.components.push_back(finite_float(solver.eigenvectors()(j, d - 1 - i), "component"));
   }
   if (k < d) {
     double rest = 0;
@@ -194,7 +197,8 @@ std::vector<std::uint8_t> encode(const Estimate& e, std::uint32_t rank, ProfileH
   std::vector<float> mean(static_cast<std::size_t>(e.mean.size()));
   for (std::size_t j = 0; j < mean.size(); ++j) mean[j] = finite_float(e.mean(static_cast<Index>(j)), "mean");
   std::vector<std::uint8_t> bytes(profile_file_bytes(h.embedding_size, rank));
-  const Status s = encode_profile(h, mean.data(), axes.precisions.data(), axes.components.data(), bytes.data(), bytes.size());
+  const Status s =
+      encode_profile(h, mean.data(), axes.precisions.data(), axes.components.data(), bytes.data(), bytes.size());
   if (!s) bad_fit(s.message());
   return bytes;
 }
@@ -228,7 +232,8 @@ double held_out_score(const Pooled& p, const Sums& all, const std::vector<ClipEm
   if (const Status s = Profile::load(bytes.data(), bytes.size(), &profile); !s) bad_fit(s.message());
   const double score = clip_score(profile, clips[c]);
   if (!std::isfinite(score))
-    bad_fit("the leave-one-out score of clip '" + clips[c].name + "' is not finite (its windows are far outside the others')");
+    bad_fit("the leave-one-out score of clip '" + clips[c].name +
+            "' is not finite (its windows are far outside the others')");
   return score;
 }
 
@@ -245,7 +250,8 @@ double linear_quantile(std::vector<double> x, double q) {
 
 }  // namespace
 
-FitResult fit_profile(const std::vector<ClipEmbeddings>& clips, std::uint32_t embedding_size, const FitOptions& options) {
+FitResult fit_profile(const std::vector<ClipEmbeddings>& clips, std::uint32_t embedding_size,
+                      const FitOptions& options) {
   if (clips.size() < 2)
     bad_input("need at least 2 normal clips to fit and calibrate a profile, got " + std::to_string(clips.size()));
   check_options(options, embedding_size);
@@ -267,7 +273,8 @@ FitResult fit_profile(const std::vector<ClipEmbeddings>& clips, std::uint32_t em
   if (windows <= static_cast<Index>(d))
     r.warning = "only " + std::to_string(windows) + " windows for " + std::to_string(d) +
                 " embedding dimensions: the sample covariance is singular and the profile rests on Ledoit-Wolf "
-                "shrinkage " + number(r.header.shrinkage) + " toward a scaled identity; enrol more or longer clips";
+                "shrinkage " +
+                number(r.header.shrinkage) + " toward a scaled identity; enrol more or longer clips";
   return r;
 }
 

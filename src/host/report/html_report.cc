@@ -24,12 +24,23 @@ std::string escape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -51,7 +62,8 @@ std::vector<double> ticks(double lo, double hi) {
     step = m * magnitude;
   }
   std::vector<double> out;
-  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step)
+    out.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
   return out;
 }
 
@@ -78,9 +90,9 @@ struct Plot {
 };
 
 std::string axes(const Plot& p, const std::string& x_label, const std::string& y_label) {
-  std::string svg = fmt::format(
-      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#4a5568\"/>\n", p.left, p.top,
-      p.width - p.left - p.right, p.height - p.top - p.bottom);
+  std::string svg =
+      fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#4a5568\"/>\n", p.left,
+                  p.top, p.width - p.left - p.right, p.height - p.top - p.bottom);
   for (double t : ticks(p.x0, p.x1)) {
     svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{:g}</text>\n", p.px(t),
                        p.height - p.bottom + 14, t);
@@ -92,7 +104,8 @@ std::string axes(const Plot& p, const std::string& x_label, const std::string& y
   svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" class=\"label\" text-anchor=\"middle\">{}</text>\n",
                      (p.left + p.width - p.right) / 2.0, p.height - 6, escape(x_label));
   svg += fmt::format(
-      "<text x=\"12\" y=\"{:.1f}\" class=\"label\" text-anchor=\"middle\" transform=\"rotate(-90 12 {:.1f})\">{}</text>\n",
+      "<text x=\"12\" y=\"{:.1f}\" class=\"label\" text-anchor=\"middle\" transform=\"rotate(-90 12 "
+      "{:.1f})\">{}</text>\n",
       (p.top + p.height - p.bottom) / 2.0, (p.top + p.height - p.bottom) / 2.0, escape(y_label));
   return svg;
 }
@@ -115,7 +128,8 @@ Labelled labelled_scores(const ReportData& data, const ReportMachine& machine) {
 
 std::string roc_chart(const ReportData& data, const ReportMachine& machine) {
   const Labelled labelled = labelled_scores(data, machine);
-  const auto anomalies = static_cast<std::size_t>(std::count(labelled.anomalous.begin(), labelled.anomalous.end(), true));
+  const auto anomalies =
+      static_cast<std::size_t>(std::count(labelled.anomalous.begin(), labelled.anomalous.end(), true));
   if (anomalies == 0 || anomalies == labelled.anomalous.size()) {
     return fmt::format(
         "<div class=\"roc-undefined\">ROC undefined for {}: {} normal and {} anomalous labelled clips (both are "
@@ -131,12 +145,15 @@ std::string roc_chart(const ReportData& data, const ReportMachine& machine) {
   // The pAUC region: false positive rates up to the DCASE limit.
   svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"#fefcbf\"/>\n", p.px(0),
                      p.py(1), p.px(kDcaseMaxFpr) - p.px(0), p.py(0) - p.py(1));
-  svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#a0aec0\" stroke-dasharray=\"4 4\"/>\n",
-                     p.px(0), p.py(0), p.px(1), p.py(1));
+  svg += fmt::format(
+      "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#a0aec0\" stroke-dasharray=\"4 4\"/>\n",
+      p.px(0), p.py(0), p.px(1), p.py(1));
   std::string points;
-  for (std::size_t i = 0; i < roc.fpr.size(); ++i) points += fmt::format("{:.2f},{:.2f} ", p.px(roc.fpr[i]), p.py(roc.tpr[i]));
+  for (std::size_t i = 0; i < roc.fpr.size(); ++i)
+    points += fmt::format("{:.2f},{:.2f} ", p.px(roc.fpr[i]), p.py(roc.tpr[i]));
   svg += axes(p, "false positive rate", "true positive rate");
-  svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>\n", points, kAnomalyColour);
+  svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\"/>\n", points,
+                     kAnomalyColour);
   svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" class=\"tick\" text-anchor=\"end\">AUC {} · pAUC {}</text>\n",
                      p.px(1) - 6, p.py(0) - 8, machine.metrics.auc ? fmt::format("{:.3f}", *machine.metrics.auc) : "-",
                      machine.metrics.pauc ? fmt::format("{:.3f}", *machine.metrics.pauc) : "-");
@@ -177,7 +194,8 @@ std::string histogram_chart(const ReportData& data, const ReportMachine& machine
   if (machine.decisions) {
     const double x = p.px(machine.decisions->threshold);
     svg += fmt::format(
-        "<line class=\"threshold\" x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\" "
+        "<line class=\"threshold\" x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
+        "stroke-width=\"2\" "
         "stroke-dasharray=\"6 3\"/>\n<text x=\"{:.1f}\" y=\"{}\" class=\"tick\" fill=\"{}\">threshold</text>\n",
         x, p.top, x, p.py(0), kThresholdColour, x + 3, p.top + 12, kThresholdColour);
   }
@@ -194,7 +212,8 @@ std::string results_table(const ReportData& data) {
     with_decisions |= m.decisions.has_value();
     if (m.decisions) decisions.push_back(*m.decisions);
   }
-  std::string html = "<table class=\"results\">\n<thead><tr><th>id</th><th>normal</th><th>anomaly</th><th>AUC</th><th>pAUC</th>";
+  std::string html =
+      "<table class=\"results\">\n<thead><tr><th>id</th><th>normal</th><th>anomaly</th><th>AUC</th><th>pAUC</th>";
   if (with_decisions) html += "<th>threshold</th><th>precision</th><th>recall</th><th>F1</th>";
   html += "</tr></thead>\n<tbody>\n";
   for (const ReportMachine& m : data.machines) {
@@ -203,9 +222,10 @@ std::string results_table(const ReportData& data) {
                         value_or_undefined(m.metrics.pauc));
     if (with_decisions) {
       if (m.decisions) {
-        html += fmt::format("<td>{:.6f}</td><td>{}</td><td>{}</td><td>{}</td>", m.decisions->threshold,
-                            value_or_undefined(m.decisions->metrics.precision),
-                            value_or_undefined(m.decisions->metrics.recall), value_or_undefined(m.decisions->metrics.f1));
+        html +=
+            fmt::format("<td>{:.6f}</td><td>{}</td><td>{}</td><td>{}</td>", m.decisions->threshold,
+                        value_or_undefined(m.decisions->metrics.precision),
+                        value_or_undefined(m.decisions->metrics.recall), value_or_undefined(m.decisions->metrics.f1));
       } else {
         html += "<td colspan=\"4\">no threshold</td>";
       }
@@ -245,7 +265,8 @@ std::string window_strip(const ReportClip& clip, const std::optional<double>& th
         y(*threshold), frames, y(*threshold), kThresholdColour);
   }
   svg += fmt::format(
-      "<polyline points=\"{}\" fill=\"none\" stroke=\"#2d3748\" stroke-width=\"2\" vector-effect=\"non-scaling-stroke\"/>\n",
+      "<polyline points=\"{}\" fill=\"none\" stroke=\"#2d3748\" stroke-width=\"2\" "
+      "vector-effect=\"non-scaling-stroke\"/>\n",
       points);
   return svg + "</svg>\n";
 }
@@ -264,14 +285,16 @@ std::string clip_section(const ReportClip& clip, const std::optional<double>& th
         spectrogram_columns(clip.frames), kMelBands, escape(clip.name), base64_encode(clip.spectrogram_png));
   }
   html += window_strip(clip, threshold, lo, hi);
-  html += fmt::format("<p class=\"note\">{} windows of {} frames, every {} frames; window scores from {:.4f} (bottom) to "
-                      "{:.4f} (top)</p>\n</section>\n",
-                      clip.window_scores.size(), kWindowFrames, kWindowStride, lo, hi);
+  html += fmt::format(
+      "<p class=\"note\">{} windows of {} frames, every {} frames; window scores from {:.4f} (bottom) to "
+      "{:.4f} (top)</p>\n</section>\n",
+      clip.window_scores.size(), kWindowFrames, kWindowStride, lo, hi);
   return html;
 }
 
 std::string machine_section(const ReportData& data, const ReportMachine& machine) {
-  std::string html = fmt::format("<section class=\"machine\">\n<h2>{}</h2>\n<div class=\"charts\">\n", escape(machine.title));
+  std::string html =
+      fmt::format("<section class=\"machine\">\n<h2>{}</h2>\n<div class=\"charts\">\n", escape(machine.title));
   html += roc_chart(data, machine);
   html += histogram_chart(data, machine);
   html += "</div>\n";

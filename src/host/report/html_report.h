@@ -33,19 +33,19 @@ inline std::size_t spectrogram_columns(std::size_t frames) { return std::min(fra
 std::vector<std::uint8_t> spectrogram_png(const std::vector<std::array<float, kMelBands>>& logmel);
 
 struct ReportClip {
-  std::string name;                  // shown, e.g. the file name
-  std::optional<bool> anomalous;     // label from the file name; std::nullopt when unlabelled
-  double score = 0.0;                // clip score of the report's score kind
-  std::optional<bool> decision;      // true: declared anomalous (when a threshold applies)
-  std::vector<double> window_scores; // per window, same score kind
+  std::string name;                           // shown, e.g. the file name
+  std::optional<bool> anomalous;              // label from the file name; std::nullopt when unlabelled
+  double score = 0.0;                         // clip score of the report's score kind
+  std::optional<bool> decision;               // true: declared anomalous (when a threshold applies)
+  std::vector<double> window_scores;          // per window, same score kind
   std::vector<std::uint8_t> spectrogram_png;  // from spectrogram_png(); empty: none
-  std::size_t frames = 0;            // columns of the spectrogram
+  std::size_t frames = 0;                     // columns of the spectrogram
 };
 
 struct ReportMachine {
-  std::string title;               // e.g. "slider id_00"
-  std::vector<std::size_t> clips;  // indices into ReportData::clips
-  IdMetrics metrics;               // metrics.machine_id is the table's id column
+  std::string title;                     // e.g. "slider id_00"
+  std::vector<std::size_t> clips;        // indices into ReportData::clips
+  IdMetrics metrics;                     // metrics.machine_id is the table's id column
   std::optional<IdDecisions> decisions;  // when a threshold applies
 };
 

@@ -49,8 +49,8 @@ class PngWriter {
 };
 
 // Everything libpng may longjmp out of, with no C++ object whose destructor the jump would skip.
-bool write_png(png_structp png, png_infop info, int width, int height, const std::uint8_t* pixels,
-               png_colorp colours, int colour_count, std::vector<std::uint8_t>* out) {
+bool write_png(png_structp png, png_infop info, int width, int height, const std::uint8_t* pixels, png_colorp colours,
+               int colour_count, std::vector<std::uint8_t>* out) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_set_write_fn(png, out, append_bytes, flush_nothing);
   png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 8, PNG_COLOR_TYPE_PALETTE,
@@ -70,10 +70,12 @@ bool write_png(png_structp png, png_infop info, int width, int height, const std
 
 std::vector<std::uint8_t> encode_indexed_png(int width, int height, const std::vector<std::uint8_t>& pixels,
                                              const std::vector<Rgb>& palette) {
-  if (width <= 0 || height <= 0 || pixels.size() != static_cast<std::size_t>(width) * static_cast<std::size_t>(height)) {
+  if (width <= 0 || height <= 0 ||
+      pixels.size() != static_cast<std::size_t>(width) * static_cast<std::size_t>(height)) {
     throw std::invalid_argument("encode_indexed_png: pixel count does not match width x height");
   }
-  if (palette.empty() || palette.size() > 256) throw std::invalid_argument("encode_indexed_png: palette needs 1..256 colours");
+  if (palette.empty() || palette.size() > 256)
+    throw std::invalid_argument("encode_indexed_png: palette needs 1..256 colours");
   for (std::uint8_t index : pixels) {
     if (index >= palette.size()) throw std::invalid_argument("encode_indexed_png: pixel index outside the palette");
   }
@@ -108,16 +110,16 @@ std::string base64_encode(const std::uint8_t* data, std::size_t size) {
 
 std::vector<Rgb> magma_palette() {
   // matplotlib's magma sampled at 0, 1/8, ..., 1; linear in between.
-  static const double kAnchors[9][3] = {{0, 0, 4},       {28, 16, 68},   {79, 18, 123},
-                                        {129, 37, 129},  {181, 54, 122}, {229, 80, 100},
-                                        {251, 135, 97},  {254, 194, 135}, {252, 253, 191}};
+  static const double kAnchors[9][3] = {{0, 0, 4},      {28, 16, 68},   {79, 18, 123},   {129, 37, 129}, {181, 54, 122},
+                                        {229, 80, 100}, {251, 135, 97}, {254, 194, 135}, {252, 253, 191}};
   std::vector<Rgb> palette(256);
   for (int i = 0; i < 256; ++i) {
     const double position = i / 255.0 * 8.0;
     const int k = std::min(7, static_cast<int>(position));
     const double t = position - k;
     for (int c = 0; c < 3; ++c) {
-      palette[i][c] = static_cast<std::uint8_t>(std::lround(kAnchors[k][c] + t * (kAnchors[k + 1][c] - kAnchors[k][c])));
+      palette[i][c] =
+          static_cast<std::uint8_t>(std::lround(kAnchors[k][c] + t * (kAnchors[k + 1][c] - kAnchors[k][c])));
     }
   }
   return palette;

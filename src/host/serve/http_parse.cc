@@ -19,8 +19,7 @@ std::string quoted(std::string_view text, std::size_t max = 64) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
 }
@@ -162,7 +161,7 @@ bool multipart_boundary(std::string_view content_type, std::string* boundary) {
 }
 
 MultipartStatus parse_multipart(std::string_view body, std::string_view boundary, std::size_t max_parts,
-                     std::vector<MultipartPart>* parts, std::string* error) {
+                                std::vector<MultipartPart>* parts, std::string* error) {
   parts->clear();
   const std::string delimiter = "--" + std::string(boundary);
   const std::string next_delimiter = "\r\n" + delimiter;

@@ -48,6 +48,6 @@ struct MultipartPart {
 // says what is wrong unless kOk.
 enum class MultipartStatus { kOk, kMalformed, kTooManyParts };
 MultipartStatus parse_multipart(std::string_view body, std::string_view boundary, std::size_t max_parts,
-                     std::vector<MultipartPart>* parts, std::string* error);
+                                std::vector<MultipartPart>* parts, std::string* error);
 
 }  // namespace micronet_ad::host

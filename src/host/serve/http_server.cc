@@ -27,8 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 std::string HttpRequest::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() &&
-        std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
         })) {
       return value;
@@ -159,7 +158,7 @@ struct HttpServer::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> guard{ioc.get_executor()};
   asio::steady_timer drain_timer{ioc}, accept_retry{ioc};
   std::array<char, 64 << 10> discard_buffer{};  // lingering connections read into it (one thread)
-  WorkerPool pool;  // declared last: joined before the io_context goes
+  WorkerPool pool;                              // declared last: joined before the io_context goes
 };
 
 namespace {
@@ -260,20 +259,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
     keep_alive_ = false;
     path_ = target_path();
     if (timed_out_) {
-      return answer(json_error(408, "request_timeout",
-                               "the request (headers and body) was not received within " +
-                                   seconds_text(limits_.request_deadline)));
+      return answer(json_error(
+          408, "request_timeout",
+          "the request (headers and body) was not received within " + seconds_text(limits_.request_deadline)));
     }
-    if (ec == http::error::end_of_stream || ec.category() != http::make_error_code(http::error::end_of_stream).category()) {
+    if (ec == http::error::end_of_stream ||
+        ec.category() != http::make_error_code(http::error::end_of_stream).category()) {
       return close();  // the client closed before sending a request, or the connection failed
     }
     if (ec == http::error::body_limit) {
-      return answer(json_error(413, "body_too_large", "request body is larger than the limit of " +
-                                                          std::to_string(limits_.max_body_bytes) + " bytes"));
+      return answer(
+          json_error(413, "body_too_large",
+                     "request body is larger than the limit of " + std::to_string(limits_.max_body_bytes) + " bytes"));
     }
     if (ec == http::error::header_limit) {
-      return answer(json_error(431, "header_too_large", "request headers are larger than the limit of " +
-                                                            std::to_string(limits_.max_header_bytes) + " bytes"));
+      return answer(json_error(
+          431, "header_too_large",
+          "request headers are larger than the limit of " + std::to_string(limits_.max_header_bytes) + " bytes"));
     }
     if (ec == http::error::partial_message) {
       return answer(json_error(400, "bad_request", "the connection was closed before the request was complete"));
@@ -299,8 +301,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     keep_alive_ = message.keep_alive() && ++requests_ < limits_.max_requests_per_connection;
     std::string error;
     const auto target = message.target();
-    const bool target_ok = parse_target(std::string_view(target.data(), target.size()), &request->path,
-                                        &request->query, &error);
+    const bool target_ok =
+        parse_target(std::string_view(target.data(), target.size()), &request->path, &request->query, &error);
     path_ = request->path;
     if (!target_ok) return answer(json_error(400, "bad_request", error));
     for (const auto& field : message) request->headers.emplace_back(field.name_string(), field.value());
@@ -436,12 +438,14 @@ void HttpServer::Impl::start_connection(tcp::socket socket) {
 
 // Beyond max_connections: a 503 written without waiting (it fits the socket buffer), then close.
 void HttpServer::Impl::refuse_connection(tcp::socket& socket) {
-  HttpResponse busy = json_error(503, "overloaded", "server busy: " + std::to_string(limits.max_connections) +
-                                                        " connections are open; retry later");
+  HttpResponse busy =
+      json_error(503, "overloaded",
+                 "server busy: " + std::to_string(limits.max_connections) + " connections are open; retry later");
   answered("", busy, -1.0);
-  const std::string text = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-                           "Connection: close\r\nContent-Length: " +
-                           std::to_string(busy.body.size()) + "\r\n\r\n" + busy.body;
+  const std::string text =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+      "Connection: close\r\nContent-Length: " +
+      std::to_string(busy.body.size()) + "\r\n\r\n" + busy.body;
   beast::error_code ec;
   socket.non_blocking(true, ec);
   socket.write_some(asio::buffer(text), ec);
@@ -496,7 +500,8 @@ void HttpServer::Impl::connection_closed(Connection* connection) {
 
 HttpServer::HttpServer(const HttpLimits& limits, int workers, Handler handler, InlineRoute inline_route,
                        Observer observer)
-    : impl_(std::make_unique<Impl>(limits, workers, std::move(handler), std::move(inline_route), std::move(observer))) {}
+    : impl_(std::make_unique<Impl>(limits, workers, std::move(handler), std::move(inline_route), std::move(observer))) {
+}
 
 HttpServer::~HttpServer() = default;
 

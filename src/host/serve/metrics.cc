@@ -55,8 +55,11 @@ std::string ServiceMetrics::prometheus_text() const {
   }
   out += "# HELP micronet_ad_http_errors_total Requests answered with an error, by kind.\n";
   out += "# TYPE micronet_ad_http_errors_total counter\n";
-  for (const auto& [kind, n] : errors_) out += fmt::format("micronet_ad_http_errors_total{{kind=\"{}\"}} {}\n", kind, n);
-  out += "# HELP micronet_ad_http_request_duration_seconds Time from routing a request to its answer being ready to write.\n";
+  for (const auto& [kind, n] : errors_)
+    out += fmt::format("micronet_ad_http_errors_total{{kind=\"{}\"}} {}\n", kind, n);
+  out +=
+      "# HELP micronet_ad_http_request_duration_seconds Time from routing a request to its answer being ready to "
+      "write.\n";
   out += "# TYPE micronet_ad_http_request_duration_seconds histogram\n";
   for (const auto& [endpoint, h] : latency_) {
     std::int64_t cumulative = 0;
@@ -72,7 +75,9 @@ std::string ServiceMetrics::prometheus_text() const {
   }
   out += "# HELP micronet_ad_clips_scored_total Clips scored.\n# TYPE micronet_ad_clips_scored_total counter\n";
   out += fmt::format("micronet_ad_clips_scored_total {}\n", clips_);
-  out += "# HELP micronet_ad_windows_scored_total Model windows scored.\n# TYPE micronet_ad_windows_scored_total counter\n";
+  out +=
+      "# HELP micronet_ad_windows_scored_total Model windows scored.\n# TYPE micronet_ad_windows_scored_total "
+      "counter\n";
   out += fmt::format("micronet_ad_windows_scored_total {}\n", windows_);
   out += "# HELP micronet_ad_http_requests_in_flight Requests being handled.\n";
   out += "# TYPE micronet_ad_http_requests_in_flight gauge\n";

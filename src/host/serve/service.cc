@@ -16,8 +16,8 @@
 #include "host/detect/clip_scorer.h"
 #include "host/detect/enrolment.h"
 #include "host/detect/judge.h"
-#include "host/io/model_info.h"
 #include "host/io/json_text.h"
+#include "host/io/model_info.h"
 #include "host/io/sha1.h"
 #include "host/serve/http_parse.h"
 #include "host/serve/http_server.h"
@@ -97,7 +97,7 @@ nlohmann::ordered_json machine_json(const ProfileFile& file) {
 
 // One part of a multipart/form-data upload.
 struct UploadPart {
-  std::string label;  // "part 2 ('b.wav')": starts every error about it
+  std::string label;       // "part 2 ('b.wav')": starts every error about it
   std::string_view bytes;  // in the request body
 };
 
@@ -127,9 +127,12 @@ bool starts_with_profile_magic(const std::string& body) { return body.rfind("MNA
 
 int audio_error_status(AudioError::Kind kind) {
   switch (kind) {
-    case AudioError::Kind::kNotAudio: return 415;
-    case AudioError::Kind::kTooLong: return 413;
-    default: return 400;
+    case AudioError::Kind::kNotAudio:
+      return 415;
+    case AudioError::Kind::kTooLong:
+      return 413;
+    default:
+      return 400;
   }
 }
 
@@ -182,8 +185,8 @@ struct Service::Impl {
               Audio* audio) const;
   void answer_unknown_machine(const std::string& name, HttpResponse& res) const;
   std::shared_ptr<const ProfileFile> find_machine(const std::string& name, HttpResponse& res) const;
-  bool enrol_parts(std::vector<UploadPart>& parts, const std::string& name, const EnrolSettings& settings,
-                   int worker, HttpResponse& res, FitResult* fit);
+  bool enrol_parts(std::vector<UploadPart>& parts, const std::string& name, const EnrolSettings& settings, int worker,
+                   HttpResponse& res, FitResult* fit);
   bool score_params(const HttpRequest& req, HttpResponse& res, int* output_index,
                     std::shared_ptr<const ProfileFile>* profile) const;
   void add_decision(const ClipResult& result, double seconds, int output_index, const Profile* by,
@@ -203,7 +206,7 @@ struct Service::Impl {
   const std::optional<ThresholdSet> thresholds;
   const ServiceConfig config;
   const ServiceJudge judge{thresholds};
-  std::unique_ptr<MachineProfiles> machines;            // with a profile directory
+  std::unique_ptr<MachineProfiles> machines;  // with a profile directory
   int workers = 1;
   std::vector<std::unique_ptr<ClipScorer>> scorers;  // one per worker thread
   ServiceMetrics metrics;
@@ -244,10 +247,12 @@ bool Service::Impl::upload_parts(const HttpRequest& req, HttpResponse& res, std:
   }
   std::vector<MultipartPart> found;
   switch (parse_multipart(req.body, boundary, config.max_enrol_clips, &found, &error)) {
-    case MultipartStatus::kOk: break;
+    case MultipartStatus::kOk:
+      break;
     case MultipartStatus::kTooManyParts:
-      answer_error(res, 413, "too_many_clips",
-                   "more clips uploaded than the limit of " + std::to_string(config.max_enrol_clips) + " per enrolment");
+      answer_error(
+          res, 413, "too_many_clips",
+          "more clips uploaded than the limit of " + std::to_string(config.max_enrol_clips) + " per enrolment");
       return false;
     case MultipartStatus::kMalformed:
       answer_error(res, 400, "bad_body", "request body could not be read as multipart/form-data: " + error);
@@ -258,8 +263,8 @@ bool Service::Impl::upload_parts(const HttpRequest& req, HttpResponse& res, std:
 }
 
 // Decodes an audio file's bytes with the service's limits. False once an error is answered.
-bool Service::Impl::decode(std::string_view bytes, const std::string& label, const char* empty_kind,
-                           HttpResponse& res, Audio* audio) const {
+bool Service::Impl::decode(std::string_view bytes, const std::string& label, const char* empty_kind, HttpResponse& res,
+                           Audio* audio) const {
   try {
     AudioLoadOptions options;
     options.max_seconds = config.max_seconds;
@@ -358,8 +363,8 @@ void Service::Impl::handle_score(const Call& call, HttpResponse& res) {
 
 // Embeds each uploaded clip on this worker's scorer (decoded one at a time) and fits `name`'s
 // profile. False once an error is answered.
-bool Service::Impl::enrol_parts(std::vector<UploadPart>& parts, const std::string& name,
-                                const EnrolSettings& settings, int worker, HttpResponse& res, FitResult* fit) {
+bool Service::Impl::enrol_parts(std::vector<UploadPart>& parts, const std::string& name, const EnrolSettings& settings,
+                                int worker, HttpResponse& res, FitResult* fit) {
   std::vector<ClipEmbeddings> clips;
   ClipScorer& scorer = *scorers[static_cast<std::size_t>(worker)];
   for (UploadPart& part : parts) {
@@ -402,8 +407,9 @@ void Service::Impl::handle_put_machine(const Call& call, HttpResponse& res) {
   settings.resize = config.resize;
   const QueryParams& q = req.query;
   if (!multipart && (q.count("rank") || q.count("quantile"))) {
-    answer_error(res, 400, "bad_parameter", "rank and quantile apply to enrolment from clips (multipart/form-data), "
-                                            "not to an uploaded profile file");
+    answer_error(res, 400, "bad_parameter",
+                 "rank and quantile apply to enrolment from clips (multipart/form-data), "
+                 "not to an uploaded profile file");
     return;
   }
   if (q.count("rank") && !parse_rank(q.at("rank"), embedding_size(model.model), &settings.rank)) {
@@ -565,7 +571,8 @@ Service::Service(const ModelFile& model, std::optional<ThresholdSet> thresholds,
     : impl_(std::make_unique<Impl>(model, std::move(thresholds), config)) {
   Impl& s = *impl_;
   s.workers = config.workers > 0 ? config.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < s.workers; ++i) s.scorers.push_back(std::make_unique<ClipScorer>(model.model, config.framing, config.resize, config.kernels));
+  for (int i = 0; i < s.workers; ++i)
+    s.scorers.push_back(std::make_unique<ClipScorer>(model.model, config.framing, config.resize, config.kernels));
   s.model_info = s.model_json();
   HttpLimits limits;
   limits.max_body_bytes = config.max_body_bytes;
@@ -578,7 +585,9 @@ Service::Service(const ModelFile& model, std::optional<ThresholdSet> thresholds,
   limits.max_queue = config.max_queue;
   HttpServer::Observer observer;
   observer.started = [&s] { s.metrics.request_started(); };
-  observer.answered = [&s](const std::string& path, const HttpResponse& res, double seconds) { s.observe(path, res, seconds); };
+  observer.answered = [&s](const std::string& path, const HttpResponse& res, double seconds) {
+    s.observe(path, res, seconds);
+  };
   s.server = std::make_unique<HttpServer>(
       limits, s.workers, [&s](const HttpRequest& req, int worker) { return s.handle(req, worker); },
       [](const std::string& method, const std::string& path) {
@@ -600,6 +609,5 @@ void Service::stop() { impl_->server->stop(); }
 int Service::workers() const { return impl_->workers; }
 
 std::size_t Service::machines() const { return impl_->machines ? impl_->machines->size() : 0; }
-
 
 }  // namespace micronet_ad::host

@@ -52,22 +52,22 @@ namespace micronet_ad::host {
 
 struct ServiceConfig {
   std::string host = "127.0.0.1";
-  int port = 8080;  // 0: any free port (bind() returns it)
-  int workers = 0;  // 0: one per core
+  int port = 8080;             // 0: any free port (bind() returns it)
+  int workers = 0;             // 0: one per core
   std::size_t max_queue = 64;  // complete requests waiting for a worker
   std::size_t max_body_bytes = std::size_t(32) << 20;
-  double max_seconds = 120.0;  // of audio per clip
+  double max_seconds = 120.0;             // of audio per clip
   double request_timeout_seconds = 10.0;  // headers + body of one request
-  double write_timeout_seconds = 5.0;    // one answer
-  double keep_alive_seconds = 5.0;       // idle wait for a connection's next request
-  double drain_timeout_seconds = 10.0;   // stop(): the longest wait for requests in flight
+  double write_timeout_seconds = 5.0;     // one answer
+  double keep_alive_seconds = 5.0;        // idle wait for a connection's next request
+  double drain_timeout_seconds = 10.0;    // stop(): the longest wait for requests in flight
   std::size_t max_requests_per_connection = 100;
   std::size_t max_connections = 512;
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
   KernelSet kernels = KernelSet::kAuto;  // every set gives the same bytes
-  std::string profile_dir;           // machine profiles (created if missing); empty: no machines
-  std::size_t max_enrol_clips = 64;  // clips in one enrolment upload
+  std::string profile_dir;               // machine profiles (created if missing); empty: no machines
+  std::size_t max_enrol_clips = 64;      // clips in one enrolment upload
 };
 
 // "127.0.0.1:8080", "localhost:0", "[::1]:8080" → host and port. Throws std::invalid_argument.

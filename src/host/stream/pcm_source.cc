@@ -21,8 +21,8 @@ float s16le(const unsigned char* p) {
 }
 
 float f32le(const unsigned char* p) {
-  const std::uint32_t bits = std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) |
-                             (std::uint32_t(p[3]) << 24);
+  const std::uint32_t bits =
+      std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) | (std::uint32_t(p[3]) << 24);
   float value;
   std::memcpy(&value, &bits, sizeof value);
   return value;
@@ -46,7 +46,10 @@ bool stop_requested(int stop_fd) {
 class FdSource final : public PcmSource {
  public:
   FdSource(int fd, const PcmFormat& format, std::string name, int stop_fd)
-      : fd_(fd), stop_fd_(stop_fd), format_(format), name_(std::move(name)),
+      : fd_(fd),
+        stop_fd_(stop_fd),
+        format_(format),
+        name_(std::move(name)),
         frame_bytes_(bytes_per_sample(format.format) * static_cast<std::size_t>(format.channels)) {}
 
   ReadStatus read(float* interleaved, std::size_t max_frames, std::size_t* frames) override {
@@ -171,7 +174,8 @@ class AlsaSource final : public PcmSource {
       if (ready == 0) continue;
       snd_pcm_sframes_t got = ready < 0 ? ready : snd_pcm_avail_update(pcm_);
       if (got > 0) {
-        got = snd_pcm_readi(pcm_, bytes_.data(), std::min<snd_pcm_uframes_t>(static_cast<snd_pcm_uframes_t>(got), max_frames));
+        got = snd_pcm_readi(pcm_, bytes_.data(),
+                            std::min<snd_pcm_uframes_t>(static_cast<snd_pcm_uframes_t>(got), max_frames));
       }
       if (got == -EINTR) return ReadStatus::kInterrupted;
       if (got == -EPIPE || got == -ESTRPIPE) {  // overrun (audio lost) or suspend: recover and go on
@@ -209,9 +213,12 @@ class AlsaSource final : public PcmSource {
 }  // namespace
 
 bool parse_sample_format(const std::string& text, SampleFormat* out) {
-  if (text == "s16le") *out = SampleFormat::kS16Le;
-  else if (text == "f32le") *out = SampleFormat::kF32Le;
-  else return false;
+  if (text == "s16le")
+    *out = SampleFormat::kS16Le;
+  else if (text == "f32le")
+    *out = SampleFormat::kF32Le;
+  else
+    return false;
   return true;
 }
 

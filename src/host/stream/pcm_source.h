@@ -51,8 +51,7 @@ class PcmSource {
 // Reads `fd` (not owned). A read may return any number of bytes: partial frames are kept for
 // the next read, so any chunking of the byte stream gives the same samples. `stop_fd` (-1:
 // none) ends a blocking wait when it becomes readable (e.g. a signal handler's self-pipe).
-std::unique_ptr<PcmSource> open_fd_source(int fd, const PcmFormat& format, const std::string& name,
-                                          int stop_fd = -1);
+std::unique_ptr<PcmSource> open_fd_source(int fd, const PcmFormat& format, const std::string& name, int stop_fd = -1);
 
 // Captures from ALSA device `device` (e.g. "default", "hw:0", "null"). Throws
 // std::runtime_error "cannot open ALSA device '<device>': <reason>" when it cannot be opened or

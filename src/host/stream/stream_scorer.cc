@@ -48,15 +48,20 @@ double LatencyHistogram::percentile(double p) const {
 
 const char* to_string(StreamEnd end) {
   switch (end) {
-    case StreamEnd::kEndOfInput: return "end_of_input";
-    case StreamEnd::kSignal: return "signal";
-    case StreamEnd::kMaxSeconds: return "max_seconds";
+    case StreamEnd::kEndOfInput:
+      return "end_of_input";
+    case StreamEnd::kSignal:
+      return "signal";
+    case StreamEnd::kMaxSeconds:
+      return "max_seconds";
   }
   return "unknown";
 }
 
 StreamScorer::StreamScorer(const Model& model, const StreamOptions& options)
-    : options_(options), engine_(model, options.kernels), frontend_(std::make_unique<Frontend>()),
+    : options_(options),
+      engine_(model, options.kernels),
+      frontend_(std::make_unique<Frontend>()),
       detector_(std::make_unique<Detector>()) {
   DetectorConfig config;
   config.framing = options.framing;
@@ -104,8 +109,7 @@ StreamSummary StreamScorer::run(PcmSource& source, const std::function<bool()>& 
   StreamResampler resampler(format.rate, format.channels);
   std::vector<float> interleaved(kReadFrames * static_cast<std::size_t>(format.channels));
   std::vector<float> mono;  // reused: its size is bounded by one read
-  const std::int64_t max_frames =
-      options_.max_seconds > 0.0 ? std::llround(options_.max_seconds * format.rate) : -1;
+  const std::int64_t max_frames = options_.max_seconds > 0.0 ? std::llround(options_.max_seconds * format.rate) : -1;
 
   auto push = [&] {
     if (mono.empty()) return;
@@ -116,7 +120,8 @@ StreamSummary StreamScorer::run(PcmSource& source, const std::function<bool()>& 
   for (;;) {
     std::size_t want = kReadFrames;
     if (max_frames >= 0) {
-      want = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(want), max_frames - summary.source_frames));
+      want = static_cast<std::size_t>(
+          std::min<std::int64_t>(static_cast<std::int64_t>(want), max_frames - summary.source_frames));
       if (want == 0) {
         summary.end = StreamEnd::kMaxSeconds;
         break;

@@ -23,22 +23,22 @@ struct StreamOptions {
   Framing framing = Framing::kCentered;
   Resize resize = Resize::kAverage;
   KernelSet kernels = KernelSet::kAuto;  // every set gives the same bytes
-  int output_index = 0;       // the machine ID's output (−1: none)
-  const Profile* profile = nullptr;  // score by distance from it too (must outlive the scorer)
-  double max_seconds = 0.0;   // stop after this much input audio (0: until the input ends)
-  bool input_digest = false;  // SHA-1 of each window's int8 model input (to compare runs)
+  int output_index = 0;                  // the machine ID's output (−1: none)
+  const Profile* profile = nullptr;      // score by distance from it too (must outlive the scorer)
+  double max_seconds = 0.0;              // stop after this much input audio (0: until the input ends)
+  bool input_digest = false;             // SHA-1 of each window's int8 model input (to compare runs)
 };
 
 struct WindowEvent {
   std::int64_t index = 0;
   double start_seconds = 0.0;  // the window's span in the input (16 kHz samples / 16000)
   double end_seconds = 0.0;
-  WindowScore score;           // this window
-  ClipScore running;           // all windows so far (the running clip score)
+  WindowScore score;  // this window
+  ClipScore running;  // all windows so far (the running clip score)
   // From the read() that delivered the window's last sample to this event (EOF for the windows
   // completed at the end).
   double latency_ms = 0.0;
-  std::string input_sha1;      // when StreamOptions::input_digest
+  std::string input_sha1;  // when StreamOptions::input_digest
 };
 
 // Latency percentiles in constant memory: a histogram with log-spaced bins (about 1 % wide)

@@ -43,9 +43,9 @@ TEST(Labels, UnknownIdIsAnErrorListingTheKnownOnes) {
 TEST(Labels, MachineIdFromDcaseFileNames) {
   EXPECT_EQ(id_of("normal_id_00_00000000.wav"), "00");
   EXPECT_EQ(id_of("/data/slider/test/anomaly_id_06_00000123.wav"), "06");
-  EXPECT_EQ(id_of("x/normal_id_01_00000000.wav"), "01");  // parsed; unknown to the model later
-  EXPECT_EQ(id_of("kit_random_id_00_000000.wav"), "00");   // the kit's own sample
-  EXPECT_EQ(id_of("/id_02_dir/normal_id_04_1.flac"), "04"); // directories are ignored
+  EXPECT_EQ(id_of("x/normal_id_01_00000000.wav"), "01");     // parsed; unknown to the model later
+  EXPECT_EQ(id_of("kit_random_id_00_000000.wav"), "00");     // the kit's own sample
+  EXPECT_EQ(id_of("/id_02_dir/normal_id_04_1.flac"), "04");  // directories are ignored
   for (const char* bad : {"clip.wav", "normal_id__0.wav", "normal_idx_00_0.wav", "normal_id_0a_0.wav", "", "id_"}) {
     EXPECT_NE(id_of(bad).find("error: cannot read a machine ID"), std::string::npos) << bad << " → " << id_of(bad);
   }

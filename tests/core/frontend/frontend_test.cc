@@ -30,7 +30,9 @@ FrontendConfig config_for(Framing framing, Resize resize, InputQuantization inpu
 // ---- filterbank ----------------------------------------------------------------------------
 
 // Slaney mel written out independently of the library.
-double slaney_mel(double hz) { return hz < 1000.0 ? 3.0 * hz / 200.0 : 15.0 + 27.0 * std::log(hz / 1000.0) / std::log(6.4); }
+double slaney_mel(double hz) {
+  return hz < 1000.0 ? 3.0 * hz / 200.0 : 15.0 + 27.0 * std::log(hz / 1000.0) / std::log(6.4);
+}
 double slaney_hz(double mel) { return mel < 15.0 ? 200.0 * mel / 3.0 : 1000.0 * std::pow(6.4, (mel - 15.0) / 27.0); }
 
 TEST(MelFilterbank, WeightsFollowSpecDefinition) {
@@ -281,7 +283,7 @@ Reference reference_features(std::vector<float> x, const FrontendConfig& config)
   std::vector<float> padded;
   const long n = static_cast<long>(x.size());
   if (config.framing == Framing::kCentered) {
-    for (long i = 512; i >= 1; --i) padded.push_back(x[i]);          // x[-i] = x[i]
+    for (long i = 512; i >= 1; --i) padded.push_back(x[i]);  // x[-i] = x[i]
     padded.insert(padded.end(), x.begin(), x.end());
     for (long i = 1; i <= 512; ++i) padded.push_back(x[n - 1 - i]);  // x[N-1+i] = x[N-1-i]
   } else {
@@ -327,7 +329,8 @@ void expect_matches_reference(const std::vector<float>& x, const FrontendConfig&
   for (std::size_t k = 0; k < ref.patches.size(); ++k) {
     EXPECT_EQ(got.windows[k].index, static_cast<std::int64_t>(k));
     EXPECT_EQ(got.windows[k].first_frame, static_cast<std::int64_t>(20 * k));
-    EXPECT_EQ(std::memcmp(got.windows[k].patch, ref.patches[k].data(), sizeof(float) * kPatchElements), 0) << "window " << k;
+    EXPECT_EQ(std::memcmp(got.windows[k].patch, ref.patches[k].data(), sizeof(float) * kPatchElements), 0)
+        << "window " << k;
     EXPECT_EQ(std::memcmp(got.windows[k].input, ref.inputs[k].data(), kPatchElements), 0) << "window " << k;
   }
 }
@@ -368,8 +371,8 @@ void expect_identical(const ClipFeatures& a, const ClipFeatures& b) {
 
 TEST(FrontendStreaming, OddChunkSizesGiveByteIdenticalWindows) {
   const auto clip = test::load_clip("normal");
-  for (const auto& config : {config_for(Framing::kCentered, Resize::kAverage),
-                             config_for(Framing::kKit, Resize::kDecimate)}) {
+  for (const auto& config :
+       {config_for(Framing::kCentered, Resize::kAverage), config_for(Framing::kKit, Resize::kDecimate)}) {
     const ClipFeatures whole = compute_clip_features(clip, config, 0);
     ASSERT_EQ(whole.windows.size(), 13u);
     for (std::size_t chunk : {1u, 7u, 333u, 512u, 1023u, 4097u, 65536u}) {

@@ -43,7 +43,8 @@ TEST_P(ClipGolden, LogMelMatchesBothFramings) {
   for (Framing framing : {Framing::kCentered, Framing::kKit}) {
     const bool centered = framing == Framing::kCentered;
     const std::size_t frames = centered ? 313 : 311;
-    const auto golden = test::shared_raw<float>(dir() + (centered ? "centered_logmel_db_313x64.f32" : "kit_logmel_db_311x64.f32"));
+    const auto golden =
+        test::shared_raw<float>(dir() + (centered ? "centered_logmel_db_313x64.f32" : "kit_logmel_db_311x64.f32"));
     ASSERT_EQ(golden.size(), frames * kMelBands);
     const auto features = features_for(clip, {"", framing, Resize::kAverage}, test::kAdMediumInput);
     ASSERT_EQ(features.logmel.size(), frames);

@@ -42,7 +42,8 @@ const kernels::ConvKernel kConv[] = {
 
 // Named after the level it stands in for; its row holds only the GEMM kernels, which are all
 // that `avxvnni` does not share with `avx2`.
-const kernels::KernelLevel kAvxVnniEmulatedLevel = {KernelSet::kAvxVnni, avx2, 16, 64, kConv, 2, nullptr, 0, nullptr, 0};
+const kernels::KernelLevel kAvxVnniEmulatedLevel = {
+    KernelSet::kAvxVnni, avx2, 16, 64, kConv, 2, nullptr, 0, nullptr, 0};
 
 }  // namespace micronet_ad::test
 #endif  // __x86_64__

@@ -85,7 +85,9 @@ class Sweeper {
     pool_.reset();
     ConvGeometry& g = p->g;
     g = ConvGeometry{};
-    g.in_h = h; g.in_w = w; g.in_c = in_c;
+    g.in_h = h;
+    g.in_w = w;
+    g.in_c = in_c;
     g.out_c = depthwise ? in_c : out_c;
     g.filter_h = g.filter_w = k;
     g.stride_h = g.stride_w = stride;
@@ -106,7 +108,8 @@ class Sweeper {
       p->rq.act_max = out_zp + 40 < 127 ? out_zp + 40 : 127;
     }
     const std::size_t weights = depthwise ? bytes_of(k, k, in_c) : bytes_of(out_c, k * k, in_c);
-    const int padded = static_cast<int>((g.out_c + level_.channel_padding - 1) / level_.channel_padding * level_.channel_padding);
+    const int padded =
+        static_cast<int>((g.out_c + level_.channel_padding - 1) / level_.channel_padding * level_.channel_padding);
     p->x = pool_.take<std::int8_t>(bytes_of(h, w, in_c));
     p->w = pool_.take<std::int8_t>(weights);
     p->bias = pool_.take<std::int32_t>(static_cast<std::size_t>(g.out_c));
@@ -124,10 +127,18 @@ class Sweeper {
       p->bias[c] = extremes == Extremes::kLargeLeftShift ? rng.in(INT32_MIN, INT32_MAX) : rng.in(-50000, 50000);
       p->multipliers[c] = rng.in(1 << 30, INT32_MAX);
       switch (extremes) {
-        case Extremes::kLargeLeftShift: p->shifts[c] = rng.in(1, 30); break;
-        case Extremes::kTinyMultiplier: p->shifts[c] = c % 3 == 0 ? -31 : rng.in(-31, 0); break;
-        case Extremes::kSaturate: p->shifts[c] = c % 2 == 0 ? 5 : -3; break;
-        default: p->shifts[c] = rng.in(-20, 2); break;
+        case Extremes::kLargeLeftShift:
+          p->shifts[c] = rng.in(1, 30);
+          break;
+        case Extremes::kTinyMultiplier:
+          p->shifts[c] = c % 3 == 0 ? -31 : rng.in(-31, 0);
+          break;
+        case Extremes::kSaturate:
+          p->shifts[c] = c % 2 == 0 ? 5 : -3;
+          break;
+        default:
+          p->shifts[c] = rng.in(-20, 2);
+          break;
       }
       if (c % 7 == 3) p->multipliers[c] = 1 << 30;     // exactly 0.5
       if (c % 11 == 5) p->multipliers[c] = INT32_MAX;  // just below 1
@@ -153,8 +164,10 @@ class Sweeper {
       fail(kernel->name, p, "the sweep's pool is too small for this problem");
       return;
     }
-    if (p.depthwise) kernels::reference::depthwise_conv2d(g, p.rq, p.x, p.w, p.bias, want);
-    else kernels::reference::conv2d(g, p.rq, p.x, p.w, p.bias, want);
+    if (p.depthwise)
+      kernels::reference::depthwise_conv2d(g, p.rq, p.x, p.w, p.bias, want);
+    else
+      kernels::reference::conv2d(g, p.rq, p.x, p.w, p.bias, want);
     if (packed) kernel->pack(g, p.w, p.bias, p.rq.input_offset, packed);
     for (int band : {0, 1, 3}) {  // 0: the whole layer
       if (band >= g.out_h || (band > 0 && !bands)) continue;
@@ -162,7 +175,8 @@ class Sweeper {
       if (band == 0) {
         kernel->run(kernels::ConvCall{&g, &p.rq, p.x, p.w, p.bias, packed, scratch, got});
       } else {
-        for (int r0 = 0; r0 < g.out_h; r0 += band) run_rows(*kernel, p, packed, scratch, r0, r0 + band < g.out_h ? r0 + band : g.out_h, got);
+        for (int r0 = 0; r0 < g.out_h; r0 += band)
+          run_rows(*kernel, p, packed, scratch, r0, r0 + band < g.out_h ? r0 + band : g.out_h, got);
       }
       tally(kernel->name, std::memcmp(got, want, out_bytes) == 0, p, band);
     }
@@ -212,7 +226,8 @@ class Sweeper {
   KernelTally& tally_of(const char* name) {
     for (int i = 0; i < result_->num_kernels; ++i)
       if (std::strcmp(result_->kernels[i].name, name) == 0) return result_->kernels[i];
-    KernelTally& t = result_->kernels[result_->num_kernels < Result::kMaxKernels - 1 ? result_->num_kernels++ : Result::kMaxKernels - 1];
+    KernelTally& t = result_->kernels[result_->num_kernels < Result::kMaxKernels - 1 ? result_->num_kernels++
+                                                                                     : Result::kMaxKernels - 1];
     t.name = name;
     return t;
   }
@@ -263,7 +278,8 @@ void sweep_pointwise(Sweeper& s, const KernelLevel& level) {
   const int shapes[][3] = {{16, 72, 164}, {16, 164, 220}, {8, 220, 276}, {4, 276, 276}, {1, 276, 8}, {8, 248, 248}};
   for (const auto& shape : shapes)
     for (int e = 0; e < 2; ++e) {
-      if (!s.make(&p, shape[0], shape[0], shape[1], shape[2], 1, 1, Padding::kSame, false, extremes_of(n++), rng)) continue;
+      if (!s.make(&p, shape[0], shape[0], shape[1], shape[2], 1, 1, Padding::kSame, false, extremes_of(n++), rng))
+        continue;
       s.check_conv(p, level.conv, level.conv_count);
     }
   // Worst-case products: inputs and weights all −128, or −128 and 127 interleaved, which random
@@ -320,7 +336,8 @@ void sweep_depthwise(Sweeper& s, const KernelLevel& level) {
   // The models' own shapes.
   const int shapes[][3] = {{32, 72, 2}, {16, 164, 1}, {16, 220, 2}, {8, 276, 2}};
   for (const auto& shape : shapes) {
-    if (!s.make(&p, shape[0], shape[0], shape[1], shape[1], 3, shape[2], Padding::kSame, true, extremes_of(n++), rng)) continue;
+    if (!s.make(&p, shape[0], shape[0], shape[1], shape[1], 3, shape[2], Padding::kSame, true, extremes_of(n++), rng))
+      continue;
     s.check_conv(p, level.depthwise, level.depthwise_count);
   }
 }
@@ -331,9 +348,13 @@ void sweep_depthwise(Sweeper& s, const KernelLevel& level) {
 // −128..127 over a 16x16 map while each channel's bias places that walk. The depthwise problem is
 // 3x3 with only the centre weight set, the shape depthwise kernels take.
 void sweep_requantization(Sweeper& s, const KernelLevel& level) {
-  const std::int32_t multipliers[] = {1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MAX - 1, 1, 0, -1, INT32_MIN, 1518500250};
-  const std::int32_t biases[] = {INT32_MIN + 128, INT32_MAX - 127, 0, 1 << 30, -(1 << 30), (1 << 16) + 128, -(1 << 20) - 128, 77777};
-  struct Clamp { std::int32_t output_offset, act_min; };
+  const std::int32_t multipliers[] = {1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MAX - 1, 1, 0,
+                                      -1,      INT32_MIN,     1518500250};
+  const std::int32_t biases[] = {INT32_MIN + 128, INT32_MAX - 127,  0,    1 << 30, -(1 << 30),
+                                 (1 << 16) + 128, -(1 << 20) - 128, 77777};
+  struct Clamp {
+    std::int32_t output_offset, act_min;
+  };
   const Clamp clamps[] = {{0, -128}, {-3, -128}, {0, 0}, {-128, -128}, {100, 101}};
   constexpr int kPerMultiplier = 63 * 8;  // shifts × biases
   Problem p;
@@ -362,8 +383,10 @@ void sweep_requantization(Sweeper& s, const KernelLevel& level) {
         p.rq.output_offset = clamp.output_offset;
         p.rq.act_min = clamp.act_min;
         p.rq.act_max = 127;
-        if (depthwise) s.check_conv(p, level.depthwise, level.depthwise_count, false);
-        else s.check_conv(p, level.conv, level.conv_count, false);
+        if (depthwise)
+          s.check_conv(p, level.depthwise, level.depthwise_count, false);
+        else
+          s.check_conv(p, level.conv, level.conv_count, false);
       }
 }
 
@@ -378,15 +401,23 @@ void sweep_average_pool(Sweeper& s) {
             if (k > hw && padding == Padding::kValid) continue;
             s.pool().reset();
             PoolGeometry g;
-            g.in_h = g.in_w = hw; g.channels = c;
-            g.filter_h = g.filter_w = k; g.stride_h = g.stride_w = stride;
+            g.in_h = g.in_w = hw;
+            g.channels = c;
+            g.filter_h = g.filter_w = k;
+            g.stride_h = g.stride_w = stride;
             g.out_h = g.out_w = kernels::output_size(padding, hw, k, stride, 1);
             g.pad_top = g.pad_left = kernels::padding_before(padding, hw, g.out_h, k, stride, 1);
-            if (n % 3 == 1) { g.act_min = -20; g.act_max = 30; }
+            if (n % 3 == 1) {
+              g.act_min = -20;
+              g.act_max = 30;
+            }
             auto* x = s.pool().take<std::int8_t>(bytes_of(hw, hw, c));
             const int mode = n % 4;  // random, all −128, all 127, ±1 patterns (rounding ties)
             for (std::size_t i = 0; i < bytes_of(hw, hw, c); ++i)
-              x[i] = static_cast<std::int8_t>(mode == 0 ? rng.byte() : mode == 1 ? -128 : mode == 2 ? 127 : (i % 3 == 0 ? -1 : 1));
+              x[i] = static_cast<std::int8_t>(mode == 0   ? rng.byte()
+                                              : mode == 1 ? -128
+                                              : mode == 2 ? 127
+                                                          : (i % 3 == 0 ? -1 : 1));
             s.check_pool(g, x);
             ++n;
           }

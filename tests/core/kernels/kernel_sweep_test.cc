@@ -43,11 +43,13 @@ TEST_P(KernelSweep, EveryKernelByteEqualToTheReference) {
     return 0;
   };
   for (int i = 0; i < level.conv_count; ++i) EXPECT_GT(ran(level.conv[i].name), 20) << level.conv[i].name;
-  for (int i = 0; i < level.depthwise_count; ++i) EXPECT_GT(ran(level.depthwise[i].name), 20) << level.depthwise[i].name;
+  for (int i = 0; i < level.depthwise_count; ++i)
+    EXPECT_GT(ran(level.depthwise[i].name), 20) << level.depthwise[i].name;
   for (int i = 0; i < level.average_pool_count; ++i)
     EXPECT_GT(ran(level.average_pool[i].name), 20) << level.average_pool[i].name;
   for (int i = 0; i < result.num_kernels; ++i)
-    std::printf("  %-32s %5d cases, %d differ\n", result.kernels[i].name, result.kernels[i].cases, result.kernels[i].failures);
+    std::printf("  %-32s %5d cases, %d differ\n", result.kernels[i].name, result.kernels[i].cases,
+                result.kernels[i].failures);
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, KernelSweep, ::testing::ValuesIn(levels()),

@@ -29,26 +29,32 @@ using kernels::Requantization;
 
 const char* level_name(opt::Level level) {
   switch (level) {
-    case opt::Level::kReference: return "reference";
-    case opt::Level::kAvx2: return "avx2";
-    case opt::Level::kAvx512Vnni: return "avx512vnni";
+    case opt::Level::kReference:
+      return "reference";
+    case opt::Level::kAvx2:
+      return "avx2";
+    case opt::Level::kAvx512Vnni:
+      return "avx512vnni";
   }
   return "?";
 }
 
 KernelSet kernel_set_of(opt::Level level) {
   switch (level) {
-    case opt::Level::kAvx2: return KernelSet::kAvx2;
-    case opt::Level::kAvx512Vnni: return KernelSet::kAvx512Vnni;
-    default: return KernelSet::kReference;
+    case opt::Level::kAvx2:
+      return KernelSet::kAvx2;
+    case opt::Level::kAvx512Vnni:
+      return KernelSet::kAvx512Vnni;
+    default:
+      return KernelSet::kReference;
   }
 }
 
 bool available(opt::Level level) { return opt::compiled(level) && opt::cpu_supports(level); }
 
-#define SKIP_IF_UNAVAILABLE(level)                                                                  \
-  if (!available(level)) GTEST_SKIP() << "this CPU (or build) lacks " << level_name(level)        \
-                                      << ": optimized level not tested here"
+#define SKIP_IF_UNAVAILABLE(level) \
+  if (!available(level))           \
+  GTEST_SKIP() << "this CPU (or build) lacks " << level_name(level) << ": optimized level not tested here"
 
 // One convolution problem with random data and (sometimes extreme) quantization.
 struct Problem {
@@ -64,7 +70,9 @@ Problem make_problem(int h, int w, int in_c, int out_c, int k, int stride, Paddi
                      Extremes extremes, std::mt19937& rng) {
   Problem p;
   ConvGeometry& g = p.g;
-  g.in_h = h; g.in_w = w; g.in_c = in_c;
+  g.in_h = h;
+  g.in_w = w;
+  g.in_c = in_c;
   g.out_c = depthwise ? in_c : out_c;
   g.filter_h = g.filter_w = k;
   g.stride_h = g.stride_w = stride;
@@ -102,13 +110,21 @@ Problem make_problem(int h, int w, int in_c, int out_c, int k, int stride, Paddi
     p.bias.push_back(extremes == Extremes::kLargeLeftShift ? any_int32(rng) : small_bias(rng));
     p.multipliers[c] = significand(rng);
     switch (extremes) {
-      case Extremes::kLargeLeftShift: p.shifts[c] = left(rng); break;
-      case Extremes::kTinyMultiplier: p.shifts[c] = c % 3 == 0 ? -31 : right(rng); break;
-      case Extremes::kSaturate: p.shifts[c] = c % 2 == 0 ? 5 : -3; break;
-      default: p.shifts[c] = usual(rng); break;
+      case Extremes::kLargeLeftShift:
+        p.shifts[c] = left(rng);
+        break;
+      case Extremes::kTinyMultiplier:
+        p.shifts[c] = c % 3 == 0 ? -31 : right(rng);
+        break;
+      case Extremes::kSaturate:
+        p.shifts[c] = c % 2 == 0 ? 5 : -3;
+        break;
+      default:
+        p.shifts[c] = usual(rng);
+        break;
     }
-    if (c % 7 == 3) p.multipliers[c] = 1 << 30;       // exactly 0.5
-    if (c % 11 == 5) p.multipliers[c] = INT32_MAX;    // just below 1
+    if (c % 7 == 3) p.multipliers[c] = 1 << 30;     // exactly 0.5
+    if (c % 11 == 5) p.multipliers[c] = INT32_MAX;  // just below 1
   }
   p.rq.multipliers = p.multipliers.data();
   p.rq.shifts = p.shifts.data();
@@ -117,8 +133,10 @@ Problem make_problem(int h, int w, int in_c, int out_c, int k, int stride, Paddi
 
 std::vector<std::int8_t> run_reference(const Problem& p, bool depthwise) {
   std::vector<std::int8_t> y(static_cast<std::size_t>(p.g.out_h) * p.g.out_w * p.g.out_c);
-  if (depthwise) kernels::reference::depthwise_conv2d(p.g, p.rq, p.x.data(), p.w.data(), p.bias.data(), y.data());
-  else kernels::reference::conv2d(p.g, p.rq, p.x.data(), p.w.data(), p.bias.data(), y.data());
+  if (depthwise)
+    kernels::reference::depthwise_conv2d(p.g, p.rq, p.x.data(), p.w.data(), p.bias.data(), y.data());
+  else
+    kernels::reference::conv2d(p.g, p.rq, p.x.data(), p.w.data(), p.bias.data(), y.data());
   return y;
 }
 
@@ -141,17 +159,27 @@ std::vector<std::int8_t> run_gemm(opt::Level level, const Problem& p) {
   }
   std::vector<std::int8_t> y(static_cast<std::size_t>(m) * n);
   opt::GemmArgs a;
-  a.m = m; a.k = k; a.n = n;
+  a.m = m;
+  a.k = k;
+  a.n = n;
   a.x = direct ? p.x.data() : cols.data();
-  a.packed = packed.data(); a.corr = corr.data();
-  a.multipliers = p.multipliers.data(); a.shifts = p.shifts.data();
-  a.input_offset = p.rq.input_offset; a.output_offset = p.rq.output_offset;
-  a.act_min = p.rq.act_min; a.act_max = p.rq.act_max;
-  a.y = y.data(); a.scratch = scratch.data();
-  a.lda = lda; a.row_terms = terms;
+  a.packed = packed.data();
+  a.corr = corr.data();
+  a.multipliers = p.multipliers.data();
+  a.shifts = p.shifts.data();
+  a.input_offset = p.rq.input_offset;
+  a.output_offset = p.rq.output_offset;
+  a.act_min = p.rq.act_min;
+  a.act_max = p.rq.act_max;
+  a.y = y.data();
+  a.scratch = scratch.data();
+  a.lda = lda;
+  a.row_terms = terms;
 #if defined(__x86_64__)
-  if (level == opt::Level::kAvx512Vnni) opt::gemm_avx512vnni(a);
-  else opt::gemm_avx2(a);
+  if (level == opt::Level::kAvx512Vnni)
+    opt::gemm_avx512vnni(a);
+  else
+    opt::gemm_avx2(a);
 #endif
   return y;
 }
@@ -159,25 +187,28 @@ std::vector<std::int8_t> run_gemm(opt::Level level, const Problem& p) {
 std::vector<std::int8_t> run_depthwise(opt::Level level, const Problem& p) {
   const ConvGeometry& g = p.g;
   std::vector<std::uint8_t> packed(opt::depthwise_packed_bytes(level, g.filter_h, g.filter_w, g.out_c));
-  opt::pack_depthwise(level, p.w.data(), g.filter_h, g.filter_w, g.out_c, p.bias.data(), p.rq.input_offset, packed.data());
+  opt::pack_depthwise(level, p.w.data(), g.filter_h, g.filter_w, g.out_c, p.bias.data(), p.rq.input_offset,
+                      packed.data());
   std::vector<std::int8_t> y(static_cast<std::size_t>(g.out_h) * g.out_w * g.out_c);
 #if defined(__x86_64__)
-  if (level == opt::Level::kAvx512Vnni) opt::depthwise_avx512(g, p.rq, p.x.data(), packed.data(), y.data());
-  else opt::depthwise_avx2(g, p.rq, p.x.data(), packed.data(), y.data());
+  if (level == opt::Level::kAvx512Vnni)
+    opt::depthwise_avx512(g, p.rq, p.x.data(), packed.data(), y.data());
+  else
+    opt::depthwise_avx2(g, p.rq, p.x.data(), packed.data(), y.data());
 #endif
   return y;
 }
 
 const int kChannels[] = {1, 3, 15, 16, 17, 63, 64, 65, 72, 164, 220, 276};
-const Extremes kExtremes[] = {Extremes::kRandom, Extremes::kZeroPointMin, Extremes::kZeroPointMax,
+const Extremes kExtremes[] = {Extremes::kRandom,         Extremes::kZeroPointMin,   Extremes::kZeroPointMax,
                               Extremes::kLargeLeftShift, Extremes::kTinyMultiplier, Extremes::kSaturate};
 
 std::string label(const Problem& p, int extremes) {
   const ConvGeometry& g = p.g;
   return std::to_string(g.in_h) + "x" + std::to_string(g.in_w) + "x" + std::to_string(g.in_c) + " -> " +
          std::to_string(g.out_h) + "x" + std::to_string(g.out_w) + "x" + std::to_string(g.out_c) + " k" +
-         std::to_string(g.filter_h) + " s" + std::to_string(g.stride_h) + " pad " + std::to_string(g.pad_top) +
-         "," + std::to_string(g.pad_left) + " extremes " + std::to_string(extremes) + " in_zp " +
+         std::to_string(g.filter_h) + " s" + std::to_string(g.stride_h) + " pad " + std::to_string(g.pad_top) + "," +
+         std::to_string(g.pad_left) + " extremes " + std::to_string(extremes) + " in_zp " +
          std::to_string(-p.rq.input_offset);
 }
 
@@ -200,7 +231,8 @@ TEST_P(OptimizedKernels, PointwiseGemmByteEqualOverChannelSweep) {
   for (const auto& s : {std::tuple<int, int, int>{16, 72, 164}, {16, 276, 276}, {8, 220, 276}, {4, 248, 248}})
     for (int e = 0; e < 6; ++e) {
       const int hw = std::get<0>(s);
-      const Problem p = make_problem(hw, hw, std::get<1>(s), std::get<2>(s), 1, 1, Padding::kSame, false, kExtremes[e], rng);
+      const Problem p =
+          make_problem(hw, hw, std::get<1>(s), std::get<2>(s), 1, 1, Padding::kSame, false, kExtremes[e], rng);
       ASSERT_EQ(run_gemm(GetParam(), p), run_reference(p, false)) << label(p, e);
     }
 }
@@ -250,8 +282,10 @@ TEST_P(OptimizedKernels, Im2colConvByteEqualOverShapeSweep) {
 // convolution with weight 1 and input offset 0 makes the accumulator x + bias: x walks −128..127
 // over the 16x16 map, and the bias of each channel places that walk.
 Problem requantization_sweep(bool depthwise, std::int32_t output_offset) {
-  const std::int32_t multipliers[] = {1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MAX - 1, 1, 0, -1, INT32_MIN, 1518500250};
-  const std::int32_t biases[] = {INT32_MIN + 128, INT32_MAX - 127, 0, 1 << 30, -(1 << 30), (1 << 16) + 128, -(1 << 20) - 128, 77777};
+  const std::int32_t multipliers[] = {1 << 30, (1 << 30) + 1, INT32_MAX, INT32_MAX - 1, 1, 0,
+                                      -1,      INT32_MIN,     1518500250};
+  const std::int32_t biases[] = {INT32_MIN + 128, INT32_MAX - 127,  0,    1 << 30, -(1 << 30),
+                                 (1 << 16) + 128, -(1 << 20) - 128, 77777};
   Problem p;
   ConvGeometry& g = p.g;
   for (std::int32_t m : multipliers)
@@ -282,7 +316,9 @@ TEST_P(OptimizedKernels, RequantizationEqualsScalarOverInt32RangeShiftsAndMultip
   // Offset 0 keeps the saturated INT32_MAX (a = b = INT32_MIN) apart from a wrapped INT32_MIN.
   // A clamp floor at the output zero point (RELU-like) takes AVX-512's shorter road for shifts
   // −23..−1 and the general one elsewhere: both over the same sweep.
-  struct Case { std::int32_t output_offset, act_min; };
+  struct Case {
+    std::int32_t output_offset, act_min;
+  };
   for (const Case& rc : {Case{0, -128}, Case{-3, -128}, Case{0, 0}, Case{-3, -3}, Case{-128, -128}, Case{100, 101}})
     for (bool depthwise : {false, true}) {
       SCOPED_TRACE("output offset " + std::to_string(rc.output_offset) + ", act_min " + std::to_string(rc.act_min));
@@ -303,7 +339,8 @@ TEST_P(OptimizedKernels, RequantizationEqualsScalarOverInt32RangeShiftsAndMultip
         if (got[i] == want[i]) continue;
         const std::size_t c = i % static_cast<std::size_t>(p.g.out_c);
         const int x = static_cast<int>(i / static_cast<std::size_t>(p.g.out_c)) - 128;
-        const auto acc = static_cast<std::int32_t>(static_cast<std::uint32_t>(x) + static_cast<std::uint32_t>(p.bias[c]));
+        const auto acc =
+            static_cast<std::int32_t>(static_cast<std::uint32_t>(x) + static_cast<std::uint32_t>(p.bias[c]));
         ADD_FAILURE() << (depthwise ? "depthwise" : "gemm") << " offset " << output_offset << " acc " << acc
                       << " multiplier " << p.multipliers[c] << " shift " << p.shifts[c] << ": got " << int{got[i]}
                       << ", want " << int{want[i]};
@@ -350,15 +387,23 @@ TEST_P(OptimizedKernels, AveragePoolByteEqual) {
           for (Padding padding : {Padding::kSame, Padding::kValid}) {
             if (k > hw && padding == Padding::kValid) continue;
             kernels::PoolGeometry g;
-            g.in_h = g.in_w = hw; g.channels = c;
-            g.filter_h = g.filter_w = k; g.stride_h = g.stride_w = stride;
+            g.in_h = g.in_w = hw;
+            g.channels = c;
+            g.filter_h = g.filter_w = k;
+            g.stride_h = g.stride_w = stride;
             g.out_h = g.out_w = kernels::output_size(padding, hw, k, stride, 1);
             g.pad_top = g.pad_left = kernels::padding_before(padding, hw, g.out_h, k, stride, 1);
-            if (cases % 3 == 1) { g.act_min = -20; g.act_max = 30; }
+            if (cases % 3 == 1) {
+              g.act_min = -20;
+              g.act_max = 30;
+            }
             std::vector<std::int8_t> x(static_cast<std::size_t>(hw) * hw * c);
             const int mode = cases % 4;  // random, all −128, all 127, ±1 patterns (ties)
             for (std::size_t i = 0; i < x.size(); ++i)
-              x[i] = static_cast<std::int8_t>(mode == 0 ? byte(rng) : mode == 1 ? -128 : mode == 2 ? 127 : (i % 3 == 0 ? -1 : 1));
+              x[i] = static_cast<std::int8_t>(mode == 0   ? byte(rng)
+                                              : mode == 1 ? -128
+                                              : mode == 2 ? 127
+                                                          : (i % 3 == 0 ? -1 : 1));
             std::vector<std::int8_t> want(static_cast<std::size_t>(g.out_h) * g.out_w * c), got(want.size());
             kernels::reference::average_pool2d(g, x.data(), want.data());
 #if defined(__x86_64__)
@@ -371,7 +416,9 @@ TEST_P(OptimizedKernels, AveragePoolByteEqual) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, OptimizedKernels, ::testing::Values(opt::Level::kAvx2, opt::Level::kAvx512Vnni),
-                         [](const ::testing::TestParamInfo<opt::Level>& info) { return std::string(level_name(info.param)); });
+                         [](const ::testing::TestParamInfo<opt::Level>& info) {
+                           return std::string(level_name(info.param));
+                         });
 
 // --- Whole models, every golden vector, through each dispatch level -----------------------------
 
@@ -418,13 +465,13 @@ TEST_P(GoldenThroughLevel, AllOutputsAndLayersByteEqual) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    ModelsAndLevels, GoldenThroughLevel,
-    ::testing::Combine(::testing::Values("small", "medium", "large"),
-                       ::testing::Values(opt::Level::kReference, opt::Level::kAvx2, opt::Level::kAvx512Vnni)),
-    [](const ::testing::TestParamInfo<std::tuple<const char*, opt::Level>>& info) {
-      return std::string(std::get<0>(info.param)) + "_" + level_name(std::get<1>(info.param));
-    });
+INSTANTIATE_TEST_SUITE_P(ModelsAndLevels, GoldenThroughLevel,
+                         ::testing::Combine(::testing::Values("small", "medium", "large"),
+                                            ::testing::Values(opt::Level::kReference, opt::Level::kAvx2,
+                                                              opt::Level::kAvx512Vnni)),
+                         [](const ::testing::TestParamInfo<std::tuple<const char*, opt::Level>>& info) {
+                           return std::string(std::get<0>(info.param)) + "_" + level_name(std::get<1>(info.param));
+                         });
 
 // --- Dispatch and memory -------------------------------------------------------------------------
 
@@ -435,7 +482,8 @@ TEST(KernelDispatch, AutoPicksTheBestLevelAndReferenceMemoryIsUnchanged) {
   // AVX-VNNI sits between AVX2 and AVX-512 VNNI: auto takes it on a CPU that has it and lacks
   // AVX-512 VNNI (Intel client cores).
   const opt::Level best = opt::best_level();
-  const KernelSet expected_auto = best == opt::Level::kAvx2 && opt::avxvnni_supported() ? KernelSet::kAvxVnni : kernel_set_of(best);
+  const KernelSet expected_auto =
+      best == opt::Level::kAvx2 && opt::avxvnni_supported() ? KernelSet::kAvxVnni : kernel_set_of(best);
   EXPECT_EQ(automatic.interpreter().kernel_set(), expected_auto) << "best level " << level_name(best);
   // The reference layout is the arena plus two int32 per output channel (16-byte aligned each).
   std::size_t expected = kArenaAlignment + model.arena_bytes();
@@ -461,9 +509,9 @@ TEST(KernelDispatch, AutoPicksTheBestLevelAndReferenceMemoryIsUnchanged) {
 }
 
 TEST(KernelDispatch, NamesRoundTrip) {
-  for (KernelSet set : {KernelSet::kReference, KernelSet::kAuto, KernelSet::kAvx2, KernelSet::kAvx512Vnni,
-                        KernelSet::kArmDsp, KernelSet::kArmMve, KernelSet::kArmNeon, KernelSet::kArmNeonDotprod,
-                        KernelSet::kAvxVnni}) {
+  for (KernelSet set :
+       {KernelSet::kReference, KernelSet::kAuto, KernelSet::kAvx2, KernelSet::kAvx512Vnni, KernelSet::kArmDsp,
+        KernelSet::kArmMve, KernelSet::kArmNeon, KernelSet::kArmNeonDotprod, KernelSet::kAvxVnni}) {
     KernelSet parsed = KernelSet::kAuto;
     ASSERT_TRUE(parse_kernel_set(kernel_set_name(set), &parsed));
     EXPECT_EQ(parsed, set);

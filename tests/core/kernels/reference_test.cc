@@ -50,7 +50,9 @@ TEST(Geometry, ValidFitsWholeWindowsOnly) {
 struct Tensor4 {  // NHWC int8 with explicit dims
   int n, h, w, c;
   std::vector<std::int8_t> v;
-  std::int8_t at(int b, int y, int x, int ch) const { return v[((static_cast<std::size_t>(b) * h + y) * w + x) * c + ch]; }
+  std::int8_t at(int b, int y, int x, int ch) const {
+    return v[((static_cast<std::size_t>(b) * h + y) * w + x) * c + ch];
+  }
 };
 
 // Copies the input into a canvas padded on every side with the zero point.
@@ -68,7 +70,8 @@ Tensor4 pad_with_zero_point(const Tensor4& in, int top, int left, int bottom, in
 std::int8_t finish(std::int64_t acc, std::int32_t bias, const Requantization& rq, int oc) {
   EXPECT_LE(acc, INT32_MAX);
   EXPECT_GE(acc, INT32_MIN);
-  std::int64_t v = quant::multiply_by_quantized_multiplier(static_cast<std::int32_t>(acc + bias), rq.multipliers[oc], rq.shifts[oc]);
+  std::int64_t v =
+      quant::multiply_by_quantized_multiplier(static_cast<std::int32_t>(acc + bias), rq.multipliers[oc], rq.shifts[oc]);
   v += rq.output_offset;
   v = std::max<std::int64_t>(rq.act_min, std::min<std::int64_t>(rq.act_max, v));
   return static_cast<std::int8_t>(v);
@@ -80,10 +83,10 @@ struct Case {
 };
 
 std::string describe(const Case& c) {
-  return "n" + std::to_string(c.n) + " " + std::to_string(c.h) + "x" + std::to_string(c.w) + "x" + std::to_string(c.in_c) +
-         " k" + std::to_string(c.k_h) + "x" + std::to_string(c.k_w) + " s" + std::to_string(c.stride) + " d" +
-         std::to_string(c.dilation) + (c.padding == Padding::kSame ? " SAME" : " VALID") + " oc/m " +
-         std::to_string(c.out_c_or_mult);
+  return "n" + std::to_string(c.n) + " " + std::to_string(c.h) + "x" + std::to_string(c.w) + "x" +
+         std::to_string(c.in_c) + " k" + std::to_string(c.k_h) + "x" + std::to_string(c.k_w) + " s" +
+         std::to_string(c.stride) + " d" + std::to_string(c.dilation) +
+         (c.padding == Padding::kSame ? " SAME" : " VALID") + " oc/m " + std::to_string(c.out_c_or_mult);
 }
 
 struct Fixture {
@@ -99,8 +102,14 @@ struct Fixture {
 Fixture make_fixture(const Case& c, bool depthwise, std::mt19937& rng) {
   Fixture f;
   ConvGeometry& g = f.g;
-  g.batches = c.n; g.in_h = c.h; g.in_w = c.w; g.in_c = c.in_c;
-  g.filter_h = c.k_h; g.filter_w = c.k_w; g.stride_h = g.stride_w = c.stride; g.dilation_h = g.dilation_w = c.dilation;
+  g.batches = c.n;
+  g.in_h = c.h;
+  g.in_w = c.w;
+  g.in_c = c.in_c;
+  g.filter_h = c.k_h;
+  g.filter_w = c.k_w;
+  g.stride_h = g.stride_w = c.stride;
+  g.dilation_h = g.dilation_w = c.dilation;
   g.depth_multiplier = depthwise ? c.out_c_or_mult : 1;
   g.out_c = depthwise ? c.in_c * c.out_c_or_mult : c.out_c_or_mult;
   g.out_h = output_size(c.padding, c.h, c.k_h, c.stride, c.dilation);
@@ -148,14 +157,15 @@ std::vector<Case> sweep() {
     for (int stride : {1, 2, 3})
       for (int k : {1, 3}) {
         cases.push_back({1, 7, 9, 3, 5, k, k, stride, 1, p});
-        cases.push_back({1, 1, 1, 17, 1, k == 3 && p == Padding::kValid ? 1 : k, k == 3 && p == Padding::kValid ? 1 : k, stride, 1, p});
+        cases.push_back({1, 1, 1, 17, 1, k == 3 && p == Padding::kValid ? 1 : k, k == 3 && p == Padding::kValid ? 1 : k,
+                         stride, 1, p});
         cases.push_back({2, 6, 5, 33, 2, k, k, stride, 1, p});
         cases.push_back({1, 16, 16, 72, 3, k, k, stride, 1, p});
       }
-  cases.push_back({1, 8, 8, 4, 3, 3, 3, 1, 2, Padding::kSame});   // dilation
-  cases.push_back({1, 9, 7, 5, 2, 2, 3, 1, 2, Padding::kValid});  // rectangular, dilated
-  cases.push_back({1, 32, 32, 1, 8, 3, 3, 1, 1, Padding::kSame}); // MicroNet's first layer shape
-  cases.push_back({1, 4, 4, 65, 7, 4, 4, 1, 1, Padding::kSame});  // even kernel
+  cases.push_back({1, 8, 8, 4, 3, 3, 3, 1, 2, Padding::kSame});    // dilation
+  cases.push_back({1, 9, 7, 5, 2, 2, 3, 1, 2, Padding::kValid});   // rectangular, dilated
+  cases.push_back({1, 32, 32, 1, 8, 3, 3, 1, 1, Padding::kSame});  // MicroNet's first layer shape
+  cases.push_back({1, 4, 4, 65, 7, 4, 4, 1, 1, Padding::kSame});   // even kernel
   return cases;
 }
 
@@ -177,8 +187,10 @@ TEST(ReferenceConv2D, MatchesIndependentComputationOverShapeSweep) {
             for (int fy = 0; fy < g.filter_h; ++fy)
               for (int fx = 0; fx < g.filter_w; ++fx)
                 for (int ic = 0; ic < g.in_c; ++ic) {
-                  const int x = padded.at(b, oy * g.stride_h + fy * g.dilation_h, ox * g.stride_w + fx * g.dilation_w, ic);
-                  const int w = f.filter[((static_cast<std::size_t>(oc) * g.filter_h + fy) * g.filter_w + fx) * g.in_c + ic];
+                  const int x =
+                      padded.at(b, oy * g.stride_h + fy * g.dilation_h, ox * g.stride_w + fx * g.dilation_w, ic);
+                  const int w =
+                      f.filter[((static_cast<std::size_t>(oc) * g.filter_h + fy) * g.filter_w + fx) * g.in_c + ic];
                   acc += static_cast<std::int64_t>(x + f.rq.input_offset) * w;
                 }
             wrong += got[i] != finish(acc, f.bias[oc], f.rq, oc);
@@ -206,7 +218,8 @@ TEST(ReferenceDepthwiseConv2D, MatchesIndependentComputationOverShapeSweep) {
             std::int64_t acc = 0;
             for (int fy = 0; fy < g.filter_h; ++fy)
               for (int fx = 0; fx < g.filter_w; ++fx) {
-                const int x = padded.at(b, oy * g.stride_h + fy * g.dilation_h, ox * g.stride_w + fx * g.dilation_w, ic);
+                const int x =
+                    padded.at(b, oy * g.stride_h + fy * g.dilation_h, ox * g.stride_w + fx * g.dilation_w, ic);
                 const int w = f.filter[(static_cast<std::size_t>(fy) * g.filter_w + fx) * g.out_c + oc];
                 acc += static_cast<std::int64_t>(x + f.rq.input_offset) * w;
               }
@@ -225,12 +238,16 @@ TEST(ReferenceAveragePool2D, MatchesIndependentComputationAndRoundsHalfAway) {
         for (int size : {4, 5, 9}) {
           if (p == Padding::kValid && k > size) continue;
           PoolGeometry g;
-          g.in_h = g.in_w = size; g.channels = 13;
-          g.filter_h = g.filter_w = k; g.stride_h = g.stride_w = stride;
+          g.in_h = g.in_w = size;
+          g.channels = 13;
+          g.filter_h = g.filter_w = k;
+          g.stride_h = g.stride_w = stride;
           g.out_h = g.out_w = output_size(p, size, k, stride, 1);
           g.pad_top = g.pad_left = padding_before(p, size, g.out_h, k, stride, 1);
-          g.act_min = -100; g.act_max = 120;
-          std::vector<std::int8_t> in(static_cast<std::size_t>(size) * size * g.channels), got(static_cast<std::size_t>(g.out_h) * g.out_w * g.channels);
+          g.act_min = -100;
+          g.act_max = 120;
+          std::vector<std::int8_t> in(static_cast<std::size_t>(size) * size * g.channels),
+              got(static_cast<std::size_t>(g.out_h) * g.out_w * g.channels);
           for (auto& x : in) x = static_cast<std::int8_t>(byte(rng));
           reference::average_pool2d(g, in.data(), got.data());
           std::size_t i = 0, wrong = 0;
@@ -256,11 +273,17 @@ TEST(ReferenceAveragePool2D, MatchesIndependentComputationAndRoundsHalfAway) {
 
 TEST(ReferenceAveragePool2D, TiesRoundAwayFromZero) {
   PoolGeometry g;
-  g.in_h = 1; g.in_w = 2; g.channels = 1; g.out_h = 1; g.out_w = 1; g.filter_h = 1; g.filter_w = 2;
+  g.in_h = 1;
+  g.in_w = 2;
+  g.channels = 1;
+  g.out_h = 1;
+  g.out_w = 1;
+  g.filter_h = 1;
+  g.filter_w = 2;
   std::int8_t out = 0;
   const std::int8_t pos[2] = {1, 2}, neg[2] = {-1, -2};
   reference::average_pool2d(g, pos, &out);
-  EXPECT_EQ(out, 2);   // 1.5 → 2
+  EXPECT_EQ(out, 2);  // 1.5 → 2
   reference::average_pool2d(g, neg, &out);
   EXPECT_EQ(out, -2);  // −1.5 → −2
 }
@@ -272,7 +295,9 @@ TEST(ReferenceFullyConnected, MatchesIndependentComputation) {
   std::uniform_int_distribution<int> byte(-128, 127);
   std::uniform_int_distribution<std::int32_t> bias_value(-40000, 40000);
   std::uniform_real_distribution<double> mult(-14.0, 0.5);
-  struct Shape3 { int batches, depth, units; };
+  struct Shape3 {
+    int batches, depth, units;
+  };
   for (const Shape3 s : {Shape3{1, 1, 1}, Shape3{1, 8, 4}, Shape3{2, 17, 3}, Shape3{3, 64, 12}, Shape3{1, 250, 35}}) {
     for (bool per_channel : {false, true}) {
       for (bool with_bias : {false, true}) {
@@ -281,7 +306,8 @@ TEST(ReferenceFullyConnected, MatchesIndependentComputation) {
         rq.output_offset = byte(rng);
         rq.act_min = with_bias ? -128 : rq.output_offset;
         rq.act_max = 127;
-        std::vector<std::int8_t> x(static_cast<std::size_t>(s.batches) * s.depth), w(static_cast<std::size_t>(s.units) * s.depth);
+        std::vector<std::int8_t> x(static_cast<std::size_t>(s.batches) * s.depth),
+            w(static_cast<std::size_t>(s.units) * s.depth);
         for (auto& v : x) v = static_cast<std::int8_t>(byte(rng));
         for (auto& v : w) v = static_cast<std::int8_t>(byte(rng));
         std::vector<std::int32_t> bias, multipliers, shifts;
@@ -296,8 +322,8 @@ TEST(ReferenceFullyConnected, MatchesIndependentComputation) {
         rq.multipliers = multipliers.data();
         rq.shifts = shifts.data();
         std::vector<std::int8_t> got(static_cast<std::size_t>(s.batches) * s.units);
-        reference::fully_connected(s.batches, s.depth, s.units, rq, x.data(), w.data(), with_bias ? bias.data() : nullptr,
-                                   got.data());
+        reference::fully_connected(s.batches, s.depth, s.units, rq, x.data(), w.data(),
+                                   with_bias ? bias.data() : nullptr, got.data());
         std::size_t wrong = 0;
         for (int b = 0; b < s.batches; ++b)
           for (int u = 0; u < s.units; ++u) {
@@ -305,7 +331,8 @@ TEST(ReferenceFullyConnected, MatchesIndependentComputation) {
             for (int d = 0; d < s.depth; ++d)
               acc += (static_cast<std::int64_t>(x[static_cast<std::size_t>(b) * s.depth + d]) + rq.input_offset) *
                      w[static_cast<std::size_t>(u) * s.depth + d];
-            wrong += got[static_cast<std::size_t>(b) * s.units + u] != finish(acc, with_bias ? bias[static_cast<std::size_t>(u)] : 0, rq, u);
+            wrong += got[static_cast<std::size_t>(b) * s.units + u] !=
+                     finish(acc, with_bias ? bias[static_cast<std::size_t>(u)] : 0, rq, u);
           }
         EXPECT_EQ(wrong, 0u) << s.batches << "x" << s.depth << " -> " << s.units << (per_channel ? " per-channel" : "");
       }
@@ -355,7 +382,8 @@ TEST(ReferenceAdd, MatchesIndependentComputationOfTfliteArithmetic) {
     reference::add(p, a.size(), a.data(), b.data(), got.data());
     std::size_t wrong = 0;
     for (std::size_t i = 0; i < a.size(); ++i) {
-      const std::int64_t x1 = (static_cast<std::int64_t>(a[i]) - zp1) * 1048576, x2 = (static_cast<std::int64_t>(b[i]) - zp2) * 1048576;
+      const std::int64_t x1 = (static_cast<std::int64_t>(a[i]) - zp1) * 1048576,
+                         x2 = (static_cast<std::int64_t>(b[i]) - zp2) * 1048576;
       const std::int64_t sum = scale_below_one(x1, p.input1_multiplier, p.input1_shift) +
                                scale_below_one(x2, p.input2_multiplier, p.input2_shift);
       std::int64_t v = scale_below_one(sum, p.output_multiplier, p.output_shift) + zpo;
@@ -376,8 +404,8 @@ TEST(ReferenceAdd, RealValuesAddUpToRounding) {
   const std::int8_t a[4] = {10, -10, 100, -128}, b[4] = {20, 4, 100, -128};
   std::int8_t y[4];
   reference::add(p, 4, a, b, y);
-  EXPECT_EQ(y[0], 15);    // (10 + 20)·0.05 / 0.1
-  EXPECT_EQ(y[1], -3);    // −0.3 / 0.1 = −3
+  EXPECT_EQ(y[0], 15);  // (10 + 20)·0.05 / 0.1
+  EXPECT_EQ(y[1], -3);  // −0.3 / 0.1 = −3
   EXPECT_EQ(y[2], 100);
   EXPECT_EQ(y[3], -128);
 }

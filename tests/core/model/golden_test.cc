@@ -103,7 +103,8 @@ TEST_P(GoldenModel, IntermediateTensorsByteEqualLayerByLayer) {
       const int index = std::stoi(f.substr(6, 2));
       const auto want = test::shared_int8("golden/engine/layers/ad_" + name + "/input" + std::to_string(k) + "/" + f);
       if (index == file->model.input_tensor()) {
-        EXPECT_EQ(want, std::vector<std::int8_t>(inputs.begin() + k * kInputBytes, inputs.begin() + (k + 1) * kInputBytes));
+        EXPECT_EQ(want,
+                  std::vector<std::int8_t>(inputs.begin() + k * kInputBytes, inputs.begin() + (k + 1) * kInputBytes));
         continue;
       }
       ASSERT_TRUE(layers.tensors.count(index)) << "no operator wrote tensor " << index;
@@ -131,7 +132,12 @@ TEST(GoldenMlZoo, AdMediumTestVectorPair) {
 
 // docs/models.md facts read back from the files: MACs and the TFLite Micro arena we must beat.
 TEST(GoldenModelFacts, MacsMatchSpecAndArenaBeatsTfliteMicro) {
-  struct Fact { const char* name; long long macs; std::size_t params; std::size_t tflm_arena; };
+  struct Fact {
+    const char* name;
+    long long macs;
+    std::size_t params;
+    std::size_t tflm_arena;
+  };
   for (const Fact& f : {Fact{"small", 18740192, 194968, 115408}, Fact{"medium", 62346720, 376172, 272496},
                         Fact{"large", 64494656, 359940, 380032}}) {
     const auto file = host::load_model_file(test::model_path(f.name));

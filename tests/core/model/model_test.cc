@@ -69,8 +69,8 @@ std::vector<std::int8_t> oracle_output(const ModelSpec& m, const std::vector<std
 
 // Inputs that exercise the extremes and the middle.
 std::vector<std::vector<std::int8_t>> test_inputs(std::size_t bytes) {
-  std::vector<std::vector<std::int8_t>> inputs{std::vector<std::int8_t>(bytes, -128), std::vector<std::int8_t>(bytes, 127),
-                                               std::vector<std::int8_t>(bytes, 3)};
+  std::vector<std::vector<std::int8_t>> inputs{
+      std::vector<std::int8_t>(bytes, -128), std::vector<std::int8_t>(bytes, 127), std::vector<std::int8_t>(bytes, 3)};
   test::Lcg rng(7);
   for (int i = 0; i < 8; ++i) {
     std::vector<std::int8_t> x(bytes);
@@ -244,42 +244,59 @@ using namespace test;  // tensor and operator indices of the tiny model
 
 const BrokenCase kBrokenCases[] = {
     // The file as a whole.
-    {"WrongFileIdentifier", [](ModelSpec& m) { m.identifier = "ABCD"; }, {"file identifier is 'ABCD'", "expected 'TFL3'"}},
+    {"WrongFileIdentifier",
+     [](ModelSpec& m) { m.identifier = "ABCD"; },
+     {"file identifier is 'ABCD'", "expected 'TFL3'"}},
     {"SchemaVersion2", [](ModelSpec& m) { m.version = 2; }, {"schema version 2", "expected 3"}},
     {"SchemaVersion4", [](ModelSpec& m) { m.version = 4; }, {"schema version 4", "expected 3"}},
     {"NoSubgraphs", [](ModelSpec& m) { m.num_subgraphs = 0; }, {"0 subgraphs", "expected exactly 1"}},
     {"TwoSubgraphs", [](ModelSpec& m) { m.num_subgraphs = 2; }, {"2 subgraphs", "expected exactly 1"}},
 
     // Tensor indices.
-    {"OperatorInputOutOfRange", [](ModelSpec& m) { m.ops[kOpDw].inputs[0] = 99; },
+    {"OperatorInputOutOfRange",
+     [](ModelSpec& m) { m.ops[kOpDw].inputs[0] = 99; },
      {"operator 1 (DEPTHWISE_CONV_2D)", "input 0 refers to tensor 99", "has 13"}},
-    {"OperatorWeightsIndexOutOfRange", [](ModelSpec& m) { m.ops[kOpConv1].inputs[1] = 13; },
+    {"OperatorWeightsIndexOutOfRange",
+     [](ModelSpec& m) { m.ops[kOpConv1].inputs[1] = 13; },
      {"operator 3 (CONV_2D)", "input 1 refers to tensor 13"}},
-    {"OperatorInputNegative", [](ModelSpec& m) { m.ops[kOpPool].inputs[0] = -2; },
+    {"OperatorInputNegative",
+     [](ModelSpec& m) { m.ops[kOpPool].inputs[0] = -2; },
      {"operator 2 (AVERAGE_POOL_2D)", "input 0 refers to tensor -2"}},
-    {"OperatorOutputOutOfRange", [](ModelSpec& m) { m.ops[kOpPool].outputs[0] = 13; },
+    {"OperatorOutputOutOfRange",
+     [](ModelSpec& m) { m.ops[kOpPool].outputs[0] = 13; },
      {"operator 2 (AVERAGE_POOL_2D)", "output refers to tensor 13"}},
     {"SubgraphInputOutOfRange", [](ModelSpec& m) { m.inputs = {42}; }, {"subgraph input refers to tensor 42"}},
     {"SubgraphOutputOutOfRange", [](ModelSpec& m) { m.outputs = {-1}; }, {"subgraph output refers to tensor -1"}},
-    {"TwoSubgraphInputs", [](ModelSpec& m) { m.inputs = {kInput, kInput}; }, {"subgraph has 2 inputs, expected 1"}},
+    {"TwoSubgraphInputs",
+     [](ModelSpec& m) {
+       m.inputs = {kInput, kInput};
+     },
+     {"subgraph has 2 inputs, expected 1"}},
     {"NoSubgraphOutputs", [](ModelSpec& m) { m.outputs = {}; }, {"subgraph has 0 outputs, expected 1"}},
 
     // Buffers.
-    {"WeightsBufferOneByteShort", [](ModelSpec& m) { m.tensors[kConv0Weights].data.pop_back(); },
+    {"WeightsBufferOneByteShort",
+     [](ModelSpec& m) { m.tensors[kConv0Weights].data.pop_back(); },
      {"tensor 1 (conv0/weights)", "has 35 bytes", "expected 36"}},
-    {"WeightsBufferOneByteLong", [](ModelSpec& m) { m.tensors[kDwWeights].data.push_back(0); },
+    {"WeightsBufferOneByteLong",
+     [](ModelSpec& m) { m.tensors[kDwWeights].data.push_back(0); },
      {"tensor 4 (dw/weights)", "has 37 bytes", "expected 36"}},
-    {"BiasBufferShort", [](ModelSpec& m) { m.tensors[kConv1Bias].data.resize(11); },
+    {"BiasBufferShort",
+     [](ModelSpec& m) { m.tensors[kConv1Bias].data.resize(11); },
      {"tensor 9 (conv1/bias)", "has 11 bytes", "expected 12"}},
-    {"BufferIndexOutOfRange", [](ModelSpec& m) { m.tensors[kDwWeights].buffer = 99; },
+    {"BufferIndexOutOfRange",
+     [](ModelSpec& m) { m.tensors[kDwWeights].buffer = 99; },
      {"tensor 4 refers to buffer 99", "has 8 buffers"}},
-    {"WeightsWithoutData", [](ModelSpec& m) { m.tensors[kConv0Weights].buffer = 0; },
+    {"WeightsWithoutData",
+     [](ModelSpec& m) { m.tensors[kConv0Weights].buffer = 0; },
      {"operator 0 (CONV_2D)", "weights tensor 1 has no constant data"}},
-    {"BiasWithoutData", [](ModelSpec& m) { m.tensors[kDwBias].buffer = 0; },
+    {"BiasWithoutData",
+     [](ModelSpec& m) { m.tensors[kDwBias].buffer = 0; },
      {"operator 1 (DEPTHWISE_CONV_2D)", "bias tensor 5 has no constant data"}},
 
     // Operators the engine does not run (FULLY_CONNECTED, refused here until it was added, now runs).
-    {"Mul", [](ModelSpec& m) { m.ops[kOpConv1].builtin_code = kBuiltinMul; },
+    {"Mul",
+     [](ModelSpec& m) { m.ops[kOpConv1].builtin_code = kBuiltinMul; },
      {"operator 3", "unsupported operator MUL", "builtin code 18"}},
     {"CustomOperator",
      [](ModelSpec& m) {
@@ -291,27 +308,47 @@ const BrokenCase kBrokenCases[] = {
 
     // Shapes.
     {"ZeroDimension", [](ModelSpec& m) { m.tensors[kDwOut].shape[1] = 0; }, {"tensor 6", "dimension 1 of size 0"}},
-    {"NegativeDimension", [](ModelSpec& m) { m.tensors[kConv0Out].shape[3] = -4; }, {"tensor 3", "dimension 3 of size -4"}},
-    {"HugeDimension", [](ModelSpec& m) { m.tensors[kPoolOut].shape[1] = 1 << 30; },
+    {"NegativeDimension",
+     [](ModelSpec& m) { m.tensors[kConv0Out].shape[3] = -4; },
+     {"tensor 3", "dimension 3 of size -4"}},
+    {"HugeDimension",
+     [](ModelSpec& m) { m.tensors[kPoolOut].shape[1] = 1 << 30; },
      {"tensor 7 is too large", "dimension 1 is 1073741824"}},
-    {"HugeProduct", [](ModelSpec& m) { m.tensors[kConv0Out].shape = {1, 1 << 12, 1 << 12, 64}; },
+    {"HugeProduct",
+     [](ModelSpec& m) {
+       m.tensors[kConv0Out].shape = {1, 1 << 12, 1 << 12, 64};
+     },
      {"tensor 3 is too large", "dimension 3 is 64"}},
     {"HugeProductOfConstant",
-     [](ModelSpec& m) { m.tensors[kConv0Weights].shape = {1 << 15, 1 << 15, 1, 1}; },
+     [](ModelSpec& m) {
+       m.tensors[kConv0Weights].shape = {1 << 15, 1 << 15, 1, 1};
+     },
      {"tensor 1 is too large"}},
-    {"Rank5", [](ModelSpec& m) { m.tensors[kDwOut].shape = {1, 4, 4, 4, 1}; }, {"tensor 6 has rank 5", "at most 4"}},
-    {"ActivationRank3", [](ModelSpec& m) { m.tensors[kPoolOut].shape = {1, 1, 4}; },
+    {"Rank5",
+     [](ModelSpec& m) {
+       m.tensors[kDwOut].shape = {1, 4, 4, 4, 1};
+     },
+     {"tensor 6 has rank 5", "at most 4"}},
+    {"ActivationRank3",
+     [](ModelSpec& m) {
+       m.tensors[kPoolOut].shape = {1, 1, 4};
+     },
      {"operator 2 (AVERAGE_POOL_2D)", "output tensor 7 has rank 3, expected 4"}},
     {"WeightsRank3",
-     [](ModelSpec& m) { m.tensors[kConv1Weights].shape = {3, 1, 4}; },
+     [](ModelSpec& m) {
+       m.tensors[kConv1Weights].shape = {3, 1, 4};
+     },
      {"operator 3 (CONV_2D)", "weights tensor 8 has rank 3, expected 4"}},
 
     // Types.
-    {"Float32Activation", [](ModelSpec& m) { m.tensors[kConv0Out].type = fb::TensorType_FLOAT32; },
+    {"Float32Activation",
+     [](ModelSpec& m) { m.tensors[kConv0Out].type = fb::TensorType_FLOAT32; },
      {"operator 0 (CONV_2D)", "output tensor 3 has type FLOAT32, expected INT8"}},
-    {"Float32Input", [](ModelSpec& m) { m.tensors[kInput].type = fb::TensorType_FLOAT32; },
+    {"Float32Input",
+     [](ModelSpec& m) { m.tensors[kInput].type = fb::TensorType_FLOAT32; },
      {"subgraph input tensor 0 must be INT8"}},
-    {"UInt8Output", [](ModelSpec& m) { m.tensors[kOutput].type = fb::TensorType_UINT8; },
+    {"UInt8Output",
+     [](ModelSpec& m) { m.tensors[kOutput].type = fb::TensorType_UINT8; },
      {"subgraph output tensor 12 must be INT8"}},
     {"Int8Bias",
      [](ModelSpec& m) {
@@ -325,11 +362,13 @@ const BrokenCase kBrokenCases[] = {
        set_bytes(m.tensors[kConv1Weights], 48);
      },
      {"operator 3 (CONV_2D)", "weights tensor 8 has type INT32, expected INT8"}},
-    {"StringTensor", [](ModelSpec& m) { m.tensors[kDwOut].type = fb::TensorType_STRING; },
+    {"StringTensor",
+     [](ModelSpec& m) { m.tensors[kDwOut].type = fb::TensorType_STRING; },
      {"tensor 6 has unsupported type 5"}},
 
     // Quantization.
-    {"ActivationWithoutQuantization", [](ModelSpec& m) { m.tensors[kDwOut].has_quantization = false; },
+    {"ActivationWithoutQuantization",
+     [](ModelSpec& m) { m.tensors[kDwOut].has_quantization = false; },
      {"operator 1 (DEPTHWISE_CONV_2D)", "output tensor 6 lacks per-tensor quantization"}},
     {"ActivationWithTwoScales",
      [](ModelSpec& m) {
@@ -337,7 +376,8 @@ const BrokenCase kBrokenCases[] = {
        m.tensors[kConv0Out].zero_points.push_back(0);
      },
      {"operator 0 (CONV_2D)", "output tensor 3 lacks per-tensor quantization"}},
-    {"WeightsWithoutQuantization", [](ModelSpec& m) { m.tensors[kConv1Weights].has_quantization = false; },
+    {"WeightsWithoutQuantization",
+     [](ModelSpec& m) { m.tensors[kConv1Weights].has_quantization = false; },
      {"operator 3 (CONV_2D)", "weights tensor 8 has no quantization parameters"}},
     {"PerChannelScaleCountMismatch",
      [](ModelSpec& m) {
@@ -345,50 +385,75 @@ const BrokenCase kBrokenCases[] = {
        m.tensors[kConv0Weights].zero_points.pop_back();
      },
      {"weights tensor 1 has 3 scales, expected 1 or 4"}},
-    {"PerChannelZeroPointCountMismatch", [](ModelSpec& m) { m.tensors[kDwWeights].zero_points.pop_back(); },
+    {"PerChannelZeroPointCountMismatch",
+     [](ModelSpec& m) { m.tensors[kDwWeights].zero_points.pop_back(); },
      {"weights tensor 4 has 3 zero points for 4 scales"}},
-    {"WrongQuantizedDimension", [](ModelSpec& m) { m.tensors[kDwWeights].quantized_dim = 0; },
+    {"WrongQuantizedDimension",
+     [](ModelSpec& m) { m.tensors[kDwWeights].quantized_dim = 0; },
      {"weights tensor 4 is quantized along dimension 0, expected 3"}},
-    {"NonZeroWeightZeroPoint", [](ModelSpec& m) { m.tensors[kConv0Weights].zero_points[2] = 1; },
+    {"NonZeroWeightZeroPoint",
+     [](ModelSpec& m) { m.tensors[kConv0Weights].zero_points[2] = 1; },
      {"weights tensor 1 channel 2 has a non-zero zero point"}},
-    {"NegativeWeightScale", [](ModelSpec& m) { m.tensors[kDwWeights].scales[1] = -0.01f; },
+    {"NegativeWeightScale",
+     [](ModelSpec& m) { m.tensors[kDwWeights].scales[1] = -0.01f; },
      {"weights tensor 4 channel 1 has scale -0.01", "positive finite"}},
-    {"NaNWeightScale", [](ModelSpec& m) { m.tensors[kConv1Weights].scales[0] = kNaN; },
+    {"NaNWeightScale",
+     [](ModelSpec& m) { m.tensors[kConv1Weights].scales[0] = kNaN; },
      {"weights tensor 8 channel 0 has scale nan"}},
-    {"ZeroActivationScale", [](ModelSpec& m) { m.tensors[kPoolOut].scales[0] = 0.0f; },
+    {"ZeroActivationScale",
+     [](ModelSpec& m) { m.tensors[kPoolOut].scales[0] = 0.0f; },
      {"operator 2 (AVERAGE_POOL_2D)", "output tensor 7 has scale 0"}},
-    {"NegativeActivationScale", [](ModelSpec& m) { m.tensors[kConv0Out].scales[0] = -0.5f; },
+    {"NegativeActivationScale",
+     [](ModelSpec& m) { m.tensors[kConv0Out].scales[0] = -0.5f; },
      {"output tensor 3 has scale -0.5"}},
-    {"NaNActivationScale", [](ModelSpec& m) { m.tensors[kConv1Out].scales[0] = kNaN; },
+    {"NaNActivationScale",
+     [](ModelSpec& m) { m.tensors[kConv1Out].scales[0] = kNaN; },
      {"operator 3 (CONV_2D)", "output tensor 10 has scale nan"}},
-    {"InfiniteInputScale", [](ModelSpec& m) { m.tensors[kInput].scales[0] = kInf; },
+    {"InfiniteInputScale",
+     [](ModelSpec& m) { m.tensors[kInput].scales[0] = kInf; },
      {"operator 0 (CONV_2D)", "input tensor 0 has scale inf"}},
     // in_scale·w_scale/out_scale ≥ 2^30 needs a left shift over 30 bits in the kernels (found by
     // the random-mutation test below: a flipped exponent bit in a scale).
-    {"RequantizationMultiplierTooLarge", [](ModelSpec& m) { m.tensors[kConv0Out].scales[0] = 1e-30f; },
+    {"RequantizationMultiplierTooLarge",
+     [](ModelSpec& m) { m.tensors[kConv0Out].scales[0] = 1e-30f; },
      {"operator 0 (CONV_2D)", "channel 0 requantization multiplier", "too large"}},
-    {"WeightScaleMakesMultiplierTooLarge", [](ModelSpec& m) { m.tensors[kDwWeights].scales[2] = 1e30f; },
+    {"WeightScaleMakesMultiplierTooLarge",
+     [](ModelSpec& m) { m.tensors[kDwWeights].scales[2] = 1e30f; },
      {"operator 1 (DEPTHWISE_CONV_2D)", "channel 2 requantization multiplier", "too large"}},
     // The verifier does not check int64 elements' alignment (found by the fuzzer).
-    {"MisalignedZeroPointVector", [](ModelSpec& m) { m.tensors[kDwWeights].misaligned_zero_points = true; },
+    {"MisalignedZeroPointVector",
+     [](ModelSpec& m) { m.tensors[kDwWeights].misaligned_zero_points = true; },
      {"tensor 4 has a misaligned zero_point vector"}},
-    {"ZeroPointOutsideInt8", [](ModelSpec& m) { m.tensors[kDwOut].zero_points[0] = 200; },
+    {"ZeroPointOutsideInt8",
+     [](ModelSpec& m) { m.tensors[kDwOut].zero_points[0] = 200; },
      {"output tensor 6 has zero point 200, outside int8"}},
 
     // Geometry.
-    {"ConvOutputShapeInconsistent", [](ModelSpec& m) { m.tensors[kConv0Out].shape = {1, 7, 8, 4}; },
+    {"ConvOutputShapeInconsistent",
+     [](ModelSpec& m) {
+       m.tensors[kConv0Out].shape = {1, 7, 8, 4};
+     },
      {"operator 0 (CONV_2D)", "output tensor 3 has shape [1,7,8,4], expected [1,8,8,4]"}},
     {"DepthwiseStrideDisagreesWithOutput",
      [](ModelSpec& m) { m.ops[kOpDw].stride_h = m.ops[kOpDw].stride_w = 1; },
      {"operator 1 (DEPTHWISE_CONV_2D)", "output tensor 6 has shape [1,4,4,4], expected [1,8,8,4]"}},
-    {"ConvOutputChannelsInconsistent", [](ModelSpec& m) { m.tensors[kConv1Out].shape = {1, 1, 1, 2}; },
+    {"ConvOutputChannelsInconsistent",
+     [](ModelSpec& m) {
+       m.tensors[kConv1Out].shape = {1, 1, 1, 2};
+     },
      {"operator 3 (CONV_2D)", "expected [1,1,1,3]"}},
-    {"BatchDiffers", [](ModelSpec& m) { m.tensors[kPoolOut].shape[0] = 2; },
+    {"BatchDiffers",
+     [](ModelSpec& m) { m.tensors[kPoolOut].shape[0] = 2; },
      {"operator 2 (AVERAGE_POOL_2D)", "output batch 2 differs from input batch 1"}},
-    {"ConvStrideZero", [](ModelSpec& m) { m.ops[kOpConv0].stride_h = 0; }, {"operator 0 (CONV_2D)", "stride 0x1 is invalid"}},
-    {"PoolStrideZero", [](ModelSpec& m) { m.ops[kOpPool].stride_w = 0; },
+    {"ConvStrideZero",
+     [](ModelSpec& m) { m.ops[kOpConv0].stride_h = 0; },
+     {"operator 0 (CONV_2D)", "stride 0x1 is invalid"}},
+    {"PoolStrideZero",
+     [](ModelSpec& m) { m.ops[kOpPool].stride_w = 0; },
      {"operator 2 (AVERAGE_POOL_2D)", "stride 1x0 is invalid"}},
-    {"DepthwiseStrideNegative", [](ModelSpec& m) { m.ops[kOpDw].stride_h = -2; }, {"operator 1", "stride -2x2 is invalid"}},
+    {"DepthwiseStrideNegative",
+     [](ModelSpec& m) { m.ops[kOpDw].stride_h = -2; },
+     {"operator 1", "stride -2x2 is invalid"}},
     {"DilationZero", [](ModelSpec& m) { m.ops[kOpConv0].dilation_w = 0; }, {"operator 0", "dilation 1x0 is invalid"}},
     {"AbsurdStride", [](ModelSpec& m) { m.ops[kOpConv1].stride_h = 1 << 30; }, {"operator 3", "absurdly large"}},
     {"PoolWindowZero", [](ModelSpec& m) { m.ops[kOpPool].filter_w = 0; }, {"operator 2", "pool window 4x0 is invalid"}},
@@ -403,7 +468,8 @@ const BrokenCase kBrokenCases[] = {
        m.ops[kOpConv1].padding = fb::Padding_VALID;
      },
      {"operator 3 (CONV_2D)", "filter 3x3 does not fit the 1x1 input with VALID padding"}},
-    {"UnknownPadding", [](ModelSpec& m) { m.ops[kOpDw].padding = static_cast<fb::Padding>(7); },
+    {"UnknownPadding",
+     [](ModelSpec& m) { m.ops[kOpDw].padding = static_cast<fb::Padding>(7); },
      {"operator 1", "unknown padding 7"}},
     {"UnsupportedFusedActivation",
      [](ModelSpec& m) { m.ops[kOpConv0].activation = fb::ActivationFunctionType_TANH; },
@@ -422,7 +488,8 @@ const BrokenCase kBrokenCases[] = {
        m.tensors[kDwWeights].shape = {2, 3, 3, 2};
      },
      {"operator 1 (DEPTHWISE_CONV_2D)", "weights tensor 4 has leading dimension 2, expected 1"}},
-    {"DepthMultiplierMismatch", [](ModelSpec& m) { m.ops[kOpDw].depth_multiplier = 2; },
+    {"DepthMultiplierMismatch",
+     [](ModelSpec& m) { m.ops[kOpDw].depth_multiplier = 2; },
      {"operator 1", "depth multiplier is 2 but the weights imply 1"}},
     {"ConvInputChannelMismatch",
      [](ModelSpec& m) {
@@ -436,44 +503,67 @@ const BrokenCase kBrokenCases[] = {
        set_bytes(m.tensors[kConv1Bias], 8);
      },
      {"operator 3 (CONV_2D)", "bias tensor 9 has 2 elements, expected 3"}},
-    {"AvgPoolRescales", [](ModelSpec& m) { m.tensors[kPoolOut].scales[0] *= 2.0f; },
+    {"AvgPoolRescales",
+     [](ModelSpec& m) { m.tensors[kPoolOut].scales[0] *= 2.0f; },
      {"operator 2 (AVERAGE_POOL_2D)", "input and output quantization differ"}},
-    {"AvgPoolZeroPointDiffers", [](ModelSpec& m) { m.tensors[kPoolOut].zero_points[0] = -19; },
+    {"AvgPoolZeroPointDiffers",
+     [](ModelSpec& m) { m.tensors[kPoolOut].zero_points[0] = -19; },
      {"operator 2 (AVERAGE_POOL_2D)", "input and output quantization differ"}},
-    {"ReshapeElementCountMismatch", [](ModelSpec& m) { m.tensors[kOutput].shape = {1, 4}; },
+    {"ReshapeElementCountMismatch",
+     [](ModelSpec& m) {
+       m.tensors[kOutput].shape = {1, 4};
+     },
      {"operator 4 (RESHAPE)", "input has 3 elements but output has 4"}},
-    {"ReshapeShapeNotInt32", [](ModelSpec& m) { m.tensors[kReshapeShape].type = fb::TensorType_UINT32; },
+    {"ReshapeShapeNotInt32",
+     [](ModelSpec& m) { m.tensors[kReshapeShape].type = fb::TensorType_UINT32; },
      {"operator 4 (RESHAPE)", "shape tensor 11 is not INT32"}},
 
     // Graph structure.
-    {"ReadsTensorNoEarlierOpProduced", [](ModelSpec& m) { m.ops[kOpDw].inputs[0] = kPoolOut; },
+    {"ReadsTensorNoEarlierOpProduced",
+     [](ModelSpec& m) { m.ops[kOpDw].inputs[0] = kPoolOut; },
      {"operator 1 (DEPTHWISE_CONV_2D)", "input tensor 7 is not produced by an earlier operator"}},
-    {"OperatorsOutOfOrder", [](ModelSpec& m) { std::swap(m.ops[kOpPool], m.ops[kOpConv1]); },
+    {"OperatorsOutOfOrder",
+     [](ModelSpec& m) { std::swap(m.ops[kOpPool], m.ops[kOpConv1]); },
      {"operator 2 (CONV_2D)", "input tensor 7 is not produced by an earlier operator"}},
-    {"ReadsConstantAsActivation", [](ModelSpec& m) { m.ops[kOpPool].inputs[0] = kDwWeights; },
+    {"ReadsConstantAsActivation",
+     [](ModelSpec& m) { m.ops[kOpPool].inputs[0] = kDwWeights; },
      {"operator 2", "input tensor 4 is not produced by an earlier operator"}},
-    {"TensorWrittenTwice", [](ModelSpec& m) { m.ops[kOpConv1].outputs = {kDwOut}; },
+    {"TensorWrittenTwice",
+     [](ModelSpec& m) { m.ops[kOpConv1].outputs = {kDwOut}; },
      {"operator 3 (CONV_2D)", "output tensor 6 is a constant or written twice"}},
-    {"OutputIsConstant", [](ModelSpec& m) { m.ops[kOpConv0].outputs = {kConv0Weights}; },
+    {"OutputIsConstant",
+     [](ModelSpec& m) { m.ops[kOpConv0].outputs = {kConv0Weights}; },
      {"operator 0 (CONV_2D)", "output tensor 1 is a constant"}},
-    {"TwoOperatorOutputs", [](ModelSpec& m) { m.ops[kOpConv0].outputs = {kConv0Out, kDwOut}; },
+    {"TwoOperatorOutputs",
+     [](ModelSpec& m) {
+       m.ops[kOpConv0].outputs = {kConv0Out, kDwOut};
+     },
      {"operator 0 (CONV_2D)", "has 2 outputs, expected 1"}},
-    {"ConvWithoutWeights", [](ModelSpec& m) { m.ops[kOpConv0].inputs = {kInput}; },
+    {"ConvWithoutWeights",
+     [](ModelSpec& m) { m.ops[kOpConv0].inputs = {kInput}; },
      {"operator 0 (CONV_2D)", "has 1 inputs, expected 2 to 3"}},
-    {"GraphOutputNeverWritten", [](ModelSpec& m) { m.outputs = {kInput}; },
+    {"GraphOutputNeverWritten",
+     [](ModelSpec& m) { m.outputs = {kInput}; },
      {"subgraph output tensor 0 is not produced by any operator"}},
-    {"GraphInputIsConstant", [](ModelSpec& m) { m.inputs = {kConv1Weights}; }, {"subgraph input tensor 8 is a constant"}},
+    {"GraphInputIsConstant",
+     [](ModelSpec& m) { m.inputs = {kConv1Weights}; },
+     {"subgraph input tensor 8 is a constant"}},
 
     // Options.
-    {"MissingConvOptions", [](ModelSpec& m) { m.ops[kOpConv0].options = OptionsKind::kNone; },
+    {"MissingConvOptions",
+     [](ModelSpec& m) { m.ops[kOpConv0].options = OptionsKind::kNone; },
      {"operator 0 (CONV_2D)", "Conv2DOptions are missing"}},
-    {"MissingDepthwiseOptions", [](ModelSpec& m) { m.ops[kOpDw].options = OptionsKind::kNone; },
+    {"MissingDepthwiseOptions",
+     [](ModelSpec& m) { m.ops[kOpDw].options = OptionsKind::kNone; },
      {"operator 1 (DEPTHWISE_CONV_2D)", "DepthwiseConv2DOptions are missing"}},
-    {"MissingPoolOptions", [](ModelSpec& m) { m.ops[kOpPool].options = OptionsKind::kNone; },
+    {"MissingPoolOptions",
+     [](ModelSpec& m) { m.ops[kOpPool].options = OptionsKind::kNone; },
      {"operator 2 (AVERAGE_POOL_2D)", "Pool2DOptions are missing"}},
-    {"ConvWithPoolOptions", [](ModelSpec& m) { m.ops[kOpConv1].options = OptionsKind::kWrongType; },
+    {"ConvWithPoolOptions",
+     [](ModelSpec& m) { m.ops[kOpConv1].options = OptionsKind::kWrongType; },
      {"operator 3 (CONV_2D)", "Conv2DOptions are missing"}},
-    {"PoolWithConvOptions", [](ModelSpec& m) { m.ops[kOpPool].options = OptionsKind::kWrongType; },
+    {"PoolWithConvOptions",
+     [](ModelSpec& m) { m.ops[kOpPool].options = OptionsKind::kWrongType; },
      {"operator 2 (AVERAGE_POOL_2D)", "Pool2DOptions are missing"}},
 };
 
@@ -488,8 +578,8 @@ TEST_P(BrokenModel, IsRejectedWithAMessageNamingTheProblem) {
   const Status s = Model::load(exact.data(), exact.size(), &model);
   ASSERT_FALSE(s.ok()) << "a model with this defect loaded: " << GetParam().name;
   const std::string message = s.message();
-  for (const char* part : GetParam().expected) EXPECT_NE(message.find(part), std::string::npos)
-      << "message \"" << message << "\" lacks \"" << part << "\"";
+  for (const char* part : GetParam().expected)
+    EXPECT_NE(message.find(part), std::string::npos) << "message \"" << message << "\" lacks \"" << part << "\"";
 }
 
 INSTANTIATE_TEST_SUITE_P(OneDefect, BrokenModel, ::testing::ValuesIn(kBrokenCases),
@@ -637,9 +727,10 @@ TEST_P(RealModel, RandomByteMutationsAreRejectedOrRun) {
     load_and_maybe_run(mutated, input_, i < kSingleByte ? &single : &multi, what);
     if (HasFatalFailure()) return;
   }
-  std::printf("[ mutations ] ad_%s: single-byte %d loaded / %d rejected; multi-byte %d loaded / %d rejected; "
-              "%d loaded but too large to run\n",
-              GetParam(), single.loaded, single.rejected, multi.loaded, multi.rejected, single.not_run + multi.not_run);
+  std::printf(
+      "[ mutations ] ad_%s: single-byte %d loaded / %d rejected; multi-byte %d loaded / %d rejected; "
+      "%d loaded but too large to run\n",
+      GetParam(), single.loaded, single.rejected, multi.loaded, multi.rejected, single.not_run + multi.not_run);
   RecordProperty("single_byte_loaded", single.loaded);
   RecordProperty("single_byte_rejected", single.rejected);
   RecordProperty("multi_byte_loaded", multi.loaded);

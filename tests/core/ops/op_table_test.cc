@@ -223,7 +223,10 @@ using namespace test;
 INSTANTIATE_TEST_SUITE_P(
     FullyConnected, KwsRefusal,
     ::testing::Values(
-        Refusal{"WeightsRank3", [](ModelSpec& m) { m.tensors[kKwsFcWeights].shape = {4, 8, 1}; },
+        Refusal{"WeightsRank3",
+                [](ModelSpec& m) {
+                  m.tensors[kKwsFcWeights].shape = {4, 8, 1};
+                },
                 {"operator 6 (FULLY_CONNECTED)", "weights tensor 14 has rank 3, expected 2"}},
         Refusal{"DepthNotDividingInput",
                 [](ModelSpec& m) {
@@ -240,12 +243,17 @@ INSTANTIATE_TEST_SUITE_P(
                   m.ops[kKwsOpFc].inputs.resize(2);
                 },
                 {"output tensor 16 has shape [1,4], expected [2,8]"}},
-        Refusal{"OutputRank3", [](ModelSpec& m) { m.tensors[kKwsOutput].shape = {1, 1, 4}; },
+        Refusal{"OutputRank3",
+                [](ModelSpec& m) {
+                  m.tensors[kKwsOutput].shape = {1, 1, 4};
+                },
                 {"operator 6 (FULLY_CONNECTED)", "output tensor 16 has rank 3, expected 2"}},
         Refusal{"KeepNumDims", [](ModelSpec& m) { m.ops[kKwsOpFc].keep_num_dims = true; }, {"keep_num_dims is true"}},
-        Refusal{"ShuffledWeights", [](ModelSpec& m) { m.ops[kKwsOpFc].weights_format = 1; },
+        Refusal{"ShuffledWeights",
+                [](ModelSpec& m) { m.ops[kKwsOpFc].weights_format = 1; },
                 {"weights format 1 is not supported"}},
-        Refusal{"MissingOptions", [](ModelSpec& m) { m.ops[kKwsOpFc].options = OptionsKind::kNone; },
+        Refusal{"MissingOptions",
+                [](ModelSpec& m) { m.ops[kKwsOpFc].options = OptionsKind::kNone; },
                 {"FullyConnectedOptions are missing"}},
         Refusal{"BiasCount",
                 [](ModelSpec& m) {
@@ -253,9 +261,11 @@ INSTANTIATE_TEST_SUITE_P(
                   m.tensors[kKwsFcBias].data.resize(12);
                 },
                 {"bias tensor 15 has 3 elements, expected 4"}},
-        Refusal{"BiasType", [](ModelSpec& m) { m.ops[kKwsOpFc].inputs[2] = kKwsFcWeights; },
+        Refusal{"BiasType",
+                [](ModelSpec& m) { m.ops[kKwsOpFc].inputs[2] = kKwsFcWeights; },
                 {"bias tensor 14 has type INT8, expected INT32"}},
-        Refusal{"WeightsZeroPoint", [](ModelSpec& m) { m.tensors[kKwsFcWeights].zero_points[1] = 3; },
+        Refusal{"WeightsZeroPoint",
+                [](ModelSpec& m) { m.tensors[kKwsFcWeights].zero_points[1] = 3; },
                 {"weights tensor 14 channel 1 has a non-zero zero point"}},
         Refusal{"WeightsScaleCount",
                 [](ModelSpec& m) {
@@ -263,37 +273,51 @@ INSTANTIATE_TEST_SUITE_P(
                   m.tensors[kKwsFcWeights].zero_points.resize(3);
                 },
                 {"weights tensor 14 has 3 scales, expected 1 or 4"}},
-        Refusal{"WeightsQuantizedDim", [](ModelSpec& m) { m.tensors[kKwsFcWeights].quantized_dim = 1; },
+        Refusal{"WeightsQuantizedDim",
+                [](ModelSpec& m) { m.tensors[kKwsFcWeights].quantized_dim = 1; },
                 {"weights tensor 14 is quantized along dimension 1, expected 0"}},
-        Refusal{"WeightsNotConstant", [](ModelSpec& m) { m.tensors[kKwsFcWeights].buffer = 0; },
+        Refusal{"WeightsNotConstant",
+                [](ModelSpec& m) { m.tensors[kKwsFcWeights].buffer = 0; },
                 {"weights tensor 14 has no constant data"}},
-        Refusal{"MultiplierTooLarge", [](ModelSpec& m) { m.tensors[kKwsOutput].scales = {1e-15f}; },
+        Refusal{"MultiplierTooLarge",
+                [](ModelSpec& m) { m.tensors[kKwsOutput].scales = {1e-15f}; },
                 {"operator 6 (FULLY_CONNECTED)", "requantization multiplier"}},
-        Refusal{"TooManyInputs", [](ModelSpec& m) { m.ops[kKwsOpFc].inputs.push_back(kKwsFcBias); },
+        Refusal{"TooManyInputs",
+                [](ModelSpec& m) { m.ops[kKwsOpFc].inputs.push_back(kKwsFcBias); },
                 {"has 4 inputs, expected 2 to 3"}}),
     [](const ::testing::TestParamInfo<Refusal>& info) { return std::string(info.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
     Add, KwsRefusal,
     ::testing::Values(
-        Refusal{"Broadcasting", [](ModelSpec& m) { m.ops[kKwsOpAdd].inputs[1] = kKwsInput; },
+        Refusal{"Broadcasting",
+                [](ModelSpec& m) { m.ops[kKwsOpAdd].inputs[1] = kKwsInput; },
                 {"operator 3 (ADD)", "input shapes [1,8,4,8] and [1,16,8,1] differ; broadcasting is not supported"}},
-        Refusal{"OutputShape", [](ModelSpec& m) { m.tensors[kKwsAddOut].shape = {1, 4, 8, 8}; },
+        Refusal{"OutputShape",
+                [](ModelSpec& m) {
+                  m.tensors[kKwsAddOut].shape = {1, 4, 8, 8};
+                },
                 {"operator 3 (ADD)", "output tensor 10 has shape [1,4,8,8], expected [1,8,4,8]"}},
-        Refusal{"ConstantInput", [](ModelSpec& m) { m.ops[kKwsOpAdd].inputs[1] = kKwsPwWeights; },
+        Refusal{"ConstantInput",
+                [](ModelSpec& m) { m.ops[kKwsOpAdd].inputs[1] = kKwsPwWeights; },
                 {"operator 3 (ADD)", "input tensor 7 is not produced by an earlier operator"}},
-        Refusal{"LaterInput", [](ModelSpec& m) { m.ops[kKwsOpAdd].inputs[1] = kKwsPoolOut; },
+        Refusal{"LaterInput",
+                [](ModelSpec& m) { m.ops[kKwsOpAdd].inputs[1] = kKwsPoolOut; },
                 {"operator 3 (ADD)", "input tensor 11 is not produced by an earlier operator"}},
-        Refusal{"OutputScaleTooSmall", [](ModelSpec& m) { m.tensors[kKwsAddOut].scales = {1e-9f}; },
+        Refusal{"OutputScaleTooSmall",
+                [](ModelSpec& m) { m.tensors[kKwsAddOut].scales = {1e-9f}; },
                 {"operator 3 (ADD)", "output multiplier", "is not below 1"}},
-        Refusal{"OutputZeroPoint", [](ModelSpec& m) { m.tensors[kKwsAddOut].zero_points = {300}; },
+        Refusal{"OutputZeroPoint",
+                [](ModelSpec& m) { m.tensors[kKwsAddOut].zero_points = {300}; },
                 {"operator 3 (ADD)", "output tensor 10 has zero point 300, outside int8"}},
-        Refusal{"MissingOptions", [](ModelSpec& m) { m.ops[kKwsOpAdd].options = OptionsKind::kNone; },
+        Refusal{"MissingOptions",
+                [](ModelSpec& m) { m.ops[kKwsOpAdd].options = OptionsKind::kNone; },
                 {"AddOptions are missing"}},
         Refusal{"OneInput", [](ModelSpec& m) { m.ops[kKwsOpAdd].inputs.resize(1); }, {"has 1 inputs, expected 2 to 2"}},
-        Refusal{"Activation",
-                [](ModelSpec& m) { m.ops[kKwsOpAdd].activation = static_cast<tflite_subset::ActivationFunctionType>(4); },
-                {"operator 3 (ADD)", "unsupported fused activation 4"}}),
+        Refusal{
+            "Activation",
+            [](ModelSpec& m) { m.ops[kKwsOpAdd].activation = static_cast<tflite_subset::ActivationFunctionType>(4); },
+            {"operator 3 (ADD)", "unsupported fused activation 4"}}),
     [](const ::testing::TestParamInfo<Refusal>& info) { return std::string(info.param.name); });
 
 }  // namespace

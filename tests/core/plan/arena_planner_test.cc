@@ -53,7 +53,8 @@ TEST(ArenaPlanner, AliasSharesRootBytesAndExtendsItsLife) {
   ASSERT_TRUE(plan::plan_arena(plans.data(), 4, 3, &arena, &bound).ok());
   EXPECT_EQ(plans[2].arena_offset, plans[1].arena_offset);
   EXPECT_EQ(plans[1].last_op, 2);  // root lives while its alias is read
-  const bool overlap = plans[1].arena_offset < plans[3].arena_offset + 48 && plans[3].arena_offset < plans[1].arena_offset + 32;
+  const bool overlap =
+      plans[1].arena_offset < plans[3].arena_offset + 48 && plans[3].arena_offset < plans[1].arena_offset + 32;
   EXPECT_FALSE(overlap);
 }
 

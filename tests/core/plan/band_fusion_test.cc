@@ -26,8 +26,8 @@ namespace {
 
 constexpr KernelSet kSets[] = {KernelSet::kReference, KernelSet::kAvx2, KernelSet::kAvxVnni, KernelSet::kAvx512Vnni};
 
-#define SKIP_IF_UNSUPPORTED(set)                                                                    \
-  if (!Interpreter::kernel_set_supported(set))                                                      \
+#define SKIP_IF_UNSUPPORTED(set)               \
+  if (!Interpreter::kernel_set_supported(set)) \
   GTEST_SKIP() << "this CPU (or build) lacks " << kernel_set_name(set) << ": not tested here"
 
 // An Interpreter with its own memory, fused or not.
@@ -118,20 +118,22 @@ TEST_P(BandFusionGolden, OutputsEqualTfliteMicroAndLayersEqualUnfused) {
     std::copy_n(inputs.data() + i * kInputBytes, kInputBytes, fused.interpreter.input());
     ASSERT_TRUE(fused.interpreter.invoke().ok());
     if (std::memcmp(fused.interpreter.output(), expected.data() + i * kOutputBytes, kOutputBytes) != 0) {
-      ADD_FAILURE() << name << " " << kernel_set_name(set) << " band-fused: input " << i << " differs from TFLite Micro";
+      ADD_FAILURE() << name << " " << kernel_set_name(set) << " band-fused: input " << i
+                    << " differs from TFLite Micro";
       if (++mismatched > 5) break;
     }
   }
   for (int i = 0; i < 2; ++i) expect_layers_equal(model, fused, unfused, inputs.data() + i * kInputBytes, name);
 
-  // Printed, not asserted: what the smaller arena costs in time. Meaningless under sanitizers.
+    // Printed, not asserted: what the smaller arena costs in time. Meaningless under sanitizers.
 #if !defined(__SANITIZE_ADDRESS__)
   const int timed = std::min(count, 64);
   const double t_unfused = microseconds_per_inference(unfused, inputs, timed);
   const double t_fused = microseconds_per_inference(fused, inputs, timed);
-  std::printf("[ timing   ] ad_%s %s: %.1f us/inference band-fused (%d pairs, arena %zu B), %.1f unfused (arena %zu B)\n",
-              name.c_str(), kernel_set_name(set), t_fused, fused.interpreter.fused_pairs(),
-              Interpreter::arena_bytes(model, true), t_unfused, model.arena_bytes());
+  std::printf(
+      "[ timing   ] ad_%s %s: %.1f us/inference band-fused (%d pairs, arena %zu B), %.1f unfused (arena %zu B)\n",
+      name.c_str(), kernel_set_name(set), t_fused, fused.interpreter.fused_pairs(),
+      Interpreter::arena_bytes(model, true), t_unfused, model.arena_bytes());
 #endif
 }
 
@@ -173,7 +175,8 @@ TEST_P(BandFusionArena, BelowLayerAtATimeBoundAndEqualToThePlannersFigure) {
   }
   EXPECT_EQ(pairs, fusion.num_pairs);
   std::size_t arena = 0, bound = 0;
-  ASSERT_TRUE(plan::plan_arena(plans.data(), static_cast<int>(plans.size()), model.num_operators(), &arena, &bound).ok());
+  ASSERT_TRUE(
+      plan::plan_arena(plans.data(), static_cast<int>(plans.size()), model.num_operators(), &arena, &bound).ok());
   EXPECT_EQ(fusion.arena_bytes, arena);
   EXPECT_EQ(fusion.lower_bound, bound);
   for (int t = 0; t < model.num_tensors(); ++t) EXPECT_EQ(offsets[t], plans[t].arena_offset) << "tensor " << t;
@@ -270,7 +273,8 @@ test::ModelSpec pair_model(const PairCase& c) {
   const int t_c = 24;
   const int in_c = a_dw ? t_c / c.a_depth_multiplier : 2;
   const int out_c = b_dw ? t_c : 5;
-  const int t_h = out_size(c.a_padding, c.h, c.a_filter, c.a_stride, 1), t_w = out_size(c.a_padding, c.w, c.a_filter, c.a_stride, 1);
+  const int t_h = out_size(c.a_padding, c.h, c.a_filter, c.a_stride, 1),
+            t_w = out_size(c.a_padding, c.w, c.a_filter, c.a_stride, 1);
   const int y_h = out_size(c.b_padding, t_h, c.b_filter, c.b_stride, c.b_dilation);
   const int y_w = out_size(c.b_padding, t_w, c.b_filter, c.b_stride, c.b_dilation);
   const float in_scale = 0.05f, w_scale = 0.004f;
@@ -353,9 +357,11 @@ TEST_P(BandFusionPairs, ByteEqualToLayerAtATime) {
   EXPECT_GE(distinct, 8) << c.name << ": outputs nearly constant, the comparison would prove little";
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, BandFusionPairs, ::testing::Combine(::testing::ValuesIn(kPairCases), ::testing::ValuesIn(kSets)),
+INSTANTIATE_TEST_SUITE_P(Shapes, BandFusionPairs,
+                         ::testing::Combine(::testing::ValuesIn(kPairCases), ::testing::ValuesIn(kSets)),
                          [](const ::testing::TestParamInfo<std::tuple<PairCase, KernelSet>>& info) {
-                           return std::string(std::get<0>(info.param).name) + "_" + kernel_set_name(std::get<1>(info.param));
+                           return std::string(std::get<0>(info.param).name) + "_" +
+                                  kernel_set_name(std::get<1>(info.param));
                          });
 
 }  // namespace

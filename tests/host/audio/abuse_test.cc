@@ -76,14 +76,16 @@ const std::vector<Encoded>& every_format() {
       } catch (const std::exception&) {
         return false;  // e.g. SD2, which needs a resource fork
       }
-      SF_FORMAT_INFO major{format & SF_FORMAT_TYPEMASK, nullptr, nullptr}, minor{format & SF_FORMAT_SUBMASK, nullptr, nullptr};
+      SF_FORMAT_INFO major{format & SF_FORMAT_TYPEMASK, nullptr, nullptr},
+          minor{format & SF_FORMAT_SUBMASK, nullptr, nullptr};
       sf_command(nullptr, SFC_GET_FORMAT_INFO, &major, sizeof major);
       sf_command(nullptr, SFC_GET_FORMAT_INFO, &minor, sizeof minor);
       out.push_back({std::string(major.extension) + " " + minor.name, format, read_bytes(path)});
       return true;
     };
-    for (int format : {SF_FORMAT_WAV | SF_FORMAT_PCM_16, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, SF_FORMAT_OGG | SF_FORMAT_VORBIS,
-                       SF_FORMAT_OGG | SF_FORMAT_OPUS, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III}) {
+    for (int format :
+         {SF_FORMAT_WAV | SF_FORMAT_PCM_16, SF_FORMAT_FLAC | SF_FORMAT_PCM_16, SF_FORMAT_OGG | SF_FORMAT_VORBIS,
+          SF_FORMAT_OGG | SF_FORMAT_OPUS, SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III}) {
       if (!add(format)) ADD_FAILURE() << "cannot write and read back format 0x" << std::hex << format;
     }
     int majors = 0, subtypes = 0;
@@ -225,7 +227,8 @@ TEST(AudioAbuse, DamagedFilesPrintNothingAndErrorsNameTheFile) {
   for (const Encoded& format : formats) {
     int k = 0;
     for (const Bytes& bad : malformed_versions(format.bytes)) {
-      const std::string path = dir.file("bad" + std::to_string(k++) + "." + format.name.substr(0, format.name.find(' ')));
+      const std::string path =
+          dir.file("bad" + std::to_string(k++) + "." + format.name.substr(0, format.name.find(' ')));
       write_bytes(path, bad);
       for (bool from_memory : {false, true}) {
         try {
@@ -241,7 +244,8 @@ TEST(AudioAbuse, DamagedFilesPrintNothingAndErrorsNameTheFile) {
   const std::string printed = captured.finish();
   EXPECT_EQ(printed, "") << "the decoders printed on their own";
   EXPECT_GT(messages.size(), 100u);
-  for (const std::string& message : messages) EXPECT_EQ(message.rfind("BAD MESSAGE: ", 0), std::string::npos) << message;
+  for (const std::string& message : messages)
+    EXPECT_EQ(message.rfind("BAD MESSAGE: ", 0), std::string::npos) << message;
   try {
     load_audio(sds);
     ADD_FAILURE() << "a MIDI sample dump was accepted";
@@ -263,7 +267,8 @@ TEST(AudioAbuse, HugeFloatSamplesAreRefusedNotResampledToInfinity) {
     ADD_FAILURE() << "no exception";
   } catch (const AudioError& e) {
     EXPECT_EQ(e.kind(), AudioError::Kind::kInvalid);
-    EXPECT_EQ(std::string(e.what()), path + ": sample 3e+38 at frame 3000 is beyond ±1000 full scale (float data that is not audio?)");
+    EXPECT_EQ(std::string(e.what()),
+              path + ": sample 3e+38 at frame 3000 is beyond ±1000 full scale (float data that is not audio?)");
   }
   for (float loud : {-1000.0f, 999.0f, 2.0f}) {
     x[2 * 3000 + 1] = loud;
@@ -304,9 +309,17 @@ TEST(AudioAbuse, ChainedOggIsRefusedWithoutLeaking) {
     Bytes bytes;
     const char* message;
   } cases[] = {
-      {[&] { Bytes b = v; b.insert(b.end(), v.begin(), v.end()); return b; }(),
+      {[&] {
+         Bytes b = v;
+         b.insert(b.end(), v.begin(), v.end());
+         return b;
+       }(),
        "chained or multiplexed Ogg streams are not supported (2 logical streams)"},
-      {[&] { Bytes b = o; b.insert(b.end(), v.begin(), v.end()); return b; }(),
+      {[&] {
+         Bytes b = o;
+         b.insert(b.end(), v.begin(), v.end());
+         return b;
+       }(),
        "cannot decode as Ogg Vorbis (damaged headers)"},
   };
   for (const auto& c : cases) {

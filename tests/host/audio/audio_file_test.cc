@@ -149,7 +149,8 @@ std::vector<float> soxr_convert(const std::vector<float>& x, double from, double
   std::size_t done = 0;
   const soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
   const soxr_quality_spec_t quality = soxr_quality_spec(SOXR_VHQ, 0);
-  const soxr_error_t error = soxr_oneshot(from, to, 1, x.data(), x.size(), nullptr, out.data(), out.size(), &done, &io, &quality, nullptr);
+  const soxr_error_t error =
+      soxr_oneshot(from, to, 1, x.data(), x.size(), nullptr, out.data(), out.size(), &done, &io, &quality, nullptr);
   if (error != nullptr) throw std::runtime_error(error);
   out.resize(done);
   return out;
@@ -163,9 +164,9 @@ double band_upper_hz(int m) {
 }
 
 struct Comparison {
-  double mean_abs_db = 0.0;  // over all frames and the compared bands
-  double max_patch = 0.0;    // over the compared patch rows
-  double equal_bytes = 0.0;  // fraction of equal int8 inputs in the compared rows
+  double mean_abs_db = 0.0;                         // over all frames and the compared bands
+  double max_patch = 0.0;                           // over the compared patch rows
+  double equal_bytes = 0.0;                         // fraction of equal int8 inputs in the compared rows
   double top_band_db_a = 0.0, top_band_db_b = 0.0;  // mean dB of band 63 (7.6–8 kHz)
 };
 
@@ -197,8 +198,10 @@ Comparison compare_below(const std::vector<float>& a, const std::vector<float>& 
     }
   }
   c.equal_bytes = double(equal) / double(windows * rows * kPatchSide);
-  std::printf("bands 0..%d (≤ %.0f Hz): mean |Δ log-mel| = %.4f dB, max |Δ patch| = %.4f dB, equal int8 = %.1f%%; band 63: %.1f vs %.1f dB\n",
-              bands - 1, max_hz, c.mean_abs_db, c.max_patch, 100.0 * c.equal_bytes, c.top_band_db_a, c.top_band_db_b);
+  std::printf(
+      "bands 0..%d (≤ %.0f Hz): mean |Δ log-mel| = %.4f dB, max |Δ patch| = %.4f dB, equal int8 = %.1f%%; band 63: "
+      "%.1f vs %.1f dB\n",
+      bands - 1, max_hz, c.mean_abs_db, c.max_patch, 100.0 * c.equal_bytes, c.top_band_db_a, c.top_band_db_b);
   return c;
 }
 
@@ -266,7 +269,8 @@ TEST(Resampling, StreamResamplerChunkingAndPassthrough) {
   host::StreamResampler one(22050, 1), many(22050, 1);
   one.push(x.data(), x.size(), &whole);
   one.finish(&whole);
-  for (std::size_t i = 0; i < x.size(); i += 777) many.push(x.data() + i, std::min<std::size_t>(777, x.size() - i), &chunked);
+  for (std::size_t i = 0; i < x.size(); i += 777)
+    many.push(x.data() + i, std::min<std::size_t>(777, x.size() - i), &chunked);
   many.finish(&chunked);
   ASSERT_EQ(whole.size(), chunked.size());
   EXPECT_NEAR(double(whole.size()), x.size() * 16000.0 / 22050.0, 1.0);

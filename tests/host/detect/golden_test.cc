@@ -46,7 +46,8 @@ TEST_P(GoldenClip, ScoresAndOutputsMatchMetaJsonInAllModes) {
       ASSERT_EQ(r.clip.windows, 13);
       EXPECT_NEAR(r.clip[ScoreMethod::kNegSoftmax], m["scores"][key]["score_neg_softmax"].get<double>(), 1e-6);
       EXPECT_NEAR(r.clip[ScoreMethod::kNll], m["scores"][key]["nll"].get<double>(), 1e-6);
-      const auto golden = test::shared_int8(test::golden_clip_dir(clip) + mode.name + "_output_ad_" + model + "_13x8.i8");
+      const auto golden =
+          test::shared_int8(test::golden_clip_dir(clip) + mode.name + "_output_ad_" + model + "_13x8.i8");
       ASSERT_EQ(golden.size(), 13u * kNumOutputs);
       for (std::size_t w = 0; w < 13; ++w) {
         for (int i = 0; i < kNumOutputs; ++i) ASSERT_EQ(r.outputs[w][i], golden[w * kNumOutputs + i]) << w << "," << i;

@@ -89,7 +89,8 @@ TEST(GammaSpecialFunctions, BadArgumentsThrowInvalidArgumentAndOverflowIsInfinit
     EXPECT_THROW(regularized_lower_gamma(1.0, bad), std::invalid_argument);
     EXPECT_THROW(regularized_upper_gamma(1.0, bad), std::invalid_argument);
   }
-  for (double bad : {-0.1, 1.0, 1.5, kNaN}) EXPECT_THROW(inverse_regularized_lower_gamma(2.0, bad), std::invalid_argument);
+  for (double bad : {-0.1, 1.0, 1.5, kNaN})
+    EXPECT_THROW(inverse_regularized_lower_gamma(2.0, bad), std::invalid_argument);
   // trigamma(x) ~ 1/x^2 overflows near 0: infinity, not an exception.
   EXPECT_EQ(trigamma(1e-300), kInf);
   EXPECT_NEAR(digamma(1e-300), -1e300, 1e285);

@@ -49,7 +49,10 @@ TEST(ScoreCsv, ParsesRowsWithCrlfAndNoFinalNewline) {
 }
 
 TEST(ScoreCsv, ToleratesBomBlankLinesSpacesAndPlusSign) {
-  const auto rows = parse_score_csv("\xEF\xBB\xBF" "a.wav, +2.5 \n\n  \nb.wav,3\n\n", "x");
+  const auto rows = parse_score_csv(
+      "\xEF\xBB\xBF"
+      "a.wav, +2.5 \n\n  \nb.wav,3\n\n",
+      "x");
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].score, 2.5);
   EXPECT_EQ(rows[1].file, "b.wav");
@@ -110,16 +113,18 @@ TEST(ScoreCsvName, FormatAndParse) {
 // DCASE 2021's decision_result files: `file,decision` rows, no header; a score equal to the
 // threshold is normal (anomalous means above it).
 TEST(DecisionCsv, OneRowPerClipAnomalousAboveTheThreshold) {
-  const std::vector<ScoreRow> rows{{"normal_id_00_0.wav", 0.5, 0}, {"anomaly_id_00_1.wav", 0.7, 0},
-                                   {"normal_id_00_2.wav", 0.6, 0}};
+  const std::vector<ScoreRow> rows{
+      {"normal_id_00_0.wav", 0.5, 0}, {"anomaly_id_00_1.wav", 0.7, 0}, {"normal_id_00_2.wav", 0.6, 0}};
   EXPECT_EQ(format_decision_csv(rows, 0.6), "normal_id_00_0.wav,0\nanomaly_id_00_1.wav,1\nnormal_id_00_2.wav,0\n");
   EXPECT_EQ(format_decision_csv({}, 0.6), "");
   EXPECT_EQ(decision_csv_name("slider", "id_02"), "decision_result_slider_id_02.csv");
 }
 
 TEST(Metrics, EvaluateByIdGroupsRowsByMachineId) {
-  const std::vector<ScoreRow> rows = {{"normal_id_02_0.wav", 0.1}, {"anomaly_id_00_0.wav", 0.9},
-                                      {"normal_id_00_0.wav", 0.2}, {"anomaly_id_02_0.wav", 0.05},
+  const std::vector<ScoreRow> rows = {{"normal_id_02_0.wav", 0.1},
+                                      {"anomaly_id_00_0.wav", 0.9},
+                                      {"normal_id_00_0.wav", 0.2},
+                                      {"anomaly_id_02_0.wav", 0.05},
                                       {"normal_id_00_1.wav", 0.95}};
   const std::vector<IdMetrics> ids = evaluate_by_id(rows);
   ASSERT_EQ(ids.size(), 2u);
@@ -164,8 +169,8 @@ TEST(Metrics, SingleClassIdIsUndefined) {
 TEST(DecisionMetrics, PrecisionRecallF1) {
   // labels:    A A A N N N
   // decisions: A A N A N N -> tp 2, fn 1, fp 1, tn 2
-  const Confusion counts = count_decisions({true, true, true, false, false, false},
-                                           {true, true, false, true, false, false});
+  const Confusion counts =
+      count_decisions({true, true, true, false, false, false}, {true, true, false, true, false, false});
   EXPECT_EQ(counts.true_positives, 2u);
   EXPECT_EQ(counts.false_negatives, 1u);
   EXPECT_EQ(counts.false_positives, 1u);

@@ -43,7 +43,8 @@ TEST(EvaluateMachines, NamesTypesOnlyWhenThereAreSeveral) {
 
 TEST(MetricsTable, ShowsCountsUndefinedAndTheAverage) {
   const std::vector<IdMetrics> ids = {
-      evaluate_id("id_00", rows({{"normal_id_00_0.wav", 1.0}, {"anomaly_id_00_1.wav", 3.0}, {"normal_id_00_2.wav", 3.0}})),
+      evaluate_id("id_00",
+                  rows({{"normal_id_00_0.wav", 1.0}, {"anomaly_id_00_1.wav", 3.0}, {"normal_id_00_2.wav", 3.0}})),
       evaluate_id("id_02", rows({{"normal_id_02_0.wav", 1.0}}))};
   EXPECT_EQ(format_metrics_table(ids),
             "id        normal  anomaly        AUC       pAUC\n"
@@ -54,8 +55,10 @@ TEST(MetricsTable, ShowsCountsUndefinedAndTheAverage) {
 
 TEST(Decisions, ScoreAboveTheThresholdIsAnomalous) {
   // Scores equal to the threshold are not above it.
-  const std::vector<ScoreRow> r = rows({{"normal_id_00_0.wav", 0.1}, {"normal_id_00_1.wav", 0.5},
-                                        {"anomaly_id_00_2.wav", 0.5}, {"anomaly_id_00_3.wav", 0.9},
+  const std::vector<ScoreRow> r = rows({{"normal_id_00_0.wav", 0.1},
+                                        {"normal_id_00_1.wav", 0.5},
+                                        {"anomaly_id_00_2.wav", 0.5},
+                                        {"anomaly_id_00_3.wav", 0.9},
                                         {"normal_id_00_4.wav", 0.7}});
   const IdDecisions d = decide_id(r, 0.5);
   EXPECT_EQ(d.counts.true_positives, 1u);
@@ -65,7 +68,8 @@ TEST(Decisions, ScoreAboveTheThresholdIsAnomalous) {
   EXPECT_DOUBLE_EQ(d.metrics.precision.value(), 0.5);
   EXPECT_DOUBLE_EQ(d.metrics.f1.value(), 0.5);
 
-  const std::vector<IdMetrics> ids = {evaluate_id("id_00", r), evaluate_id("id_02", rows({{"normal_id_02_0.wav", 0.2}}))};
+  const std::vector<IdMetrics> ids = {evaluate_id("id_00", r),
+                                      evaluate_id("id_02", rows({{"normal_id_02_0.wav", 0.2}}))};
   const std::vector<IdDecisions> decisions = {d, decide_id(rows({{"normal_id_02_0.wav", 0.2}}), 0.3)};
   // id_02: nothing declared, nothing anomalous: precision, recall and F1 are all undefined.
   EXPECT_EQ(format_result_csv(ids, decisions),
@@ -74,7 +78,8 @@ TEST(Decisions, ScoreAboveTheThresholdIsAnomalous) {
             "id_02,,,,,\n"
             "Average,0.75,0.7368421052631579,0.5,0.5,0.5\n");
   const std::string table = format_metrics_table(ids, &decisions);
-  EXPECT_NE(table.find("0.750000   0.736842    0.500000   0.500000   0.500000   0.500000\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("0.750000   0.736842    0.500000   0.500000   0.500000   0.500000\n"), std::string::npos)
+      << table;
   EXPECT_NE(table.find("0.300000  undefined  undefined  undefined\n"), std::string::npos) << table;
   EXPECT_THROW(format_result_csv(ids, {d}), std::invalid_argument);
 }

@@ -52,7 +52,13 @@ void write_pcm16_wav(const std::string& path, const float* samples, std::size_t 
   out.write("RIFF", 4);
   u32(36 + data);
   out.write("WAVEfmt ", 8);
-  u32(16); u16(1); u16(1); u32(16000); u32(32000); u16(2); u16(16);
+  u32(16);
+  u16(1);
+  u16(1);
+  u32(16000);
+  u32(32000);
+  u16(2);
+  u16(16);
   out.write("data", 4);
   u32(data);
   for (std::size_t i = 0; i < count; ++i) {
@@ -75,7 +81,8 @@ class FleetTest : public ::testing::Test {
     dir_ = new std::string(temp_dir() + "/fleet");
     broker_ = new TestBroker(*dir_ + "/broker");
     // Five different 2 s clips cut from a shared slider recording, and what `score` says of them.
-    const host::Audio audio = host::load_audio(host::shared_path("data/dcase2020_task2/slider/test/normal_id_00_00000000.wav"));
+    const host::Audio audio =
+        host::load_audio(host::shared_path("data/dcase2020_task2/slider/test/normal_id_00_00000000.wav"));
     const std::size_t n = static_cast<std::size_t>(kClipSeconds * 16000);
     ASSERT_GE(audio.samples.size(), n * kClipFiles);
     clips_ = new std::vector<std::string>();
@@ -109,8 +116,8 @@ class FleetTest : public ::testing::Test {
   static ChildProcess start_worker(const std::string& id, const std::string& group, std::vector<std::string> extra = {},
                                    int sessions = 1) {
     std::vector<std::string> argv = cli("worker", "worker");
-    for (const std::string& a : {std::string("--id"), id, std::string("--group"), group, std::string("--threads"), std::to_string(sessions),
-                                 std::string("--status-interval"), std::string("0.5")})
+    for (const std::string& a : {std::string("--id"), id, std::string("--group"), group, std::string("--threads"),
+                                 std::to_string(sessions), std::string("--status-interval"), std::string("0.5")})
       argv.push_back(a);
     argv.insert(argv.end(), extra.begin(), extra.end());
     const std::string out = *dir_ + "/" + id + ".out";
@@ -122,10 +129,11 @@ class FleetTest : public ::testing::Test {
   // `micronet-ad publish` in the background; its report is the JSON line of <run>.out.
   static ChildProcess start_publish(const std::string& run, int machines, long clips, double rate) {
     std::vector<std::string> argv = cli("publish", "fleet-sim");
-    for (const std::string& a : {std::string("--run-id"), run, std::string("--machines"), std::to_string(machines),
-                                 std::string("--clips"), std::to_string(clips), std::string("--rate"), std::to_string(rate),
-                                 std::string("--machine-id"), std::string("00"), std::string("--idle-timeout"), std::string("20"),
-                                 std::string("--answers"), *dir_ + "/" + run + ".answers"})
+    for (const std::string& a :
+         {std::string("--run-id"), run, std::string("--machines"), std::to_string(machines), std::string("--clips"),
+          std::to_string(clips), std::string("--rate"), std::to_string(rate), std::string("--machine-id"),
+          std::string("00"), std::string("--idle-timeout"), std::string("20"), std::string("--answers"),
+          *dir_ + "/" + run + ".answers"})
       argv.push_back(a);
     argv.insert(argv.end(), clips_->begin(), clips_->end());
     return ChildProcess(argv, *dir_ + "/" + run + ".out", *dir_ + "/" + run + ".err");
@@ -313,12 +321,10 @@ TEST_F(FleetTest, BadPayloadsGoToTheErrorTopicAndTheWorkerLivesOn) {
     std::string machine_id, kind;
   };
   const std::vector<std::uint8_t> empty;
-  const std::vector<Case> cases = {{"random", "m1", &random_bytes, "00", "not_audio"},
-                                   {"empty", "m1", &empty, "00", "empty"},
-                                   {"truncated", "m1", &truncated, "00", "truncated_audio"},
-                                   {"big", "m1", &over_worker_limit, "00", "too_large"},
-                                   {"unknown", "pump12", &good, "", "unknown_machine"},
-                                   {"good", "m1", &good, "00", ""}};
+  const std::vector<Case> cases = {
+      {"random", "m1", &random_bytes, "00", "not_audio"},       {"empty", "m1", &empty, "00", "empty"},
+      {"truncated", "m1", &truncated, "00", "truncated_audio"}, {"big", "m1", &over_worker_limit, "00", "too_large"},
+      {"unknown", "pump12", &good, "", "unknown_machine"},      {"good", "m1", &good, "00", ""}};
   for (const Case& c : cases) {
     fleet::UserProperties props = {{"clip_id", c.id}};
     if (!c.machine_id.empty()) props.emplace_back("machine_id", c.machine_id);
@@ -327,7 +333,8 @@ TEST_F(FleetTest, BadPayloadsGoToTheErrorTopicAndTheWorkerLivesOn) {
   }
   // Over the broker's 8 MiB maximum packet size (advertised in CONNACK): refused before sending.
   try {
-    client.publish(fleet::machine_topic("m1", "clip"), over_broker_limit.data(), over_broker_limit.size(), {{"clip_id", "huge"}});
+    client.publish(fleet::machine_topic("m1", "clip"), over_broker_limit.data(), over_broker_limit.size(),
+                   {{"clip_id", "huge"}});
     ADD_FAILURE() << "a 100 MB payload was accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find(fleet::MqttClient::kOversize), std::string::npos) << e.what();
@@ -377,7 +384,8 @@ TEST_F(FleetTest, AclRefusesOtherMachinesTopicsAndWildcards) {
     EXPECT_EQ(m1.subscribe_once(filter, 10.0), 0x87) << "m1 subscribing to " << filter << ": not authorized";
   EXPECT_EQ(m1.subscribe_once("micronet-ad/v1/m1/score", 10.0), 1) << "m1 subscribing to its own score: QoS 1";
   const std::string clip = read_text(clips_->at(0));
-  const int other = m1.publish(fleet::machine_topic("m2", "clip"), clip.data(), clip.size(), {{"clip_id", "acl-other"}, {"machine_id", "00"}});
+  const int other = m1.publish(fleet::machine_topic("m2", "clip"), clip.data(), clip.size(),
+                               {{"clip_id", "acl-other"}, {"machine_id", "00"}});
   EXPECT_EQ(m1.wait_published(other, 10.0), 0x87) << "publishing to another machine's clip topic: not authorized";
   // m2 publishes its own clip and waits for its score; m1 publishes its own: only m1's results may
   // reach m1.
@@ -388,22 +396,26 @@ TEST_F(FleetTest, AclRefusesOtherMachinesTopicsAndWildcards) {
   m2.start();
   ASSERT_TRUE(m2.wait_connected(10.0)) << m2.connect_error();
   ASSERT_EQ(m2.subscribe_once("micronet-ad/v1/m2/score", 10.0), 1);
-  const int m2_clip = m2.publish(fleet::machine_topic("m2", "clip"), clip.data(), clip.size(), {{"clip_id", "acl-m2"}, {"machine_id", "00"}});
+  const int m2_clip = m2.publish(fleet::machine_topic("m2", "clip"), clip.data(), clip.size(),
+                                 {{"clip_id", "acl-m2"}, {"machine_id", "00"}});
   EXPECT_EQ(m2.wait_published(m2_clip, 10.0), 0);
-  const int own = m1.publish(fleet::machine_topic("m1", "clip"), clip.data(), clip.size(), {{"clip_id", "acl-m1"}, {"machine_id", "00"}});
+  const int own = m1.publish(fleet::machine_topic("m1", "clip"), clip.data(), clip.size(),
+                             {{"clip_id", "acl-m1"}, {"machine_id", "00"}});
   EXPECT_EQ(m1.wait_published(own, 10.0), 0);
   const auto got = [&](const std::vector<std::string>& received, const std::string& topic) {
     std::lock_guard<std::mutex> lock(mutex);
     return std::count(received.begin(), received.end(), topic) > 0;
   };
-  for (int i = 0; i < 500 && !(got(topics, "micronet-ad/v1/m1/score") && got(m2_topics, "micronet-ad/v1/m2/score")); ++i)
+  for (int i = 0; i < 500 && !(got(topics, "micronet-ad/v1/m1/score") && got(m2_topics, "micronet-ad/v1/m2/score"));
+       ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_TRUE(got(m2_topics, "micronet-ad/v1/m2/score"));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // m2's results would have reached m1 by now too
   EXPECT_TRUE(got(topics, "micronet-ad/v1/m1/score"));
   {
     std::lock_guard<std::mutex> lock(mutex);
-    for (const std::string& topic : topics) EXPECT_EQ(topic.rfind("micronet-ad/v1/m1/", 0), 0u) << "m1 received " << topic;
+    for (const std::string& topic : topics)
+      EXPECT_EQ(topic.rfind("micronet-ad/v1/m1/", 0), 0u) << "m1 received " << topic;
   }
 
   fleet::MqttSettings wrong = settings("m1", "acl-wrong");

@@ -46,7 +46,8 @@ inline int free_loopback_port() {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
     ::close(fd);
     throw std::runtime_error("no free loopback port");
   }
@@ -116,7 +117,8 @@ class ChildProcess {
   // Exit code (128 + signal when killed), or -1 if still running after `seconds`.
   int wait(double seconds) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (running() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (running() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     return running() ? -1 : status_;
   }
 
@@ -163,7 +165,8 @@ class DynsecConfig {
   DynsecConfig(const std::string& scratch, const std::string& password) : hash_(password_hash(scratch, password)) {
     // Nothing a role does not allow: a SUBSCRIBE outside them is refused (SUBACK 0x87), and a
     // message outside them is neither accepted (PUBACK 0x87) nor delivered.
-    config_["defaultACLAccess"] = {{"publishClientSend", false}, {"publishClientReceive", false}, {"subscribe", false}, {"unsubscribe", true}};
+    config_["defaultACLAccess"] = {
+        {"publishClientSend", false}, {"publishClientReceive", false}, {"subscribe", false}, {"unsubscribe", true}};
     config_["clients"] = nlohmann::json::array();
     config_["roles"] = nlohmann::json::array();
   }
@@ -224,38 +227,58 @@ class TestBroker {
                "per_listener_settings false\n"
                // mosquitto started as root would drop to user mosquitto, which cannot read this
                // test's private directory: stay the user that made it.
-               "user " + current_user() + "\n"
-               "listener " + std::to_string(port_) + " 127.0.0.1\n"
-               "cafile " + dir_ + "/ca.crt\n"
-               "certfile " + dir_ + "/server.crt\n"
-               "keyfile " + dir_ + "/server.key\n"
-               "require_certificate true\n"
-               "allow_anonymous false\n"
-               // Users and ACLs: an acl_file would grant a sensor's SUBSCRIBE to `#` (and deliver
-               // only what its read ACL allows); this plugin refuses it.
-               "plugin " + dynamic_security_plugin() + "\n"
-               "plugin_opt_config_file " + dir_ + "/dynsec.json\n"
-               "persistence true\n"
-               "persistence_location " + dir_ + "/persist/\n"
-               "autosave_interval 1\n"
-               "max_queued_messages 1000000\n"
-               // Without it mosquitto's small acknowledgements wait for Nagle + delayed ACK (40 ms)
-               // and a worker, one clip in flight per session, scores 25 clips/s.
-               "set_tcp_nodelay true\n"
-               "max_packet_size 8388608\n"
-               "log_dest file " + dir_ + "/broker.log\n"
-               "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n");
+               "user " +
+                   current_user() +
+                   "\n"
+                   "listener " +
+                   std::to_string(port_) +
+                   " 127.0.0.1\n"
+                   "cafile " +
+                   dir_ +
+                   "/ca.crt\n"
+                   "certfile " +
+                   dir_ +
+                   "/server.crt\n"
+                   "keyfile " +
+                   dir_ +
+                   "/server.key\n"
+                   "require_certificate true\n"
+                   "allow_anonymous false\n"
+                   // Users and ACLs: an acl_file would grant a sensor's SUBSCRIBE to `#` (and deliver
+                   // only what its read ACL allows); this plugin refuses it.
+                   "plugin " +
+                   dynamic_security_plugin() +
+                   "\n"
+                   "plugin_opt_config_file " +
+                   dir_ +
+                   "/dynsec.json\n"
+                   "persistence true\n"
+                   "persistence_location " +
+                   dir_ +
+                   "/persist/\n"
+                   "autosave_interval 1\n"
+                   "max_queued_messages 1000000\n"
+                   // Without it mosquitto's small acknowledgements wait for Nagle + delayed ACK (40 ms)
+                   // and a worker, one clip in flight per session, scores 25 clips/s.
+                   "set_tcp_nodelay true\n"
+                   "max_packet_size 8388608\n"
+                   "log_dest file " +
+                   dir_ +
+                   "/broker.log\n"
+                   "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n");
     start();
   }
   ~TestBroker() { stop(); }
 
   // Starts mosquitto and waits until its port accepts connections (TLS is up then).
   void start() {
-    process_ = ChildProcess({MICRONET_AD_MOSQUITTO, "-c", dir_ + "/mosquitto.conf"}, dir_ + "/broker.out", dir_ + "/broker.err");
+    process_ = ChildProcess({MICRONET_AD_MOSQUITTO, "-c", dir_ + "/mosquitto.conf"}, dir_ + "/broker.out",
+                            dir_ + "/broker.err");
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (!port_accepts(port_)) {
       if (!process_.running() || std::chrono::steady_clock::now() > deadline)
-        throw std::runtime_error("mosquitto did not start: " + read_text(dir_ + "/broker.err") + read_text(dir_ + "/broker.log"));
+        throw std::runtime_error("mosquitto did not start: " + read_text(dir_ + "/broker.err") +
+                                 read_text(dir_ + "/broker.log"));
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
@@ -271,8 +294,12 @@ class TestBroker {
   std::string url() const { return "mqtts://127.0.0.1:" + std::to_string(port_); }
   // The command-line options a client of user `user` connects with.
   std::vector<std::string> client_options(const std::string& user) const {
-    return {"--broker", url(), "--cafile", dir_ + "/ca.crt", "--cert", dir_ + "/client.crt", "--key", dir_ + "/client.key",
-            "--username", user, "--password-file", dir_ + "/password.txt"};
+    return {"--broker",        url(),
+            "--cafile",        dir_ + "/ca.crt",
+            "--cert",          dir_ + "/client.crt",
+            "--key",           dir_ + "/client.key",
+            "--username",      user,
+            "--password-file", dir_ + "/password.txt"};
   }
   pid_t pid() const { return process_.pid(); }
 
@@ -286,28 +313,31 @@ class TestBroker {
     // their status topics.
     std::vector<std::string> worker_writes = every_result;
     worker_writes.push_back("micronet-ad/workers/#");
-    users.add_user("worker", {root + "+/clip", "micronet-ad/workers/#"}, worker_writes, {"$share/+/" + root + "+/clip"});
+    users.add_user("worker", {root + "+/clip", "micronet-ad/workers/#"}, worker_writes,
+                   {"$share/+/" + root + "+/clip"});
     // The fleet simulator speaks for every sensor.
     std::vector<std::string> simulator_reads = every_result;
     simulator_reads.push_back("micronet-ad/workers/#");
     users.add_user("fleet-sim", simulator_reads, {root + "+/clip"});
     // A sensor (user name = machine name): its own clip topic, its own results.
     for (const std::string machine : {"m1", "m2"})
-      users.add_user(machine, {root + machine + "/score", root + machine + "/state", root + machine + "/error"}, {root + machine + "/clip"});
+      users.add_user(machine, {root + machine + "/score", root + machine + "/state", root + machine + "/error"},
+                     {root + machine + "/clip"});
     users.write(dir_ + "/dynsec.json");
   }
 
   void make_certificates() {
     const std::string d = dir_;
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
-    run_or_throw("openssl req -x509" + ec + "-days 2 -subj /CN=micronet-ad-test-ca -keyout " + d + "/ca.key -out " + d + "/ca.crt");
+    run_or_throw("openssl req -x509" + ec + "-days 2 -subj /CN=micronet-ad-test-ca -keyout " + d + "/ca.key -out " + d +
+                 "/ca.crt");
     write_text(d + "/server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
     run_or_throw("openssl req" + ec + "-subj /CN=127.0.0.1 -keyout " + d + "/server.key -out " + d + "/server.csr");
-    run_or_throw("openssl x509 -req -in " + d + "/server.csr -CA " + d + "/ca.crt -CAkey " + d + "/ca.key -CAcreateserial -days 2 -extfile " +
-                 d + "/server.ext -out " + d + "/server.crt");
+    run_or_throw("openssl x509 -req -in " + d + "/server.csr -CA " + d + "/ca.crt -CAkey " + d +
+                 "/ca.key -CAcreateserial -days 2 -extfile " + d + "/server.ext -out " + d + "/server.crt");
     run_or_throw("openssl req" + ec + "-subj /CN=fleet-client -keyout " + d + "/client.key -out " + d + "/client.csr");
-    run_or_throw("openssl x509 -req -in " + d + "/client.csr -CA " + d + "/ca.crt -CAkey " + d + "/ca.key -CAcreateserial -days 2 -out " +
-                 d + "/client.crt");
+    run_or_throw("openssl x509 -req -in " + d + "/client.csr -CA " + d + "/ca.crt -CAkey " + d +
+                 "/ca.key -CAcreateserial -days 2 -out " + d + "/client.crt");
   }
 
   std::string dir_;

@@ -49,7 +49,8 @@ TEST(Npy, RoundTripInt8AndFloat) {
 }
 
 TEST(Npy, NumpyWrittenHeadersParse) {
-  const auto bytes = npy_with_header("{'descr': '|i1', 'fortran_order': False, 'shape': (1, 32, 32, 1), }          \n", 1024);
+  const auto bytes =
+      npy_with_header("{'descr': '|i1', 'fortran_order': False, 'shape': (1, 32, 32, 1), }          \n", 1024);
   const NpyArray a = parse_npy(bytes.data(), bytes.size(), "t");
   EXPECT_EQ(a.shape, (std::vector<std::int64_t>{1, 32, 32, 1}));
   const auto v2 = npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }\n", 12, 2);
@@ -67,18 +68,24 @@ TEST(Npy, HostileFilesAreRejectedWithAMessage) {
   auto truncated_header = npy_with_header(ok, 0);
   truncated_header.resize(20);
   EXPECT_NE(error_of(truncated_header).find("truncated"), std::string::npos);
-  EXPECT_NE(error_of(npy_with_header("{'descr': '|i1', 'fortran_order': True, 'shape': (2, 2), }\n", 4)).find("Fortran"),
+  EXPECT_NE(
+      error_of(npy_with_header("{'descr': '|i1', 'fortran_order': True, 'shape': (2, 2), }\n", 4)).find("Fortran"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(npy_with_header("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }\n", 4)).find("big-endian"),
+      std::string::npos);
+  EXPECT_NE(error_of(npy_with_header("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }\n", 16))
+                .find("not supported"),
             std::string::npos);
-  EXPECT_NE(error_of(npy_with_header("{'descr': '>i4', 'fortran_order': False, 'shape': (1,), }\n", 4)).find("big-endian"),
+  EXPECT_NE(
+      error_of(npy_with_header("{'descr': '|i1', 'fortran_order': False, 'shape': (99999999999999, 99999999), }\n", 0))
+          .find("large"),
+      std::string::npos);
+  EXPECT_NE(
+      error_of(npy_with_header("{'descr': '|i1', 'fortran_order': False, 'shape': (a, b), }\n", 0)).find("malformed"),
+      std::string::npos);
+  EXPECT_NE(error_of(npy_with_header("{'fortran_order': False, 'shape': (1,), }\n", 1)).find("descr"),
             std::string::npos);
-  EXPECT_NE(error_of(npy_with_header("{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }\n", 16)).find("not supported"),
-            std::string::npos);
-  EXPECT_NE(error_of(npy_with_header("{'descr': '|i1', 'fortran_order': False, 'shape': (99999999999999, 99999999), }\n", 0))
-                .find("large"),
-            std::string::npos);
-  EXPECT_NE(error_of(npy_with_header("{'descr': '|i1', 'fortran_order': False, 'shape': (a, b), }\n", 0)).find("malformed"),
-            std::string::npos);
-  EXPECT_NE(error_of(npy_with_header("{'fortran_order': False, 'shape': (1,), }\n", 1)).find("descr"), std::string::npos);
   auto huge = npy_with_header(ok, 4, 2);
   huge[8] = huge[9] = huge[10] = huge[11] = 0xff;  // 4 GiB header length
   EXPECT_NE(error_of(huge).find("too large"), std::string::npos);

@@ -111,7 +111,8 @@ Parts random_parts(std::uint32_t d, std::uint32_t k, unsigned seed) {
 
 Bytes encode(const Parts& p) {
   Bytes b(profile_file_bytes(p.header.embedding_size, p.header.rank));
-  const Status s = encode_profile(p.header, p.mean.data(), p.precisions.data(), p.components.data(), b.data(), b.size());
+  const Status s =
+      encode_profile(p.header, p.mean.data(), p.precisions.data(), p.components.data(), b.data(), b.size());
   EXPECT_TRUE(s.ok()) << s.message();
   return b;
 }
@@ -380,7 +381,7 @@ struct Corruption {
   const char* what;
   bool full_rank;  // edit a k = D profile (else D = 4, k = 2)
   std::function<void(Bytes&)> edit;
-  bool fix_checksum;  // so that the edit reaches the field checks
+  bool fix_checksum;    // so that the edit reaches the field checks
   const char* message;  // a part of the expected error
 };
 
@@ -400,25 +401,34 @@ TEST(ProfileFormat, EveryValidationErrorIsNamed) {
       {"NaN in mean", false, [&](Bytes& b) { put_f32(b, kMean + 4, nan); }, true, "mean has a NaN"},
       {"Inf in mean", false, [&](Bytes& b) { put_f32(b, kMean, -inf); }, true, "mean has a NaN or infinite"},
       {"NaN in components", false, [&](Bytes& b) { put_f32(b, kComponents + 28, nan); }, true, "components have a NaN"},
-      {"precision 0", false, [](Bytes& b) { put_f32(b, kPrecisions + 4, 0.0f); }, true, "precision 1 is not finite and > 0"},
-      {"precision < 0", false, [](Bytes& b) { put_f32(b, kPrecisions, -1.0f); }, true, "precision 0 is not finite and > 0"},
+      {"precision 0", false, [](Bytes& b) { put_f32(b, kPrecisions + 4, 0.0f); }, true,
+       "precision 1 is not finite and > 0"},
+      {"precision < 0", false, [](Bytes& b) { put_f32(b, kPrecisions, -1.0f); }, true,
+       "precision 0 is not finite and > 0"},
       {"precision Inf", false, [&](Bytes& b) { put_f32(b, kPrecisions, inf); }, true, "precision 0 is not finite"},
       {"precision NaN", false, [&](Bytes& b) { put_f32(b, kPrecisions, nan); }, true, "precision 0 is not finite"},
       {"rank > D", false, [](Bytes& b) { put_u32(b, 48, 5); }, true, "rank 5 do not match"},
       {"rank 0", false, [](Bytes& b) { put_u32(b, 48, 0); }, true, "rank 0 do not match"},
       {"embedding size 0", false, [](Bytes& b) { put_u32(b, 44, 0); }, true, "embedding size 0"},
-      {"embedding size > kProfileMaxEmbedding", false, [](Bytes& b) { put_u32(b, 44, 5000); }, true, "embedding size 5000"},
+      {"embedding size > kProfileMaxEmbedding", false, [](Bytes& b) { put_u32(b, 44, 5000); }, true,
+       "embedding size 5000"},
       {"residual precision 0 with k < D", false, [](Bytes& b) { put_f32(b, 68, 0.0f); }, true,
        "residual precision > 0 is required exactly when rank < embedding size"},
       {"residual precision > 0 with k = D", true, [](Bytes& b) { put_f32(b, 68, 0.5f); }, true,
        "residual precision > 0 is required exactly when rank < embedding size"},
-      {"residual precision < 0", false, [](Bytes& b) { put_f32(b, 68, -0.5f); }, true, "residual precision must be finite and >= 0"},
-      {"residual precision NaN", false, [&](Bytes& b) { put_f32(b, 68, nan); }, true, "residual precision must be finite"},
-      {"residual precision Inf", false, [&](Bytes& b) { put_f32(b, 68, inf); }, true, "residual precision must be finite"},
+      {"residual precision < 0", false, [](Bytes& b) { put_f32(b, 68, -0.5f); }, true,
+       "residual precision must be finite and >= 0"},
+      {"residual precision NaN", false, [&](Bytes& b) { put_f32(b, 68, nan); }, true,
+       "residual precision must be finite"},
+      {"residual precision Inf", false, [&](Bytes& b) { put_f32(b, 68, inf); }, true,
+       "residual precision must be finite"},
       {"name with '/'", false, [](Bytes& b) { b[84 + 3] = '/'; }, true, "machine name must be 1..31 characters"},
-      {"empty name", false, [](Bytes& b) { std::fill(b.begin() + 84, b.begin() + 116, 0); }, true, "machine name must be"},
-      {"name '..'", false, [](Bytes& b) { std::fill(b.begin() + 84, b.begin() + 116, 0), b[84] = b[85] = '.'; }, true, "machine name must be"},
-      {"name of 32 characters", false, [](Bytes& b) { std::fill(b.begin() + 84, b.begin() + 116, 'a'); }, true, "machine name must be"},
+      {"empty name", false, [](Bytes& b) { std::fill(b.begin() + 84, b.begin() + 116, 0); }, true,
+       "machine name must be"},
+      {"name '..'", false, [](Bytes& b) { std::fill(b.begin() + 84, b.begin() + 116, 0), b[84] = b[85] = '.'; }, true,
+       "machine name must be"},
+      {"name of 32 characters", false, [](Bytes& b) { std::fill(b.begin() + 84, b.begin() + 116, 'a'); }, true,
+       "machine name must be"},
       {"name not NUL-padded", false, [](Bytes& b) { b[84 + 20] = 'x'; }, true, "machine name is not NUL-padded"},
       {"reserved byte 43", false, [](Bytes& b) { b[43] = 1; }, true, "reserved header bytes are not zero"},
       {"reserved byte 116", false, [](Bytes& b) { b[116] = 0x80; }, true, "reserved header bytes are not zero"},
@@ -466,8 +476,10 @@ TEST(ProfileFormat, RefusesAnUnalignedPointerAndNoData) {
 // encode_profile() checks what load() checks, so that no invalid profile is ever written.
 TEST(ProfileFormat, EncodeRefusesWhatLoadRefuses) {
   const auto error = [](Parts p, std::size_t bytes = 0) {
-    Bytes b(bytes ? bytes : profile_file_bytes(p.header.embedding_size, std::min(p.header.rank, p.header.embedding_size)) + 64);
-    const Status s = encode_profile(p.header, p.mean.data(), p.precisions.data(), p.components.data(), b.data(), bytes ? bytes : b.size());
+    Bytes b(bytes ? bytes
+                  : profile_file_bytes(p.header.embedding_size, std::min(p.header.rank, p.header.embedding_size)) + 64);
+    const Status s = encode_profile(p.header, p.mean.data(), p.precisions.data(), p.components.data(), b.data(),
+                                    bytes ? bytes : b.size());
     return s.ok() ? std::string("(encoded)") : s.message();
   };
   Parts p = random_parts(4, 2, 8);
@@ -526,7 +538,8 @@ TEST(ProfileDistance, FullRankIsSquaredMahalanobis) {
     for (int t = 0; t < 10; ++t) {
       const std::vector<std::int8_t> e = random_embedding(d, rng);
       const double want = mahalanobis(sigma, mean_of(p), dequantized(p, e.data()));
-      EXPECT_TRUE(near_relative(p.distance(e.data()), want, 1e-4)) << "D " << d << ": " << p.distance(e.data()) << " vs " << want;
+      EXPECT_TRUE(near_relative(p.distance(e.data()), want, 1e-4))
+          << "D " << d << ": " << p.distance(e.data()) << " vs " << want;
     }
   }
 }
@@ -556,7 +569,7 @@ TEST(ProfileDistance, ZeroAtTheMeanAndDequantizesWithTheHeader) {
   const std::int8_t at_mean[4] = {4, 1, 3, 7};
   EXPECT_EQ(p.distance(at_mean), 0.0f);
   const std::int8_t off[4] = {6, 1, 3, 7};  // d = (1, 0, 0, 0)
-  double want = 0;  // Σᵢ uᵢ₀²/λᵢ + (1 − Σᵢ uᵢ₀²)/σ²
+  double want = 0;                          // Σᵢ uᵢ₀²/λᵢ + (1 − Σᵢ uᵢ₀²)/σ²
   double explained = 0;
   for (int i = 0; i < 2; ++i) {
     const double u0 = p.components()[i * 4];
@@ -767,7 +780,8 @@ TEST(ProfileFit, ClipMeanEmbeddingAggregateLeaveOneOutByHand) {
     for (const auto& x : held_out)
       for (std::uint32_t j = 0; j < d; ++j) mean[j] += x[j] / static_cast<double>(held_out.size());
     const double want = mahalanobis(lw.covariance, lw.mean, mean);
-    EXPECT_TRUE(near_relative(r.loo_scores[i], want, 1e-4)) << "clip " << i << ": " << r.loo_scores[i] << " vs " << want;
+    EXPECT_TRUE(near_relative(r.loo_scores[i], want, 1e-4))
+        << "clip " << i << ": " << r.loo_scores[i] << " vs " << want;
   }
   const Profile p = load_ok(r.bytes);
   const std::vector<double> scores = clip_scores(p, clips);
@@ -790,7 +804,8 @@ TEST(ProfileFit, CompactLeaveOneOutScoresEqualFittingWithoutTheClip) {
     others.erase(others.begin() + i);
     const FitResult without = fit_profile(others, d, options(k));
     const double want = clip_scores(load_ok(without.bytes), {clips[i]})[0];
-    EXPECT_TRUE(near_relative(r.loo_scores[i], want, 1e-5)) << "clip " << i << ": " << r.loo_scores[i] << " vs " << want;
+    EXPECT_TRUE(near_relative(r.loo_scores[i], want, 1e-5))
+        << "clip " << i << ": " << r.loo_scores[i] << " vs " << want;
   }
 }
 
@@ -949,7 +964,8 @@ TEST(ProfileFit, NonFiniteResultsAreRefused) {
   for (float scale : {1e-30f, 1e30f}) {
     FitOptions o = options();
     o.embedding_scale = scale;
-    EXPECT_NE(fit_error(clips, d, o).find("runtime_error: "), std::string::npos) << scale << ": " << fit_error(clips, d, o);
+    EXPECT_NE(fit_error(clips, d, o).find("runtime_error: "), std::string::npos)
+        << scale << ": " << fit_error(clips, d, o);
   }
 }
 

@@ -67,9 +67,13 @@ std::pair<std::uint32_t, std::uint32_t> png_file_size(const std::string& bytes) 
 }
 
 TEST(Base64, Rfc4648Vectors) {
-  const std::pair<std::string, std::string> cases[] = {
-      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-      {"foobar", "Zm9vYmFy"}};
+  const std::pair<std::string, std::string> cases[] = {{"", ""},
+                                                       {"f", "Zg=="},
+                                                       {"fo", "Zm8="},
+                                                       {"foo", "Zm9v"},
+                                                       {"foob", "Zm9vYg=="},
+                                                       {"fooba", "Zm9vYmE="},
+                                                       {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : cases) {
     EXPECT_EQ(base64_encode(reinterpret_cast<const std::uint8_t*>(plain.data()), plain.size()), encoded) << plain;
   }
@@ -168,7 +172,7 @@ TEST(HtmlReport, OneRocPerIdWithBothClassesAndNothingExternal) {
   EXPECT_EQ(count(html, "<svg class=\"histogram\""), 2u);
   EXPECT_EQ(count(html, "<img class=\"spectrogram\""), 4u);  // the fifth clip has none
   EXPECT_EQ(count(html, "<svg class=\"windows\""), 5u);
-  EXPECT_EQ(count(html, "class=\"threshold\""), 1u);        // only id_00 has a threshold
+  EXPECT_EQ(count(html, "class=\"threshold\""), 1u);  // only id_00 has a threshold
   EXPECT_EQ(count(html, "<section class=\"machine\""), 2u);
   EXPECT_GE(count(html, ">undefined</span>"), 2u);
   // Names are escaped; no scripts, no network.
@@ -190,9 +194,10 @@ struct Browser {
 };
 Browser screenshot(const std::string& html_path, const std::string& png_path) {
   const std::string log = png_path + ".log";
-  const std::string cmd = "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking "
-                          "--enable-logging=stderr --v=0 --window-size=1200,1600 --screenshot=" + png_path +
-                          " file://" + html_path + " >" + log + " 2>&1 </dev/null";
+  const std::string cmd =
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-background-networking "
+      "--enable-logging=stderr --v=0 --window-size=1200,1600 --screenshot=" +
+      png_path + " file://" + html_path + " >" + log + " 2>&1 </dev/null";
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::slurp(log)};
 }
@@ -228,7 +233,8 @@ TEST(HtmlReport, EvalReportOpensInChromiumWithoutConsoleErrors) {
   link("fan/test/anomaly_id_00_00000000.wav", "fan", "anomaly_id_00_00000000.wav");
   const std::string html_path = test::temp_dir() + "/report.html";
   ::unsetenv("MICRONET_AD_MODEL");
-  const auto r = test::run_cli("eval --out " + test::temp_dir() + "/report_out --report " + html_path + " " + root.string());
+  const auto r =
+      test::run_cli("eval --out " + test::temp_dir() + "/report_out --report " + html_path + " " + root.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string html = test::slurp(html_path);
   EXPECT_EQ(count(html, "<svg class=\"roc\""), 2u);  // one ROC per ID

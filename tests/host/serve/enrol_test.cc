@@ -90,7 +90,8 @@ host::ClipResult reference(const std::string& clip, const std::vector<std::uint8
 
 httplib::MultipartFormDataItems clip_form(const std::vector<std::string>& paths) {
   httplib::MultipartFormDataItems items;
-  for (const std::string& p : paths) items.push_back({"clip", file_bytes(p), fs::path(p).filename().string(), "audio/wav"});
+  for (const std::string& p : paths)
+    items.push_back({"clip", file_bytes(p), fs::path(p).filename().string(), "audio/wav"});
   return items;
 }
 
@@ -161,12 +162,15 @@ TEST(ServeEnrol, EnrolledFromClipsScoresLikeTheLibraryAndPersistsAcrossRestarts)
   const std::vector<std::string> paths = enrol_paths(), others = short_paths(3, 4);
   const host::FitResult full = enrol(medium(), paths);
   const host::FitResult compact = enrol(medium(), others, host::kCompactRank, 0.9);
-  const std::string thresholds = write_text(
-      test::temp_dir() + "/t_enrol.json",
-      json{{"format", "micronet-ad-thresholds"}, {"version", 1}, {"model_sha1", host::sha1_file_hex(test::model_path("medium"))},
-           {"score_kind", "neg_softmax"}, {"method", "empirical"}, {"quantile", 0.9},
-           {"machines", {{"id_00", {{"threshold", -0.5}, {"clips", 10}}}}}}
-          .dump());
+  const std::string thresholds = write_text(test::temp_dir() + "/t_enrol.json",
+                                            json{{"format", "micronet-ad-thresholds"},
+                                                 {"version", 1},
+                                                 {"model_sha1", host::sha1_file_hex(test::model_path("medium"))},
+                                                 {"score_kind", "neg_softmax"},
+                                                 {"method", "empirical"},
+                                                 {"quantile", 0.9},
+                                                 {"machines", {{"id_00", {{"threshold", -0.5}, {"clips", 10}}}}}}
+                                                .dump());
   const std::string anomaly = file_bytes(fan(kAnomaly)), normal = file_bytes(fan(kNormal));
 
   json compact_answer;
@@ -248,8 +252,9 @@ TEST(ServeEnrol, ScoringWhileTheProfileIsReplacedSeesOneWholeProfile) {
   struct Expected {
     double distance, threshold;
   };
-  const Expected want[2] = {{reference(clip_path, full.bytes).clip[ScoreMethod::kDistance], full.header.threshold},
-                            {reference(clip_path, compact.bytes).clip[ScoreMethod::kDistance], compact.header.threshold}};
+  const Expected want[2] = {
+      {reference(clip_path, full.bytes).clip[ScoreMethod::kDistance], full.header.threshold},
+      {reference(clip_path, compact.bytes).clip[ScoreMethod::kDistance], compact.header.threshold}};
   ASSERT_NE(want[0].distance, want[1].distance);
 
   const std::string dir = fresh_path("machines_swap");
@@ -372,7 +377,8 @@ TEST(ServeEnrol, UploadsNamesAndRequestsThatDoNotFitAreRefused) {
   const json renamed = error_json(put_profile(*c, "pump", good), 422, "profile_mismatch");
   EXPECT_NE(renamed.value("error", "").find("'fan', not 'pump'"), std::string::npos) << renamed;
   // Names that are not machine names, whatever the body; nothing is written outside the directory.
-  for (const std::string& bad : std::vector<std::string>{"../x", "..", "a%2Fb", "%2E%2E", "a%20b", "", std::string(32, 'a'), "x%00y"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"../x", "..", "a%2Fb", "%2E%2E", "a%20b", "", std::string(32, 'a'), "x%00y"}) {
     const json j = error_json(put_profile(*c, bad, good), 400, "bad_name");
     EXPECT_NE(j.value("error", "").find("1..31 characters"), std::string::npos) << bad << ": " << j;
   }
@@ -411,7 +417,9 @@ TEST(ServeEnrol, UploadsNamesAndRequestsThatDoNotFitAreRefused) {
   error_json(c->Post("/v1/score?machine=fan", "", "audio/wav"), 400, "empty_body");
   // A file name that is not UTF-8 is echoed (replaced), not a server error.
   const json odd_name = ok_json(c->Post("/v1/score?machine=fan&name=%FFclip.wav", clip, "audio/wav"));
-  EXPECT_EQ(odd_name["path"], "\xEF\xBF\xBD" "clip.wav");
+  EXPECT_EQ(odd_name["path"],
+            "\xEF\xBF\xBD"
+            "clip.wav");
   error_json(c->Get("/v1/machines/pump"), 404, "unknown_machine");
   error_json(c->Delete("/v1/machines/pump"), 404, "unknown_machine");
   // Deleting removes the machine and its file.

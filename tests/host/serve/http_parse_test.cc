@@ -46,7 +46,8 @@ TEST(HttpParse, UnknownParametersNameTheAcceptedOnes) {
   EXPECT_EQ(unknown_parameters({{"machine_id", "00"}, {"name", "x"}}, {"machine_id", "machine", "name"}), "");
   EXPECT_EQ(unknown_parameters({{"machine_id", "00"}, {"machineid", "00"}}, {"machine_id", "machine", "name"}),
             "unknown query parameter 'machineid' (accepted: machine_id, machine, name)");
-  EXPECT_EQ(unknown_parameters({{"b", ""}, {"a", ""}}, {}), "unknown query parameters 'a', 'b' (this endpoint takes none)");
+  EXPECT_EQ(unknown_parameters({{"b", ""}, {"a", ""}}, {}),
+            "unknown query parameters 'a', 'b' (this endpoint takes none)");
 }
 
 TEST(HttpParse, MultipartBoundaries) {
@@ -107,8 +108,8 @@ TEST(HttpParse, MalformedMultipartIsAnErrorNotACrash) {
                                  std::string("--XyZ\r\n\r\nno headers\r\n--XyZ--"),
                                  std::string("--XyZ\r\nContent-Type: a/b\r\n\r\nno disposition\r\n--XyZ--"),
                                  std::string("--XyZ\r\nContent-Disposition: attachment\r\n\r\nx\r\n--XyZ--"),
-                                 std::string("--XyZ\r\nno colon\r\n\r\nx\r\n--XyZ--"),
-                                 std::string("--XyZjunk\r\n"), std::string("--XyZ\r\nContent-Disposition: form-data")}) {
+                                 std::string("--XyZ\r\nno colon\r\n\r\nx\r\n--XyZ--"), std::string("--XyZjunk\r\n"),
+                                 std::string("--XyZ\r\nContent-Disposition: form-data")}) {
     EXPECT_EQ(parse_multipart(bad, "XyZ", 10, &parts, &error), MultipartStatus::kMalformed) << bad;
     EXPECT_FALSE(error.empty()) << bad;
     EXPECT_EQ(error.find('\n'), std::string::npos) << error;  // one line

@@ -70,7 +70,8 @@ std::string read_answer(int s) {
   if (at == std::string::npos) return answer;
   std::size_t left = std::stoul(answer.substr(at + 16));
   std::string body(left, '\0');
-  for (ssize_t n; left > 0 && (n = ::recv(s, &body[body.size() - left], left, 0)) > 0;) left -= static_cast<std::size_t>(n);
+  for (ssize_t n; left > 0 && (n = ::recv(s, &body[body.size() - left], left, 0)) > 0;)
+    left -= static_cast<std::size_t>(n);
   return answer + body;
 }
 
@@ -82,7 +83,8 @@ bool closed_within(int s, double seconds) {
   return ::recv(s, &c, 1, MSG_DONTWAIT) <= 0;
 }
 
-const std::string kChunkedHead = "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+const std::string kChunkedHead =
+    "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
 const std::string kChunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";  // 64 KiB
 
 TEST(ServeAbuse, AChunkedUploadIsAnswered413AsSoonAsTheLimitIsReached) {
@@ -167,8 +169,7 @@ TEST(ServeAbuse, SlowClientsHoldNoWorkerAndMeetTheRequestDeadline) {
 
 TEST(ServeAbuse, ASecondServerOnTheSameAddressFails) {
   Server first({"--workers", "1"});
-  const test::CliResult second =
-      test::run_cli("serve --workers 1 --listen 127.0.0.1:" + std::to_string(first.port()));
+  const test::CliResult second = test::run_cli("serve --workers 1 --listen 127.0.0.1:" + std::to_string(first.port()));
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port()) + ": Address already in use"),
             std::string::npos)
@@ -326,11 +327,10 @@ TEST(ServeAbuse, BadFramingAndUnknownParametersGet400) {
     return answer;
   };
   const std::string head = "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\n";
-  for (const std::string& bad : {head + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef",
-                                 head + "Content-Length: abc\r\n\r\nabcdef",
-                                 head + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
-                                 std::string("GET /healthz?a=%zz HTTP/1.1\r\n\r\n"),
-                                 std::string("GET /healthz?a=1&a=2 HTTP/1.1\r\n\r\n")}) {
+  for (const std::string& bad :
+       {head + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef", head + "Content-Length: abc\r\n\r\nabcdef",
+        head + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+        std::string("GET /healthz?a=%zz HTTP/1.1\r\n\r\n"), std::string("GET /healthz?a=1&a=2 HTTP/1.1\r\n\r\n")}) {
     const std::string answer = exchange(bad);
     EXPECT_NE(answer.find("HTTP/1.1 400"), std::string::npos) << bad << "\n" << answer;
     EXPECT_NE(answer.find("\"kind\":\"bad_request\""), std::string::npos) << bad << "\n" << answer;
@@ -341,7 +341,8 @@ TEST(ServeAbuse, BadFramingAndUnknownParametersGet400) {
   const std::string huge = exchange(head + "Content-Length: 99999999999\r\n\r\n");
   EXPECT_NE(huge.find("HTTP/1.1 413"), std::string::npos) << huge;
   auto c = server.client();
-  const json unknown = error_json(c->Post("/v1/score?machine_id=00&machineid=00", "x", "audio/wav"), 400, "unknown_parameter");
+  const json unknown =
+      error_json(c->Post("/v1/score?machine_id=00&machineid=00", "x", "audio/wav"), 400, "unknown_parameter");
   EXPECT_NE(unknown.value("error", "").find("'machineid' (accepted: machine_id, machine, name)"), std::string::npos)
       << unknown;
   error_json(c->Get("/healthz?verbose=1"), 400, "unknown_parameter");

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <sndfile.h>
+#include <nlohmann/json.hpp>
 
 #include "support/child_process.h"
 #include "support/cli.h"

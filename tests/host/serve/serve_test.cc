@@ -12,8 +12,8 @@
 
 #include <atomic>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -144,8 +144,9 @@ TEST_F(ServeTest, BadRequestsGet4xxJsonErrors) {
   error_json(post_score(*c, clip, ""), 400, "missing_machine_id");
   // A client that half-closes in the middle of its body is told so; an answer to a stalled body
   // is tested in ServeLimits.
-  const std::string cut = raw_exchange(
-      server_->port(), "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + clip.substr(0, 100));
+  const std::string cut =
+      raw_exchange(server_->port(), "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" +
+                                        clip.substr(0, 100));
   EXPECT_NE(cut.find("HTTP/1.1 400"), std::string::npos) << cut;
   EXPECT_NE(cut.find("\"kind\":\"bad_request\""), std::string::npos) << cut;
   // Not HTTP at all.
@@ -216,7 +217,8 @@ TEST_F(ServeTest, ConcurrentClientsMixingGoodAndBadRequestsAreAllAnsweredAndCoun
   const std::string& m0 = before->body;
   const std::string& m1 = after->body;
   auto delta = [&](const std::string& series) { return metric(m1, series) - metric(m0, series); };
-  EXPECT_DOUBLE_EQ(delta("micronet_ad_clips_scored_total"), delta("micronet_ad_http_requests_total{endpoint=\"/v1/score\",code=\"200\"}"));
+  EXPECT_DOUBLE_EQ(delta("micronet_ad_clips_scored_total"),
+                   delta("micronet_ad_http_requests_total{endpoint=\"/v1/score\",code=\"200\"}"));
   const double windows = a_want["windows"].get<double>(), windows_b = b_want["windows"].get<double>();
   // Threads start at different kinds; count exactly how many of each were sent.
   int sent[6] = {};
@@ -245,7 +247,8 @@ TEST(ServeLimits, AStalledUploadHoldsNoWorkerAndAFullQueueAnswers503) {
   // A client that stops in the middle of its body...
   const int stalled = test::connect_loopback(server.port());
   ASSERT_GE(stalled, 0);
-  ASSERT_TRUE(test::send_all(stalled, "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nRIFF"));
+  ASSERT_TRUE(
+      test::send_all(stalled, "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\nRIFF"));
   // ...holds no worker (only complete requests reach one): a request for the only worker is
   // answered at once.
   auto c = server.client();
@@ -297,8 +300,8 @@ TEST(ServeLimits, SigtermFinishesTheRequestInFlightThenExits) {
   const std::string clip = file_bytes(slider("test/anomaly_id_00_00000000.wav"));
   const int s = test::connect_loopback(server.port());
   ASSERT_GE(s, 0);
-  const std::string head = "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                           std::to_string(clip.size()) + "\r\n\r\n";
+  const std::string head =
+      "POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(clip.size()) + "\r\n\r\n";
   const std::string first = head + clip.substr(0, clip.size() / 2);
   ASSERT_EQ(::send(s, first.data(), first.size(), MSG_NOSIGNAL), static_cast<ssize_t>(first.size()));
   // Wait until the server is reading that body (in flight: it and the /metrics request).
@@ -329,8 +332,12 @@ TEST(ServeLimits, SigtermFinishesTheRequestInFlightThenExits) {
 
 std::string write_thresholds(const std::string& name, const std::string& sha1, double threshold) {
   const std::string path = test::temp_dir() + "/" + name;
-  const json j = {{"format", "micronet-ad-thresholds"}, {"version", 1}, {"model_sha1", sha1},
-                  {"score_kind", "neg_softmax"}, {"method", "empirical"}, {"quantile", 0.9},
+  const json j = {{"format", "micronet-ad-thresholds"},
+                  {"version", 1},
+                  {"model_sha1", sha1},
+                  {"score_kind", "neg_softmax"},
+                  {"method", "empirical"},
+                  {"quantile", 0.9},
                   {"machines", {{"id_00", {{"threshold", threshold}, {"clips", 10}}}}}};
   FILE* f = std::fopen(path.c_str(), "w");
   EXPECT_NE(f, nullptr);
@@ -341,7 +348,8 @@ std::string write_thresholds(const std::string& name, const std::string& sha1, d
 
 TEST(ServeThresholds, AnswersCarryTheDecisionForMachinesWithAThreshold) {
   // Between the two clips' scores (normal -0.9207, anomaly above it): one of each decision.
-  const std::string normal = slider("test/normal_id_00_00000000.wav"), anomaly = slider("test/anomaly_id_00_00000000.wav");
+  const std::string normal = slider("test/normal_id_00_00000000.wav"),
+                    anomaly = slider("test/anomaly_id_00_00000000.wav");
   const double normal_score = score_clip(normal)["score"].get<double>();
   const double anomaly_score = score_clip(anomaly)["score"].get<double>();
   ASSERT_LT(normal_score, anomaly_score);
@@ -363,8 +371,9 @@ TEST(ServeThresholds, AnswersCarryTheDecisionForMachinesWithAThreshold) {
   EXPECT_FALSE(json::parse(other->body).contains("decision"));
   EXPECT_EQ(server.stop(), 0) << server.stderr_text();
   // The stream decides on the running clip score, line by line.
-  const test::CliResult r = test::run_cli("stream --device null --machine-id 00 --max-seconds 3 --thresholds " +
-                                          write_thresholds("t2.json", "c54a0f0ddac24f2e62b48f26d8bee664d58c49b8", threshold));
+  const test::CliResult r =
+      test::run_cli("stream --device null --machine-id 00 --max-seconds 3 --thresholds " +
+                    write_thresholds("t2.json", "c54a0f0ddac24f2e62b48f26d8bee664d58c49b8", threshold));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   int checked = 0;

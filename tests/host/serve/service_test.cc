@@ -88,7 +88,8 @@ TEST(ServiceConfig, ListenAddresses) {
 std::string clip_path() { return host::shared_path("data/dcase2020_task2/slider/test/normal_id_00_00000000.wav"); }
 
 TEST(LoadAudioMemory, DecodesExactlyLikeTheFileLoader) {
-  const std::vector<std::uint8_t> bytes = test::shared_bytes("data/dcase2020_task2/slider/test/normal_id_00_00000000.wav");
+  const std::vector<std::uint8_t> bytes =
+      test::shared_bytes("data/dcase2020_task2/slider/test/normal_id_00_00000000.wav");
   const host::Audio from_memory = host::load_audio_memory(bytes.data(), bytes.size(), "body");
   const host::Audio from_file = host::load_audio(clip_path());
   EXPECT_EQ(from_memory.samples, from_file.samples);

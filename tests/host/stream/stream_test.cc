@@ -33,9 +33,7 @@ namespace {
 using nlohmann::json;
 using test::ChildProcess;
 
-std::string slider(const std::string& name) {
-  return host::shared_path("data/dcase2020_task2/slider/" + name);
-}
+std::string slider(const std::string& name) { return host::shared_path("data/dcase2020_task2/slider/" + name); }
 
 // The file's 16-bit samples, read by libsndfile independently of the code under test.
 std::vector<std::int16_t> read_s16(const std::string& path, int* rate = nullptr) {
@@ -91,8 +89,10 @@ StreamRun run_stream(const std::vector<std::string>& args, const std::vector<uns
   std::thread reader([&] {
     for (std::string line; !(line = child.read_line()).empty();) {
       json j = json::parse(line);
-      if (j["type"] == "window") run.windows.push_back(j);
-      else run.summary = j;
+      if (j["type"] == "window")
+        run.windows.push_back(j);
+      else
+        run.summary = j;
     }
   });
   static const std::size_t kChunks[] = {1, 3, 7, 333, 4097, 10001, 65537};
@@ -183,7 +183,7 @@ TEST(StreamCli, StereoFloatInputAveragesToTheMonoResult) {
   const std::vector<std::int16_t> mono = read_s16(path);
   std::vector<unsigned char> bytes(mono.size() * 8);
   for (std::size_t i = 0; i < mono.size(); ++i) {
-    const float x = static_cast<float>(mono[i]) / 32768.0f;  // both channels equal: the mix is x
+    const float x = static_cast<float>(mono[i]) / 32768.0f;                 // both channels equal: the mix is x
     for (int c = 0; c < 2; ++c) std::memcpy(&bytes[8 * i + 4 * c], &x, 4);  // x86: little-endian
   }
   const StreamRun run = run_stream({"--machine-id", "00", "--format", "f32le", "--channels", "2"}, bytes);
@@ -277,8 +277,10 @@ TEST(StreamCli, AlsaNullDeviceCapturesSilenceScoredLikeASilentFile) {
   std::istringstream lines(r.out);
   for (std::string line; std::getline(lines, line);) {
     json j = json::parse(line);
-    if (j["type"] == "window") windows.push_back(j);
-    else summary = j;
+    if (j["type"] == "window")
+      windows.push_back(j);
+    else
+      summary = j;
   }
   EXPECT_EQ(summary["end"], "max_seconds");
   EXPECT_EQ(summary["source_frames"].get<int>(), 40000);

@@ -29,7 +29,9 @@ ArrayView view(const void* data, char kind, int itemsize, std::vector<std::int64
   return v;
 }
 
-std::string slider_clip(const char* name) { return host::shared_path(std::string("data/dcase2020_task2/slider/test/") + name); }
+std::string slider_clip(const char* name) {
+  return host::shared_path(std::string("data/dcase2020_task2/slider/test/") + name);
+}
 
 TEST(PythonApi, RunIsByteEqualToGoldenAndChecksTheBatch) {
   const auto inputs = test::shared_int8("golden/engine/inputs_256x1024.i8");
@@ -93,7 +95,8 @@ TEST(PythonApi, FeaturesEqualGoldenFrontEnd) {
   const std::vector<float> samples = samples_from_file(slider_clip("anomaly_id_00_00000000.wav"), 0);
   const FeatureArray f = compute_features(samples, Framing::kCentered, Resize::kAverage, Stage::kInput, file.get());
   EXPECT_EQ(f.shape, (std::vector<std::int64_t>{13, 32, 32, 1}));
-  EXPECT_EQ(f.bytes, test::shared_int8("golden/frontend/clip_slider_anomaly_id_00/centered-average_input_ad_medium_13x1024.i8"));
+  EXPECT_EQ(f.bytes,
+            test::shared_int8("golden/frontend/clip_slider_anomaly_id_00/centered-average_input_ad_medium_13x1024.i8"));
   const FeatureArray logmel = compute_features(samples, Framing::kCentered, Resize::kAverage, Stage::kLogmel, nullptr);
   EXPECT_EQ(logmel.shape, (std::vector<std::int64_t>{313, 64}));
 }
@@ -143,12 +146,14 @@ TEST(PythonApi, ScoresAgreeAcrossFilesSamplesAndThreads) {
 TEST(PythonApi, FittedProfileSavesLoadsAndScores) {
   const auto model = load_model("");
   std::vector<std::string> clips;
-  for (int i = 0; i < 3; ++i) clips.push_back(host::shared_path("data/mimii/fan/train/normal_id_00_0000000" + std::to_string(i) + ".wav"));
+  for (int i = 0; i < 3; ++i)
+    clips.push_back(host::shared_path("data/mimii/fan/train/normal_id_00_0000000" + std::to_string(i) + ".wav"));
   host::EnrolSettings settings;
   settings.rank = 16;
   const ProfileHandle fitted = fit_profile_files(*model, "fan", settings, clips);
   EXPECT_EQ(fitted.loo_scores.size(), 3u);
-  const std::string path = (fs::temp_directory_path() / ("python_api_test_" + std::to_string(::getpid()) + ".mnprof")).string();
+  const std::string path =
+      (fs::temp_directory_path() / ("python_api_test_" + std::to_string(::getpid()) + ".mnprof")).string();
   save_profile(fitted, path);
   const ProfileHandle loaded = load_profile(path, *model);
   EXPECT_EQ(loaded.file->bytes(), fitted.file->bytes());

@@ -45,7 +45,8 @@ void run_average_pool(const PoolGeometry& g, const std::int8_t* x, std::int8_t* 
           }
           const std::int32_t sums[4] = {static_cast<std::int16_t>(even), static_cast<std::int16_t>(odd), even >> 16,
                                         odd >> 16};
-          for (int k = 0; k < 4; ++k) out[c + k] = static_cast<std::int8_t>(rounded_average(sums[k], count, g.act_min, g.act_max));
+          for (int k = 0; k < 4; ++k)
+            out[c + k] = static_cast<std::int8_t>(rounded_average(sums[k], count, g.act_min, g.act_max));
         }
         for (; c < channels; ++c) {
           std::int32_t sum = 0;

@@ -31,53 +31,53 @@ struct Gemm {
 // One step of the 2x2 tile over 4 input channels, as asm: GCC 12 spills in this loop (it needs
 // 14 registers: 4 accumulators, x, w, the stride, the offset pair and 6 temporaries). Channel 1
 // (w + in_c) goes first so that channel 0's load can post-increment w.
-#define MNAD_DSP_STEP_2X2                           \
-  "ldr %[t0], [%[x], %[s]]\n\t"                     \
-  "ldr %[t1], [%[x]], #4\n\t"                       \
-  "sxtab16 %[t2], %[off], %[t1]\n\t"                \
-  "sxtab16 %[t1], %[off], %[t1], ror #8\n\t"        \
-  "sxtab16 %[t3], %[off], %[t0]\n\t"                \
-  "sxtab16 %[t0], %[off], %[t0], ror #8\n\t"        \
-  "ldr %[t5], [%[w], %[s]]\n\t"                     \
-  "sxtb16 %[t4], %[t5]\n\t"                         \
-  "sxtb16 %[t5], %[t5], ror #8\n\t"                 \
-  "smlad %[a01], %[t2], %[t4], %[a01]\n\t"          \
-  "smlad %[a11], %[t3], %[t4], %[a11]\n\t"          \
-  "smlad %[a01], %[t1], %[t5], %[a01]\n\t"          \
-  "smlad %[a11], %[t0], %[t5], %[a11]\n\t"          \
-  "ldr %[t5], [%[w]], #4\n\t"                       \
-  "sxtb16 %[t4], %[t5]\n\t"                         \
-  "sxtb16 %[t5], %[t5], ror #8\n\t"                 \
-  "smlad %[a00], %[t2], %[t4], %[a00]\n\t"          \
-  "smlad %[a10], %[t3], %[t4], %[a10]\n\t"          \
-  "smlad %[a00], %[t1], %[t5], %[a00]\n\t"          \
+#define MNAD_DSP_STEP_2X2                    \
+  "ldr %[t0], [%[x], %[s]]\n\t"              \
+  "ldr %[t1], [%[x]], #4\n\t"                \
+  "sxtab16 %[t2], %[off], %[t1]\n\t"         \
+  "sxtab16 %[t1], %[off], %[t1], ror #8\n\t" \
+  "sxtab16 %[t3], %[off], %[t0]\n\t"         \
+  "sxtab16 %[t0], %[off], %[t0], ror #8\n\t" \
+  "ldr %[t5], [%[w], %[s]]\n\t"              \
+  "sxtb16 %[t4], %[t5]\n\t"                  \
+  "sxtb16 %[t5], %[t5], ror #8\n\t"          \
+  "smlad %[a01], %[t2], %[t4], %[a01]\n\t"   \
+  "smlad %[a11], %[t3], %[t4], %[a11]\n\t"   \
+  "smlad %[a01], %[t1], %[t5], %[a01]\n\t"   \
+  "smlad %[a11], %[t0], %[t5], %[a11]\n\t"   \
+  "ldr %[t5], [%[w]], #4\n\t"                \
+  "sxtb16 %[t4], %[t5]\n\t"                  \
+  "sxtb16 %[t5], %[t5], ror #8\n\t"          \
+  "smlad %[a00], %[t2], %[t4], %[a00]\n\t"   \
+  "smlad %[a10], %[t3], %[t4], %[a10]\n\t"   \
+  "smlad %[a00], %[t1], %[t5], %[a00]\n\t"   \
   "smlad %[a10], %[t0], %[t5], %[a10]\n\t"
 
 // acc += the 2x2 tile's dot products: pixels x0 and x0 + in_c, channels w0 and w0 + in_c (the
 // same stride: pixels and weight rows are both in_c bytes long).
-__attribute__((always_inline)) inline void dot_2x2(const std::int8_t* x0, const std::int8_t* w0, int in_c, std::int32_t offset2, std::int32_t& a00,
-                    std::int32_t& a01, std::int32_t& a10, std::int32_t& a11) {
+__attribute__((always_inline)) inline void dot_2x2(const std::int8_t* x0, const std::int8_t* w0, int in_c,
+                                                   std::int32_t offset2, std::int32_t& a00, std::int32_t& a01,
+                                                   std::int32_t& a10, std::int32_t& a11) {
   std::int32_t t0, t1, t2, t3, t4, t5;
   if (in_c >= 16) {
     // The loop's end lives in memory: no register is left for it.
     const std::int8_t* const x_end = x0 + (in_c & ~15);
-    __asm__ volatile(
-        "1:\n\t" MNAD_DSP_STEP_2X2 MNAD_DSP_STEP_2X2 MNAD_DSP_STEP_2X2 MNAD_DSP_STEP_2X2
-        "ldr %[t0], %[end]\n\t"
-        "cmp %[x], %[t0]\n\t"
-        "bne 1b"
-        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x0), [w] "+r"(w0),
-          [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
-        : [s] "r"(in_c), [off] "r"(offset2), [end] "m"(x_end)
-        : "cc", "memory");
+    __asm__ volatile("1:\n\t" MNAD_DSP_STEP_2X2 MNAD_DSP_STEP_2X2 MNAD_DSP_STEP_2X2 MNAD_DSP_STEP_2X2
+                     "ldr %[t0], %[end]\n\t"
+                     "cmp %[x], %[t0]\n\t"
+                     "bne 1b"
+                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x0), [w] "+r"(w0),
+                       [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
+                     : [s] "r"(in_c), [off] "r"(offset2), [end] "m"(x_end)
+                     : "cc", "memory");
   }
   // The last 4..12 whole words of in_c.
   for (int steps = (in_c & 15) >> 2; steps > 0; --steps) {
     __asm__ volatile(MNAD_DSP_STEP_2X2
-        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x0), [w] "+r"(w0),
-          [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
-        : [s] "r"(in_c), [off] "r"(offset2)
-        : "memory");
+                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x0), [w] "+r"(w0),
+                       [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5)
+                     : [s] "r"(in_c), [off] "r"(offset2)
+                     : "memory");
   }
   const std::int32_t offset = static_cast<std::int16_t>(offset2);
   for (int i = 0; i < (in_c & 3); ++i) {
@@ -111,20 +111,31 @@ struct alignas(8) PairRq {
 
 // One channel's two outputs (of pixels 0 and 1) through requantize_fast and SSAT: constants at
 // q + offset (high, multiplier, shift).
-#define MNAD_DSP_REQUANTIZE_PAIR(acc_a, acc_b, offset)   \
-  "ldrd %[k], %[m], [%[q], #" offset "]\n\t"           \
-  "ldr %[sh], [%[q], #" offset "+8]\n\t"               \
-  "and %[lo], %[" acc_a "], #0x80000000\n\t"           \
+#define MNAD_DSP_REQUANTIZE_PAIR(acc_a, acc_b, offset) \
+  "ldrd %[k], %[m], [%[q], #" offset                   \
+  "]\n\t"                                              \
+  "ldr %[sh], [%[q], #" offset                         \
+  "+8]\n\t"                                            \
+  "and %[lo], %[" acc_a                                \
+  "], #0x80000000\n\t"                                 \
   "orr %[lo], %[lo], #0x40000000\n\t"                  \
-  "add %[hi], %[k], %[" acc_a "], asr #31\n\t"         \
-  "smlal %[lo], %[hi], %[" acc_a "], %[m]\n\t"         \
-  "asr %[" acc_a "], %[hi], %[sh]\n\t"                 \
-  "ssat %[" acc_a "], #8, %[" acc_a "]\n\t"            \
-  "and %[lo], %[" acc_b "], #0x80000000\n\t"           \
+  "add %[hi], %[k], %[" acc_a                          \
+  "], asr #31\n\t"                                     \
+  "smlal %[lo], %[hi], %[" acc_a                       \
+  "], %[m]\n\t"                                        \
+  "asr %[" acc_a                                       \
+  "], %[hi], %[sh]\n\t"                                \
+  "ssat %[" acc_a "], #8, %[" acc_a                    \
+  "]\n\t"                                              \
+  "and %[lo], %[" acc_b                                \
+  "], #0x80000000\n\t"                                 \
   "orr %[lo], %[lo], #0x40000000\n\t"                  \
-  "add %[hi], %[k], %[" acc_b "], asr #31\n\t"         \
-  "smlal %[lo], %[hi], %[" acc_b "], %[m]\n\t"         \
-  "asr %[" acc_b "], %[hi], %[sh]\n\t"                 \
+  "add %[hi], %[k], %[" acc_b                          \
+  "], asr #31\n\t"                                     \
+  "smlal %[lo], %[hi], %[" acc_b                       \
+  "], %[m]\n\t"                                        \
+  "asr %[" acc_b                                       \
+  "], %[hi], %[sh]\n\t"                                \
   "ssat %[" acc_b "], #8, %[" acc_b "]\n\t"
 
 // The 2x2 tile's accumulators (bias included) requantized, clamped and stored: pixel 0's two
@@ -259,7 +270,8 @@ inline Taps9 taps_from_rows(const std::int8_t* row, int in_w, std::int32_t offse
   t.t02 = r0_e;
   t.t13 = pack16(r0_o, r1_e);
   t.t46 = pack16(r1_o, r2_e);
-  t.t75 = static_cast<std::int32_t>((static_cast<std::uint32_t>(r2_o) & 0xFFFFu) | (static_cast<std::uint32_t>(r1_e) & 0xFFFF0000u));
+  t.t75 = static_cast<std::int32_t>((static_cast<std::uint32_t>(r2_o) & 0xFFFFu) |
+                                    (static_cast<std::uint32_t>(r1_e) & 0xFFFF0000u));
   t.t8 = r2_e >> 16;
   return t;
 }
@@ -288,18 +300,25 @@ inline std::int32_t dot_taps9(const Taps9& t, const std::int8_t* w, std::int32_t
 
 // Four consecutive output channels (weights at w, 9 bytes each) on one pixel's taps: acc_k +=
 // channel k's 9 products, 12 instructions per channel. As asm: 13 registers, which GCC spills.
-#define MNAD_DSP_CHANNEL9(acc, base)                       \
-  "ldr %[wa], [%[w], #" base "]\n\t"                       \
-  "ldr %[wb], [%[w], #" base "+4]\n\t"                     \
-  "sxtb16 %[e], %[wa]\n\t"                                 \
-  "smlad %[" acc "], %[t02], %[e], %[" acc "]\n\t"         \
-  "sxtb16 %[e], %[wa], ror #8\n\t"                         \
-  "smlad %[" acc "], %[t13], %[e], %[" acc "]\n\t"         \
-  "sxtb16 %[e], %[wb]\n\t"                                 \
-  "smlad %[" acc "], %[t46], %[e], %[" acc "]\n\t"         \
-  "sxtb16 %[e], %[wb], ror #8\n\t"                         \
-  "smladx %[" acc "], %[t75], %[e], %[" acc "]\n\t"        \
-  "ldrsb %[e], [%[w], #" base "+8]\n\t"                    \
+#define MNAD_DSP_CHANNEL9(acc, base)        \
+  "ldr %[wa], [%[w], #" base                \
+  "]\n\t"                                   \
+  "ldr %[wb], [%[w], #" base                \
+  "+4]\n\t"                                 \
+  "sxtb16 %[e], %[wa]\n\t"                  \
+  "smlad %[" acc "], %[t02], %[e], %[" acc  \
+  "]\n\t"                                   \
+  "sxtb16 %[e], %[wa], ror #8\n\t"          \
+  "smlad %[" acc "], %[t13], %[e], %[" acc  \
+  "]\n\t"                                   \
+  "sxtb16 %[e], %[wb]\n\t"                  \
+  "smlad %[" acc "], %[t46], %[e], %[" acc  \
+  "]\n\t"                                   \
+  "sxtb16 %[e], %[wb], ror #8\n\t"          \
+  "smladx %[" acc "], %[t75], %[e], %[" acc \
+  "]\n\t"                                   \
+  "ldrsb %[e], [%[w], #" base               \
+  "+8]\n\t"                                 \
   "mla %[" acc "], %[t8], %[e], %[" acc "]\n\t"
 
 __attribute__((always_inline)) inline void dot_taps9_x4(const Taps9& t, const std::int8_t* w, std::int32_t& a0,
@@ -307,7 +326,7 @@ __attribute__((always_inline)) inline void dot_taps9_x4(const Taps9& t, const st
   std::int32_t wa, wb, e;
   __asm__ volatile(
       MNAD_DSP_CHANNEL9("a0", "0") MNAD_DSP_CHANNEL9("a1", "9") MNAD_DSP_CHANNEL9("a2", "18")
-      MNAD_DSP_CHANNEL9("a3", "27")
+          MNAD_DSP_CHANNEL9("a3", "27")
       : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [wa] "=&r"(wa), [wb] "=&r"(wb), [e] "=&r"(e)
       : [t02] "r"(t.t02), [t13] "r"(t.t13), [t46] "r"(t.t46), [t75] "r"(t.t75), [t8] "r"(t.t8), [w] "r"(w)
       : "memory");
@@ -323,8 +342,8 @@ struct ChannelBlock {
 
 // One output pixel's channels [c0, c0 + n): groups of 4 are requantized, clamped and stored as a word.
 template <bool kFast>
-void pixel_channels(const Taps9& t, const std::int8_t* w, const ChannelBlock& block, const Requantization& rq,
-                    int c0, int n, std::uint32_t min4, std::uint32_t max4, std::int8_t* y) {
+void pixel_channels(const Taps9& t, const std::int8_t* w, const ChannelBlock& block, const Requantization& rq, int c0,
+                    int n, std::uint32_t min4, std::uint32_t max4, std::int8_t* y) {
   int k = 0;
   for (; k + 4 <= n; k += 4) {
     const std::int8_t* const wk = w + (c0 + k) * 9;

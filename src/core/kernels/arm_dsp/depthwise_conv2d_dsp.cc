@@ -51,18 +51,19 @@ inline void accumulate_taps(const std::int8_t* x, int x_step, int row_step, cons
 }
 
 // One tap at x + `offset` (a register) with weights pair[k]: 8 instructions for 4 multiply-adds.
-#define MNAD_DSP_TAP(offset, k)                           \
-  "ldr %[t0], [%[p]" offset "]\n\t"                      \
-  "ldrd %[we], %[wo], [%[w], #(" #k ")*8]\n\t"              \
-  "sxtab16 %[t1], %[off], %[t0]\n\t"                     \
-  "sxtab16 %[t0], %[off], %[t0], ror #8\n\t"             \
-  "smlabb %[a0], %[t1], %[we], %[a0]\n\t"                \
-  "smlatt %[a2], %[t1], %[we], %[a2]\n\t"                \
-  "smlabb %[a1], %[t0], %[wo], %[a1]\n\t"                \
+#define MNAD_DSP_TAP(offset, k)              \
+  "ldr %[t0], [%[p]" offset                  \
+  "]\n\t"                                    \
+  "ldrd %[we], %[wo], [%[w], #(" #k          \
+  ")*8]\n\t"                                 \
+  "sxtab16 %[t1], %[off], %[t0]\n\t"         \
+  "sxtab16 %[t0], %[off], %[t0], ror #8\n\t" \
+  "smlabb %[a0], %[t1], %[we], %[a0]\n\t"    \
+  "smlatt %[a2], %[t1], %[we], %[a2]\n\t"    \
+  "smlabb %[a1], %[t0], %[wo], %[a1]\n\t"    \
   "smlatt %[a3], %[t0], %[wo], %[a3]\n\t"
 
-#define MNAD_DSP_ROW(k0)                                  \
-  MNAD_DSP_TAP("", k0) MNAD_DSP_TAP(", %[c1]", k0 + 1) MNAD_DSP_TAP(", %[c1], lsl #1", k0 + 2)
+#define MNAD_DSP_ROW(k0) MNAD_DSP_TAP("", k0) MNAD_DSP_TAP(", %[c1]", k0 + 1) MNAD_DSP_TAP(", %[c1], lsl #1", k0 + 2)
 
 // All 9 taps of an interior window (tap (0,0) at x), as asm: 13 registers, which GCC spills.
 __attribute__((always_inline)) inline void accumulate_9(const std::int8_t* x, int x_step, int row_step,
@@ -70,11 +71,7 @@ __attribute__((always_inline)) inline void accumulate_9(const std::int8_t* x, in
   std::int32_t t0, t1, we, wo;
   const std::int8_t* p = x;
   __asm__ volatile(
-      MNAD_DSP_ROW(0)
-      "add %[p], %[p], %[row]\n\t"
-      MNAD_DSP_ROW(3)
-      "add %[p], %[p], %[row]\n\t"
-      MNAD_DSP_ROW(6)
+      MNAD_DSP_ROW(0) "add %[p], %[p], %[row]\n\t" MNAD_DSP_ROW(3) "add %[p], %[p], %[row]\n\t" MNAD_DSP_ROW(6)
       : [a0] "+r"(acc.a0), [a1] "+r"(acc.a1), [a2] "+r"(acc.a2), [a3] "+r"(acc.a3), [p] "+r"(p), [t0] "=&r"(t0),
         [t1] "=&r"(t1), [we] "=&r"(we), [wo] "=&r"(wo)
       : [w] "r"(&w), [c1] "r"(x_step), [row] "r"(row_step), [off] "r"(offset2)
@@ -82,7 +79,8 @@ __attribute__((always_inline)) inline void accumulate_9(const std::int8_t* x, in
 }
 
 template <bool kFast>
-void channel_group(const ConvCall& call, int c, const Weights4& w, const Group4Rq* group_rq, const std::int32_t* bias4) {
+void channel_group(const ConvCall& call, int c, const Weights4& w, const Group4Rq* group_rq,
+                   const std::int32_t* bias4) {
   const FastRq* q = group_rq->q;
   const ConvGeometry& g = *call.g;
   const Requantization& rq = *call.rq;

@@ -76,13 +76,14 @@ inline std::int32_t pack16(std::int32_t lo, std::int32_t hi) {
 // block: the GE flags must not be clobbered between the two instructions.
 inline std::uint32_t clamp4(std::uint32_t v, std::uint32_t min4, std::uint32_t max4) {
   std::uint32_t t;
-  __asm__("ssub8 %1, %0, %2\n\t"
-          "sel %0, %0, %2\n\t"
-          "ssub8 %1, %0, %3\n\t"
-          "sel %0, %3, %0"
-          : "+r"(v), "=&r"(t)
-          : "r"(min4), "r"(max4)
-          : "cc");
+  __asm__(
+      "ssub8 %1, %0, %2\n\t"
+      "sel %0, %0, %2\n\t"
+      "ssub8 %1, %0, %3\n\t"
+      "sel %0, %3, %0"
+      : "+r"(v), "=&r"(t)
+      : "r"(min4), "r"(max4)
+      : "cc");
   return v;
 }
 
@@ -128,14 +129,20 @@ inline std::int32_t requantize_fast(std::int32_t acc, const FastRq& q) {
 
 // One output through requantize_fast and SSAT, as asm text: constants (high, multiplier, shift)
 // at q + offset; temporaries k, m, sh, lo, hi.
-#define MNAD_DSP_REQUANTIZE_ONE(acc, offset)          \
-  "ldrd %[k], %[m], [%[q], #" offset "]\n\t"           \
-  "ldr %[sh], [%[q], #" offset "+8]\n\t"               \
-  "and %[lo], %[" acc "], #0x80000000\n\t"             \
-  "orr %[lo], %[lo], #0x40000000\n\t"                  \
-  "add %[hi], %[k], %[" acc "], asr #31\n\t"           \
-  "smlal %[lo], %[hi], %[" acc "], %[m]\n\t"           \
-  "asr %[" acc "], %[hi], %[sh]\n\t"                   \
+#define MNAD_DSP_REQUANTIZE_ONE(acc, offset) \
+  "ldrd %[k], %[m], [%[q], #" offset         \
+  "]\n\t"                                    \
+  "ldr %[sh], [%[q], #" offset               \
+  "+8]\n\t"                                  \
+  "and %[lo], %[" acc                        \
+  "], #0x80000000\n\t"                       \
+  "orr %[lo], %[lo], #0x40000000\n\t"        \
+  "add %[hi], %[k], %[" acc                  \
+  "], asr #31\n\t"                           \
+  "smlal %[lo], %[hi], %[" acc               \
+  "], %[m]\n\t"                              \
+  "asr %[" acc                               \
+  "], %[hi], %[sh]\n\t"                      \
   "ssat %[" acc "], #8, %[" acc "]\n\t"
 
 // Four consecutive channels' constants and the clamp, in the order the asm below reads them.

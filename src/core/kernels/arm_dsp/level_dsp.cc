@@ -22,10 +22,15 @@ const PoolKernel kAveragePool[] = {
 };
 }  // namespace
 
-extern const KernelLevel kArmDspLevel = {
-    KernelSet::kArmDsp, cpu_supports, 1, 16,
-    kConv, static_cast<int>(sizeof(kConv) / sizeof(kConv[0])),
-    kDepthwise, static_cast<int>(sizeof(kDepthwise) / sizeof(kDepthwise[0])),
-    kAveragePool, static_cast<int>(sizeof(kAveragePool) / sizeof(kAveragePool[0]))};
+extern const KernelLevel kArmDspLevel = {KernelSet::kArmDsp,
+                                         cpu_supports,
+                                         1,
+                                         16,
+                                         kConv,
+                                         static_cast<int>(sizeof(kConv) / sizeof(kConv[0])),
+                                         kDepthwise,
+                                         static_cast<int>(sizeof(kDepthwise) / sizeof(kDepthwise[0])),
+                                         kAveragePool,
+                                         static_cast<int>(sizeof(kAveragePool) / sizeof(kAveragePool[0]))};
 }  // namespace micronet_ad::kernels
 #endif

@@ -164,8 +164,8 @@ inline void tile_3x2(const std::int8_t* x, const std::int8_t* w, const Tile3x2* 
       "vmin.s32 %q[q0], %q[q0], %q[hi]\n\t"
       "vstrb.32 %q[q0], [%[w0], %q[off]]"
       : [a0] "=&Te"(a0), [a1] "=&Te"(a1), [a2] "=&Te"(a2), [a3] "=&Te"(a3), [a4] "=&Te"(a4), [a5] "=&Te"(a5),
-        [x1] "=&r"(x1), [x2] "=&r"(x2), [w1] "=&r"(w1), [x0] "+&r"(x), [w0] "+&r"(w), [q0] "=&w"(q0),
-        [q1] "=&w"(q1), [q2] "=&w"(q2)
+        [x1] "=&r"(x1), [x2] "=&r"(x2), [w1] "=&r"(w1), [x0] "+&r"(x), [w0] "+&r"(w), [q0] "=&w"(q0), [q1] "=&w"(q1),
+        [q2] "=&w"(q2)
       : [t] "r"(t), [lo] "w"(lo), [hi] "w"(hi), [off] "w"(offsets), "m"(*t)
       : "lr", "memory");
 }
@@ -199,9 +199,9 @@ void run_conv1x1(const ConvCall& call) {
     for (int oc = 0; oc < n; ++oc) {
       const ChannelRecord r = record(oc);
       for (int p = 0; p < m; ++p) {
-        call.y[p * n + oc] = quant::requantize(dot_1x1(call.x + p * k, k, call.w + oc * k, r.init), 0,
-                                               rq.multipliers[oc], rq.shifts[oc], rq.output_offset, rq.act_min,
-                                               rq.act_max);
+        call.y[p * n + oc] =
+            quant::requantize(dot_1x1(call.x + p * k, k, call.w + oc * k, r.init), 0, rq.multipliers[oc], rq.shifts[oc],
+                              rq.output_offset, rq.act_min, rq.act_max);
       }
     }
     return;
@@ -279,8 +279,8 @@ __attribute__((noinline)) void fill_row(const std::int8_t* image, int in_h, int 
   for (int i = 0; i < width; i += 16) vstrbq_p_s8(dst + i, zp, vctp8q(width - i));
   if (iy < 0 || iy >= in_h) return;
   const std::int8_t* row = image + iy * in_w;
-  const int begin = ix0 < 0 ? -ix0 : 0;                      // first column inside the input
-  const int end = in_w - ix0 < width ? in_w - ix0 : width;   // one past the last
+  const int begin = ix0 < 0 ? -ix0 : 0;                     // first column inside the input
+  const int end = in_w - ix0 < width ? in_w - ix0 : width;  // one past the last
   for (int i = begin; i < end; i += 16) {
     const mve_pred16_t p = vctp8q(end - i);
     vstrbq_p_s8(dst + i, vldrbq_z_s8(row + ix0 + i, p), p);
@@ -305,8 +305,7 @@ struct C1Record {
 
 template <bool kPartial>
 inline void channels_c1(int8x16_t x0, int8x16_t x1, int8x16_t x2, int8x16_t x3, const std::int8_t* w, int taps,
-                        const C1Record* r, int count, const BlockContext* ctx, std::int8_t* y,
-                        uint32x4_t offsets) {
+                        const C1Record* r, int count, const BlockContext* ctx, std::int8_t* y, uint32x4_t offsets) {
   std::int32_t a0, a1, a2, a3, t0, t1;
   int8x16_t wv;
   int32x4_t v, n;

@@ -69,10 +69,12 @@ inline VectorRequant vector_requant(const Group& grp) {
 
 // One tap: x widened (VLDRB.S32 wants a low base register), times the tap's widened weights
 // from the group, added to acc. GCC schedules the intrinsics of nine taps into spills.
-#define MVE_DW_TAP(X, T)                        \
-  "vldrb.s32 %q[x], [%[" #X "]]\n\t"            \
-  "vldrw.u32 %q[w], [%[grp], #" #T "*16]\n\t"   \
-  "vmul.i32 %q[x], %q[x], %q[w]\n\t"            \
+#define MVE_DW_TAP(X, T)             \
+  "vldrb.s32 %q[x], [%[" #X          \
+  "]]\n\t"                           \
+  "vldrw.u32 %q[w], [%[grp], #" #T   \
+  "*16]\n\t"                         \
+  "vmul.i32 %q[x], %q[x], %q[w]\n\t" \
   "vadd.i32 %q[acc], %q[acc], %q[x]\n\t"
 
 // One output pixel of a group: acc + the taps of kRows (3, or 2 at the input's top or bottom)
@@ -139,7 +141,7 @@ inline void requantize_store4(int32x4_t acc, const Group* grp, std::int32_t outp
   asm volatile(
       "vldrw.u32 %q[p], [%[q], #16]\n\t"  // left_shift
       "vshl.s32 %q[v], %q[v], %q[p]\n\t"
-      "vldrw.u32 %q[p], [%[q], #0]\n\t"   // multiplier
+      "vldrw.u32 %q[p], [%[q], #0]\n\t"  // multiplier
       "vqrdmulh.s32 %q[v], %q[v], %q[p]\n\t"
       "vldrw.u32 %q[p], [%[q], #48]\n\t"  // sign_shift
       "vshl.u32 %q[n], %q[v], %q[p]\n\t"
@@ -180,8 +182,7 @@ void run_depthwise(const ConvCall& call) {
         const int iy0 = oy * g.stride_h - g.pad_top;
         const bool rows_inside = is_3x3 && whole && iy0 >= 0 && iy0 + 3 <= g.in_h;
         // Exactly one of the three window rows outside the input (a band's or the image's edge).
-        const bool two_rows = is_3x3 && whole && g.in_h >= 2 &&
-                              ((iy0 == -1) || (iy0 >= 0 && iy0 + 2 == g.in_h));
+        const bool two_rows = is_3x3 && whole && g.in_h >= 2 && ((iy0 == -1) || (iy0 >= 0 && iy0 + 2 == g.in_h));
         const int lo = rows_inside || two_rows ? ox_lo : g.out_w, hi = rows_inside || two_rows ? ox_hi : g.out_w;
         auto edge = [&](int ox) __attribute__((always_inline)) {
           const int32x4_t acc =

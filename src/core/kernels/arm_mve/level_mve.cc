@@ -9,10 +9,15 @@ namespace micronet_ad::kernels {
 namespace {
 bool cpu_supports() { return true; }  // compiled only for a CPU with the extension
 }  // namespace
-extern const KernelLevel kArmMveLevel = {KernelSet::kArmMve,     cpu_supports,
-                                         1,                      16,
-                                         mve::kConvKernels,      mve::kConvKernelCount,
-                                         mve::kDepthwiseKernels, mve::kDepthwiseKernelCount,
-                                         mve::kAveragePoolKernels, mve::kAveragePoolKernelCount};
+extern const KernelLevel kArmMveLevel = {KernelSet::kArmMve,
+                                         cpu_supports,
+                                         1,
+                                         16,
+                                         mve::kConvKernels,
+                                         mve::kConvKernelCount,
+                                         mve::kDepthwiseKernels,
+                                         mve::kDepthwiseKernelCount,
+                                         mve::kAveragePoolKernels,
+                                         mve::kAveragePoolKernelCount};
 }  // namespace micronet_ad::kernels
 #endif

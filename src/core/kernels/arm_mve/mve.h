@@ -78,10 +78,10 @@ inline int32x4_t requantize(int32x4_t acc, const VectorRequant& q, const OutputS
 // LDRDs and two LDRs; GCC would otherwise keep these values in spilled registers). The asm
 // blocks implement requantize() below instruction for instruction.
 struct alignas(8) ChannelRecord {
-  std::int32_t left_shift, multiplier;   // as ChannelRequant
+  std::int32_t left_shift, multiplier;  // as ChannelRequant
   std::int32_t sign_shift, right_shift;
   std::int32_t output_offset;
-  std::int32_t init;                     // the kernel's start value (bias + offset term)
+  std::int32_t init;  // the kernel's start value (bias + offset term)
 };
 
 inline ChannelRecord channel_record(const Requantization& rq, int channel, std::int32_t init) {

@@ -100,20 +100,20 @@ void conv1x1_gemm(const ConvCall& c) {
       const int channels = n - n0 < kTileChannels ? n - n0 : kTileChannels;
       for (int i = 0; i < kTileRows; ++i) {
         if (i >= rows) break;
-        const int32x4_t sums =
-            vpaddq_s32(vpaddq_s32(t.acc[i][0], t.acc[i][1]), vpaddq_s32(t.acc[i][2], t.acc[i][3]));
+        const int32x4_t sums = vpaddq_s32(vpaddq_s32(t.acc[i][0], t.acc[i][1]), vpaddq_s32(t.acc[i][2], t.acc[i][3]));
         const int32x4_t v = requantize(vaddq_s32(sums, start), q, out);
         const int8x8_t bytes = narrow8(v, v);
         std::int8_t* y = c.y + static_cast<std::size_t>(m0 + i) * n + n0;
         alignas(8) std::int8_t tmp[8];
         vst1_s8(tmp, bytes);
-        if (channels == kTileChannels) std::memcpy(y, tmp, kTileChannels);  // one 32-bit store
-        else std::memcpy(y, tmp, static_cast<std::size_t>(channels));
+        if (channels == kTileChannels)
+          std::memcpy(y, tmp, kTileChannels);  // one 32-bit store
+        else
+          std::memcpy(y, tmp, static_cast<std::size_t>(channels));
       }
     }
   }
 }
-
 
 // 16 int8 products per step into four int32 lanes of partial sums: SMULL (exact int16 products,
 // |x·w| ≤ 2^14) and SADALP (pairwise add into int32): 4 instructions.
@@ -167,8 +167,10 @@ void pack_conv1x1(const ConvGeometry& g, const std::int8_t* w, const std::int32_
 
 void run_conv1x1(const ConvCall& call) {
   const auto* init = static_cast<const std::int32_t*>(call.packed);
-  if (init[padded(call.g->out_c)] != 0) conv1x1_gemm<DotMull>(call);
-  else conv1x1_gemm<DotMullPair>(call);
+  if (init[padded(call.g->out_c)] != 0)
+    conv1x1_gemm<DotMull>(call);
+  else
+    conv1x1_gemm<DotMullPair>(call);
 }
 
 // ---- 3x3, one input channel (the models' first layer) ------------------------------------------
@@ -248,8 +250,10 @@ void run_conv3x3_in1(const ConvCall& c) {
             for (int fx = tx.begin; fx < tx.end; ++fx) {
               const int t = fy * 3 + fx;
               const auto v = static_cast<std::int16_t>(row[fx] + offset);
-              if (t < 8) taps[p][t] = v;
-              else taps[kPixels][p] = v;
+              if (t < 8)
+                taps[p][t] = v;
+              else
+                taps[kPixels][p] = v;
             }
           }
         }
@@ -265,10 +269,19 @@ void run_conv3x3_in1(const ConvCall& c) {
             a.hi[p] = init_hi;
           }
           const std::int16_t* w = wt + n0;
-          tap<0>(a, w, np, t); tap<1>(a, w, np, t); tap<2>(a, w, np, t); tap<3>(a, w, np, t);
-          tap<4>(a, w, np, t); tap<5>(a, w, np, t); tap<6>(a, w, np, t); tap<7>(a, w, np, t);
+          tap<0>(a, w, np, t);
+          tap<1>(a, w, np, t);
+          tap<2>(a, w, np, t);
+          tap<3>(a, w, np, t);
+          tap<4>(a, w, np, t);
+          tap<5>(a, w, np, t);
+          tap<6>(a, w, np, t);
+          tap<7>(a, w, np, t);
           const int16x8_t w8 = vld1q_s16(w + 8 * np);
-          tap8<0>(a, w8, t); tap8<1>(a, w8, t); tap8<2>(a, w8, t); tap8<3>(a, w8, t);
+          tap8<0>(a, w8, t);
+          tap8<1>(a, w8, t);
+          tap8<2>(a, w8, t);
+          tap8<3>(a, w8, t);
           const Requant4 q_lo = requant4(rq.multipliers + n0, rq.shifts + n0);
           const Requant4 q_hi = requant4(rq.multipliers + n0 + 4, rq.shifts + n0 + 4);
           for (int p = 0; p < kPixels; ++p) {

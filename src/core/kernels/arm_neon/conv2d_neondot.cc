@@ -26,7 +26,7 @@
 
 namespace micronet_ad::kernels::neon {
 namespace {
-constexpr int kRows = 8;  // pixels per tile
+constexpr int kRows = 8;   // pixels per tile
 constexpr int kBlock = 8;  // output channels per tile and per packed block
 int groups(int k) { return (k + 3) / 4; }
 std::size_t weight_bytes(const ConvGeometry& g) {
@@ -34,12 +34,10 @@ std::size_t weight_bytes(const ConvGeometry& g) {
 }
 }  // namespace
 
-std::size_t conv1x1_dot_packed_bytes(const ConvGeometry& g) {
-  return weight_bytes(g) + conv1x1_init_bytes(g.out_c);
-}
+std::size_t conv1x1_dot_packed_bytes(const ConvGeometry& g) { return weight_bytes(g) + conv1x1_init_bytes(g.out_c); }
 
-void pack_conv1x1_dot(const ConvGeometry& g, const std::int8_t* w, const std::int32_t* bias,
-                      std::int32_t input_offset, void* packed) {
+void pack_conv1x1_dot(const ConvGeometry& g, const std::int8_t* w, const std::int32_t* bias, std::int32_t input_offset,
+                      void* packed) {
   const int k = g.in_c, n = g.out_c, np = padded(n), gk = groups(k);
   auto* out = static_cast<std::int8_t*>(packed);
   for (int b = 0; b < np / kBlock; ++b)

@@ -73,9 +73,15 @@ void run_depthwise3x3(const ConvCall& c) {
                                     : zero_point;
             }
           Acc a{bias_lo, bias_hi};
-          tap(a, px[0], offset, w[0]); tap(a, px[1], offset, w[1]); tap(a, px[2], offset, w[2]);
-          tap(a, px[3], offset, w[3]); tap(a, px[4], offset, w[4]); tap(a, px[5], offset, w[5]);
-          tap(a, px[6], offset, w[6]); tap(a, px[7], offset, w[7]); tap(a, px[8], offset, w[8]);
+          tap(a, px[0], offset, w[0]);
+          tap(a, px[1], offset, w[1]);
+          tap(a, px[2], offset, w[2]);
+          tap(a, px[3], offset, w[3]);
+          tap(a, px[4], offset, w[4]);
+          tap(a, px[5], offset, w[5]);
+          tap(a, px[6], offset, w[6]);
+          tap(a, px[7], offset, w[7]);
+          tap(a, px[8], offset, w[8]);
           vst1_s8(yrow + static_cast<std::size_t>(ox) * ch,
                   narrow8(requantize(a.lo, q_lo, out), requantize(a.hi, q_hi, out)));
         };
@@ -91,9 +97,15 @@ void run_depthwise3x3(const ConvCall& c) {
             const std::int8_t* x1 = x0 + row_stride;
             const std::int8_t* x2 = x1 + row_stride;
             Acc a{bias_lo, bias_hi};
-            tap(a, x0, offset, w[0]); tap(a, x0 + ch, offset, w[1]); tap(a, x0 + 2 * ch, offset, w[2]);
-            tap(a, x1, offset, w[3]); tap(a, x1 + ch, offset, w[4]); tap(a, x1 + 2 * ch, offset, w[5]);
-            tap(a, x2, offset, w[6]); tap(a, x2 + ch, offset, w[7]); tap(a, x2 + 2 * ch, offset, w[8]);
+            tap(a, x0, offset, w[0]);
+            tap(a, x0 + ch, offset, w[1]);
+            tap(a, x0 + 2 * ch, offset, w[2]);
+            tap(a, x1, offset, w[3]);
+            tap(a, x1 + ch, offset, w[4]);
+            tap(a, x1 + 2 * ch, offset, w[5]);
+            tap(a, x2, offset, w[6]);
+            tap(a, x2 + ch, offset, w[7]);
+            tap(a, x2 + 2 * ch, offset, w[8]);
             vst1_s8(y, narrow8(requantize(a.lo, q_lo, out), requantize(a.hi, q_hi, out)));
           }
         }

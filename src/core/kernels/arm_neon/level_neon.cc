@@ -50,13 +50,25 @@ const ConvKernel kDepthwise[] = {
 // (~0.1% of ad_small's instructions on this level).
 }  // namespace
 
-extern const KernelLevel kArmNeonLevel = {
-    KernelSet::kArmNeon, neon_supported, neon::kChannelPadding, 16,
-    kNeonConv, static_cast<int>(sizeof(kNeonConv) / sizeof(kNeonConv[0])),
-    kDepthwise, static_cast<int>(sizeof(kDepthwise) / sizeof(kDepthwise[0])), nullptr, 0};
-extern const KernelLevel kArmNeonDotprodLevel = {
-    KernelSet::kArmNeonDotprod, dotprod_supported, neon::kChannelPadding, 16,
-    kDotConv, static_cast<int>(sizeof(kDotConv) / sizeof(kDotConv[0])),
-    kDepthwise, static_cast<int>(sizeof(kDepthwise) / sizeof(kDepthwise[0])), nullptr, 0};
+extern const KernelLevel kArmNeonLevel = {KernelSet::kArmNeon,
+                                          neon_supported,
+                                          neon::kChannelPadding,
+                                          16,
+                                          kNeonConv,
+                                          static_cast<int>(sizeof(kNeonConv) / sizeof(kNeonConv[0])),
+                                          kDepthwise,
+                                          static_cast<int>(sizeof(kDepthwise) / sizeof(kDepthwise[0])),
+                                          nullptr,
+                                          0};
+extern const KernelLevel kArmNeonDotprodLevel = {KernelSet::kArmNeonDotprod,
+                                                 dotprod_supported,
+                                                 neon::kChannelPadding,
+                                                 16,
+                                                 kDotConv,
+                                                 static_cast<int>(sizeof(kDotConv) / sizeof(kDotConv[0])),
+                                                 kDepthwise,
+                                                 static_cast<int>(sizeof(kDepthwise) / sizeof(kDepthwise[0])),
+                                                 nullptr,
+                                                 0};
 }  // namespace micronet_ad::kernels
 #endif  // __aarch64__

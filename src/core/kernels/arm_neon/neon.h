@@ -38,8 +38,8 @@ void run_conv1x1_dot(const ConvCall& call);
 
 bool accepts_conv3x3_in1(const ConvGeometry& g);
 std::size_t conv3x3_in1_packed_bytes(const ConvGeometry& g);
-void pack_conv3x3_in1(const ConvGeometry& g, const std::int8_t* w, const std::int32_t* bias,
-                      std::int32_t input_offset, void* packed);
+void pack_conv3x3_in1(const ConvGeometry& g, const std::int8_t* w, const std::int32_t* bias, std::int32_t input_offset,
+                      void* packed);
 void run_conv3x3_in1(const ConvCall& call);
 
 bool accepts_depthwise3x3(const ConvGeometry& g);

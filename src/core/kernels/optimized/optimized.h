@@ -53,8 +53,8 @@ inline int avx512_gemm_lane_channel(int n, int v, int l) {
 }
 
 // Packs w ([n][k], row stride k) and writes corr[padded_channels(n)] (bias and offset folding).
-void pack_gemm(Level level, const std::int8_t* w, int k, int n, const std::int32_t* bias,
-               std::int32_t input_offset, std::int8_t* packed, std::int32_t* corr);
+void pack_gemm(Level level, const std::int8_t* w, int k, int n, const std::int32_t* bias, std::int32_t input_offset,
+               std::int8_t* packed, std::int32_t* corr);
 
 struct GemmArgs {
   int m = 0, k = 0, n = 0;
@@ -65,9 +65,9 @@ struct GemmArgs {
   const std::int32_t* shifts = nullptr;       // padded_channels(n)
   std::int32_t input_offset = 0;              // used by AVX2 (widens x + offset to int16)
   std::int32_t output_offset = 0, act_min = -128, act_max = 127;
-  std::int8_t* y = nullptr;        // m rows of n bytes
-  void* scratch = nullptr;         // gemm_scratch_bytes(level, m, k)
-  int lda = 0;                     // row stride of x in bytes (0: k); bytes k..lda−1 are readable
+  std::int8_t* y = nullptr;                 // m rows of n bytes
+  void* scratch = nullptr;                  // gemm_scratch_bytes(level, m, k)
+  int lda = 0;                              // row stride of x in bytes (0: k); bytes k..lda−1 are readable
   const std::int32_t* row_terms = nullptr;  // AVX-512: −128·Σx per row if known (im2col), else computed
 };
 

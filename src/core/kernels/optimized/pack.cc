@@ -49,24 +49,29 @@ Level best_level() {
 std::size_t gemm_packed_bytes(Level level, int k, int n) {
   const std::size_t nv = static_cast<std::size_t>(padded_channels(n));
   switch (level) {
-    case Level::kAvx512Vnni: return nv * static_cast<std::size_t>((k + 3) / 4) * 4;
-    case Level::kAvx2: return nv * static_cast<std::size_t>((k + 1) / 2) * 2 * sizeof(std::int16_t);
-    default: return 0;
+    case Level::kAvx512Vnni:
+      return nv * static_cast<std::size_t>((k + 3) / 4) * 4;
+    case Level::kAvx2:
+      return nv * static_cast<std::size_t>((k + 1) / 2) * 2 * sizeof(std::int16_t);
+    default:
+      return 0;
   }
 }
 
 std::size_t gemm_scratch_bytes(Level level, int m, int k) {
   switch (level) {
-    case Level::kAvx512Vnni: return static_cast<std::size_t>(m) * sizeof(std::int32_t);
+    case Level::kAvx512Vnni:
+      return static_cast<std::size_t>(m) * sizeof(std::int32_t);
     case Level::kAvx2:
-      return static_cast<std::size_t>(m < kAvx2BlockRows ? m : kAvx2BlockRows) * static_cast<std::size_t>((k + 1) / 2) * 2 *
-             sizeof(std::int16_t);
-    default: return 0;
+      return static_cast<std::size_t>(m < kAvx2BlockRows ? m : kAvx2BlockRows) * static_cast<std::size_t>((k + 1) / 2) *
+             2 * sizeof(std::int16_t);
+    default:
+      return 0;
   }
 }
 
-void pack_gemm(Level level, const std::int8_t* w, int k, int n, const std::int32_t* bias,
-               std::int32_t input_offset, std::int8_t* packed, std::int32_t* corr) {
+void pack_gemm(Level level, const std::int8_t* w, int k, int n, const std::int32_t* bias, std::int32_t input_offset,
+               std::int8_t* packed, std::int32_t* corr) {
   const int np = padded_channels(n);
   // Channel held by slot c of the packed order (AVX-512 permutes whole 64-channel blocks).
   auto channel = [&](int c) { return level == Level::kAvx512Vnni ? avx512_gemm_lane_channel(n, c / 16, c % 16) : c; };
@@ -170,9 +175,12 @@ void im2col(const ConvGeometry& g, std::int32_t input_offset, const std::int8_t*
           for (int fx = 0; fx < g.filter_w; ++fx) {
             const int ix = ix0 + fx * g.dilation_w;
             const bool inside = cols_in || (ix >= 0 && ix < g.in_w);
-            if (c == 1) *cols = inside ? row[ix] : zp;  // MicroNet's first layer: one channel
-            else if (inside) std::memcpy(cols, row + static_cast<std::size_t>(ix) * c, c);
-            else std::memset(cols, zp, c);
+            if (c == 1)
+              *cols = inside ? row[ix] : zp;  // MicroNet's first layer: one channel
+            else if (inside)
+              std::memcpy(cols, row + static_cast<std::size_t>(ix) * c, c);
+            else
+              std::memset(cols, zp, c);
             cols += c;
           }
         }
@@ -233,8 +241,7 @@ void pack_depthwise(Level level, const std::int8_t* w, int filter_h, int filter_
         for (int v = 0; v < 4; ++v)
           for (int l = 0; l < 16; ++l) {
             const int c = c0 + avx512_gemm_lane_channel(kDw3x3Chunk, v, l);
-            for (int fy = 0; fy < 4; ++fy)
-              *out++ = static_cast<std::uint8_t>(fy < 3 ? weight(3 * fy + fx, c) : 0);
+            for (int fy = 0; fy < 4; ++fy) *out++ = static_cast<std::uint8_t>(fy < 3 ? weight(3 * fy + fx, c) : 0);
           }
       for (int v = 0; v < 4; ++v)
         for (int l = 0; l < 16; ++l) {

@@ -59,11 +59,13 @@ MNAD_AVX2 void gemm_micro(const GemmArgs& a, const std::int16_t* xs, int k2, con
 // accumulators, 2 weight vectors, the broadcast, the product), and GCC, scheduling the intrinsics
 // itself, keeps only part of the accumulators in registers and spills the rest on every step.
 // ymm(2i + r) accumulates row i, channels n0 + 8r..; each step is one int16 pair of depth.
-#define MNAD_GEMM_ROW(addr, a, b)                   \
-  "vpbroadcastd " addr ", %%ymm14\n\t"              \
-  "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"          \
-  "vpaddd %%ymm15, %%ymm" #a ", %%ymm" #a "\n\t"     \
-  "vpmaddwd %%ymm13, %%ymm14, %%ymm15\n\t"          \
+#define MNAD_GEMM_ROW(addr, a, b)          \
+  "vpbroadcastd " addr                     \
+  ", %%ymm14\n\t"                          \
+  "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t" \
+  "vpaddd %%ymm15, %%ymm" #a ", %%ymm" #a  \
+  "\n\t"                                   \
+  "vpmaddwd %%ymm13, %%ymm14, %%ymm15\n\t" \
   "vpaddd %%ymm15, %%ymm" #b ", %%ymm" #b "\n\t"
 template <>
 MNAD_AVX2 void gemm_micro<6, 2>(const GemmArgs& a, const std::int16_t* xs, int k2, const std::int16_t* wp,
@@ -123,7 +125,8 @@ MNAD_AVX2 void widen_row(const std::int8_t* row, int k, int k2, std::int32_t inp
   if (k2 != k) dst[k] = 0;
 }
 
-using MicroFn = void (*)(const GemmArgs&, const std::int16_t*, int, const std::int16_t*, std::size_t, int, std::int8_t*);
+using MicroFn = void (*)(const GemmArgs&, const std::int16_t*, int, const std::int16_t*, std::size_t, int,
+                         std::int8_t*);
 
 template <int MR>
 struct Row {
@@ -138,14 +141,15 @@ constexpr const MicroFn* kMicro[kAvx2Rows] = {Row<1>::fns, Row<2>::fns, Row<3>::
 MNAD_AVX2 void gemm_avx2(const GemmArgs& a) {
   const int k2 = (a.k + 1) / 2 * 2;
   const std::size_t wstride = static_cast<std::size_t>(k2) * 8;  // int16 elements per 8-channel column
-  const int vectors = (a.n + 7) / 8;  // vectors holding at least one real channel
+  const int vectors = (a.n + 7) / 8;                             // vectors holding at least one real channel
   const std::size_t lda = static_cast<std::size_t>(a.lda > 0 ? a.lda : a.k);
   auto* xs = static_cast<std::int16_t*>(a.scratch);
   const auto* packed = reinterpret_cast<const std::int16_t*>(a.packed);
   for (int b0 = 0; b0 < a.m; b0 += kAvx2BlockRows) {
     const int rows = a.m - b0 < kAvx2BlockRows ? a.m - b0 : kAvx2BlockRows;
-    for (int i = 0; i < rows; ++i) widen_row(a.x + static_cast<std::size_t>(b0 + i) * lda, a.k, k2, a.input_offset,
-                                             xs + static_cast<std::size_t>(i) * k2);
+    for (int i = 0; i < rows; ++i)
+      widen_row(a.x + static_cast<std::size_t>(b0 + i) * lda, a.k, k2, a.input_offset,
+                xs + static_cast<std::size_t>(i) * k2);
     for (int j0 = 0; j0 < vectors; j0 += kAvx2Vectors) {
       const int nr = vectors - j0 < kAvx2Vectors ? vectors - j0 : kAvx2Vectors;
       const std::int16_t* wp = packed + static_cast<std::size_t>(j0) * wstride;

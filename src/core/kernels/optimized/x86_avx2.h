@@ -47,8 +47,8 @@ MNAD_AVX2 static inline Rq8 make_rq8(const std::int32_t* multipliers, const std:
   q.left = _mm256_max_epi32(shift, zero);
   q.any_left = !_mm256_testz_si256(q.left, q.left);
   q.saturate = _mm256_movemask_epi8(_mm256_cmpeq_epi32(m, _mm256_set1_epi32(INT32_MIN))) != 0;
-  q.fast = _mm256_movemask_epi8(_mm256_or_si256(_mm256_cmpgt_epi32(zero, m),
-                                                _mm256_cmpgt_epi32(e, _mm256_set1_epi32(31)))) == 0;
+  q.fast = _mm256_movemask_epi8(
+               _mm256_or_si256(_mm256_cmpgt_epi32(zero, m), _mm256_cmpgt_epi32(e, _mm256_set1_epi32(31)))) == 0;
   q.mul_e = m;
   q.mul_o = _mm256_srli_epi64(m, 32);
   const __m256i e_half[2] = {_mm256_and_si256(e, _mm256_set1_epi64x(0xFFFFFFFF)), _mm256_srli_epi64(e, 32)};
@@ -58,15 +58,20 @@ MNAD_AVX2 static inline Rq8 make_rq8(const std::int32_t* multipliers, const std:
   __m256i add[2], neg[2], sh[2];
   for (int h = 0; h < 2; ++h) {
     const __m256i positive = _mm256_cmpgt_epi64(e_half[h], zero);
-    add[h] = _mm256_add_epi64(_mm256_add_epi64(base, bias), _mm256_and_si256(positive, _mm256_sllv_epi64(base, e_half[h])));
+    add[h] =
+        _mm256_add_epi64(_mm256_add_epi64(base, bias), _mm256_and_si256(positive, _mm256_sllv_epi64(base, e_half[h])));
     neg[h] = _mm256_and_si256(positive, half);
     sh[h] = _mm256_add_epi64(e_half[h], _mm256_set1_epi64x(31));
   }
-  q.add_e = add[0]; q.add_o = add[1];
-  q.neg_e = neg[0]; q.neg_o = neg[1];
-  q.sh_e = sh[0]; q.sh_o = sh[1];
+  q.add_e = add[0];
+  q.add_o = add[1];
+  q.neg_e = neg[0];
+  q.neg_o = neg[1];
+  q.sh_e = sh[0];
+  q.sh_o = sh[1];
   // 2^(62−s) = 2^(31−e): 2^31 wraps to INT32_MIN, which is what the low 32 bits hold.
-  const __m256i fast_bias = q.fast ? _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_sub_epi32(_mm256_set1_epi32(31), e)) : zero;
+  const __m256i fast_bias =
+      q.fast ? _mm256_sllv_epi32(_mm256_set1_epi32(1), _mm256_sub_epi32(_mm256_set1_epi32(31), e)) : zero;
   q.offset = _mm256_sub_epi32(_mm256_set1_epi32(output_offset), fast_bias);
   return q;
 }

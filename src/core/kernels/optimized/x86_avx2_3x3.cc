@@ -25,15 +25,15 @@ using namespace avx2;  // NOLINT: the shared helpers of x86_avx2.h
 
 // --- Depthwise 3x3 ------------------------------------------------------------------------------
 constexpr int kDwChunk = 16;
-constexpr int kDwPairs = 5;                           // tap pairs (0,1) .. (8,–)
+constexpr int kDwPairs = 5;                                  // tap pairs (0,1) .. (8,–)
 constexpr std::size_t kDwChunkVectors = 2 * (kDwPairs + 1);  // lo/hi pairs, then lo/hi bias
 
 std::size_t dw3x3_main_bytes(int channels) { return depthwise_packed_bytes(Level::kAvx2, 3, 3, channels); }
 
 // 16 channels of one output pixel; p[t] is tap t's input (or the zero points of a padded tap).
 MNAD_AVX2 __attribute__((always_inline)) inline __m128i dw3x3_pixel(const std::int8_t* const* p, const __m256i* w,
-                                                                   const Rq8& rq_lo, const Rq8& rq_hi,
-                                                                   const ActRange& range) {
+                                                                    const Rq8& rq_lo, const Rq8& rq_hi,
+                                                                    const ActRange& range) {
   __m256i lo = _mm256_loadu_si256(w + 2 * kDwPairs), hi = _mm256_loadu_si256(w + 2 * kDwPairs + 1);
   for (int t = 0; t < 9; t += 2) {
     const __m256i a = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[t])));

@@ -51,9 +51,9 @@ MNAD_AVX512 inline __m512i dpwssd(__m512i acc, __m512i a, __m512i b) {
 // odd lanes shift by e − 1 instead of 31 + e, which leaves their result in the high dword where a
 // blend picks it up: nine instructions per 16 outputs instead of fifteen.
 struct Rq16 {
-  bool fast;      // the short road (see above) holds for all 16 lanes
-  bool any_left;  // some lane shifts left
-  bool saturate;  // some multiplier is INT32_MIN: a = b = INT32_MIN can overflow the high mul
+  bool fast;             // the short road (see above) holds for all 16 lanes
+  bool any_left;         // some lane shifts left
+  bool saturate;         // some multiplier is INT32_MIN: a = b = INT32_MIN can overflow the high mul
   __m512i left;          // left shift (int32 lanes)
   __m512i mul_e, mul_o;  // multipliers of the even / odd channels in the low half of each qword
   __m512i add_e, add_o;  // 2^30 + [e > 0]·2^(30+e) (+ zp·2^(31+e) on the short road)
@@ -94,9 +94,12 @@ MNAD_AVX512 inline Rq16 make_rq16(const std::int32_t* multipliers, const std::in
     }
   }
   if (q.fast) sh[1] = _mm512_sub_epi64(e_o, _mm512_set1_epi64(1));
-  q.add_e = add[0]; q.add_o = add[1];
-  q.neg_e = neg[0]; q.neg_o = neg[1];
-  q.sh_e = sh[0]; q.sh_o = sh[1];
+  q.add_e = add[0];
+  q.add_o = add[1];
+  q.neg_e = neg[0];
+  q.neg_o = neg[1];
+  q.sh_e = sh[0];
+  q.sh_o = sh[1];
   return q;
 }
 
@@ -114,8 +117,8 @@ MNAD_AVX512 inline __m512i requantize16(__m512i acc, const Rq16& q, __m512i outp
   if (q.fast) {
     acc = _mm512_max_epi32(acc, _mm512_setzero_si512());
     const __m512i even = _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epu32(acc, q.mul_e), q.add_e), q.sh_e);
-    const __m512i odd = _mm512_srav_epi64(
-        _mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(acc, 32), q.mul_o), q.add_o), q.sh_o);
+    const __m512i odd =
+        _mm512_srav_epi64(_mm512_add_epi64(_mm512_mul_epu32(_mm512_srli_epi64(acc, 32), q.mul_o), q.add_o), q.sh_o);
     return _mm512_mask_blend_epi32(0xAAAA, even, odd);
   }
   if (q.any_left) acc = _mm512_sllv_epi32(acc, q.left);  // wraps, like the reference's unsigned shift
@@ -135,7 +138,8 @@ struct OutParams {
 };
 
 MNAD_AVX512 inline OutParams out_params(std::int32_t offset, std::int32_t lo, std::int32_t hi) {
-  return OutParams{_mm512_set1_epi32(offset), _mm_set1_epi8(static_cast<char>(lo)), _mm_set1_epi8(static_cast<char>(hi))};
+  return OutParams{_mm512_set1_epi32(offset), _mm_set1_epi8(static_cast<char>(lo)),
+                   _mm_set1_epi8(static_cast<char>(hi))};
 }
 
 MNAD_AVX512 inline __m128i clamp16(__m128i v, const OutParams& o) {
@@ -204,8 +208,10 @@ MNAD_AVX512 void gemm_micro(const GemmArgs& a, const Rq16* rq, const std::int8_t
     for (int i = 0; i < MR; ++i) {
       const __m128i out = clamp16(_mm512_cvtsepi32_epi8(requantize16(acc[i][r], rq[r], o.output_offset)), o);
       std::int8_t* dst = y + static_cast<std::size_t>(i) * a.n + n;
-      if (valid >= 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), out);
-      else _mm_mask_storeu_epi8(dst, static_cast<__mmask16>((1u << valid) - 1), out);
+      if (valid >= 16)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), out);
+      else
+        _mm_mask_storeu_epi8(dst, static_cast<__mmask16>((1u << valid) - 1), out);
     }
   }
 }
@@ -277,9 +283,9 @@ constexpr int kDwChunk = 32;  // channels per chunk: one ymm of int8, two zmm of
 // Channels c0..c0+31 (mask: those that exist) of one output pixel; src[t] is tap t's input (or a
 // row of zero points for a padded tap). TAPS > 0: that many taps, unrolled, weights in registers.
 template <int TAPS>
-MNAD_AVX512 inline __m256i depthwise_pixel(const std::int8_t* const* src, int taps, __mmask32 mask,
-                                           const __m512i* w, __m512i bias_lo, __m512i bias_hi, const Rq16& rq_lo,
-                                           const Rq16& rq_hi, const OutParams& o) {
+MNAD_AVX512 inline __m256i depthwise_pixel(const std::int8_t* const* src, int taps, __mmask32 mask, const __m512i* w,
+                                           __m512i bias_lo, __m512i bias_hi, const Rq16& rq_lo, const Rq16& rq_hi,
+                                           const OutParams& o) {
   const int n = TAPS > 0 ? TAPS : taps;
   __m512i lo = bias_lo, hi = bias_hi;
   for (int t = 0; t < n; t += 2) {
@@ -293,9 +299,11 @@ MNAD_AVX512 inline __m256i depthwise_pixel(const std::int8_t* const* src, int ta
   }
   // lo holds channels 0-3, 8-11, 16-19, 24-27; hi 4-7, 12-15, ...: vpackssdw packs per 128-bit
   // lane (lo's four, then hi's four), which puts them back in order; both narrowings saturate.
-  const __m512i v16 = _mm512_packs_epi32(requantize16(lo, rq_lo, o.output_offset), requantize16(hi, rq_hi, o.output_offset));
+  const __m512i v16 =
+      _mm512_packs_epi32(requantize16(lo, rq_lo, o.output_offset), requantize16(hi, rq_hi, o.output_offset));
   const __m256i v8 = _mm512_cvtsepi16_epi8(v16);
-  return _mm256_min_epi8(_mm256_max_epi8(v8, _mm256_broadcastsi128_si256(o.act_min)), _mm256_broadcastsi128_si256(o.act_max));
+  return _mm256_min_epi8(_mm256_max_epi8(v8, _mm256_broadcastsi128_si256(o.act_min)),
+                         _mm256_broadcastsi128_si256(o.act_max));
 }
 
 template <int TAPS>
@@ -335,8 +343,10 @@ MNAD_AVX512 void depthwise_chunk(const ConvGeometry& g, const std::int8_t* xb, c
         }
       const __m256i v = depthwise_pixel<TAPS>(src, taps, mask, w, bias_lo, bias_hi, rq_lo, rq_hi, o);
       std::int8_t* dst = out + static_cast<std::size_t>(ox) * c;
-      if (mask == ~__mmask32{0}) _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), v);
-      else _mm256_mask_storeu_epi8(dst, mask, v);
+      if (mask == ~__mmask32{0})
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst), v);
+      else
+        _mm256_mask_storeu_epi8(dst, mask, v);
     }
   }
 }
@@ -353,7 +363,6 @@ MNAD_AVX512 Rq16 chunk_rq16(const Requantization& rq, int channels, int c0, int 
   return make_rq16(m, s, rq.output_offset, floor_at_zero);
 }
 
-
 // --- 3x3 depthwise on vpdpbusd ---------------------------------------------------------------
 // One input column (three filter rows) of 64 channels, interleaved so that each dword holds
 // (x0 + 128, x1 + 128, x2 + 128, 128) of one channel: the unsigned operand against the packed
@@ -362,8 +371,8 @@ struct Dw3Column {
   __m512i v[4];
 };
 
-MNAD_AVX512 inline Dw3Column dw3_column(const std::int8_t* const* rows, int ix, int in_w, std::size_t c,
-                                        __mmask64 mask, __m512i zp_flipped) {
+MNAD_AVX512 inline Dw3Column dw3_column(const std::int8_t* const* rows, int ix, int in_w, std::size_t c, __mmask64 mask,
+                                        __m512i zp_flipped) {
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
   __m512i r[3];
   for (int fy = 0; fy < 3; ++fy)
@@ -417,7 +426,8 @@ MNAD_AVX512 void depthwise3x3_chunk(const ConvGeometry& g, const Requantization&
       const int ix0 = ox * g.stride_w - g.pad_left;
       const int step = have && (ix0 - first) % dil_w == 0 ? (ix0 - first) / dil_w : 3;
       if (step == 1) {
-        col[0] = col[1]; col[1] = col[2];
+        col[0] = col[1];
+        col[1] = col[2];
         col[2] = dw3_column(rows, ix0 + 2 * dil_w, g.in_w, c, mask, zp_flipped);
       } else if (step == 2) {
         col[0] = col[2];
@@ -434,8 +444,9 @@ MNAD_AVX512 void depthwise3x3_chunk(const ConvGeometry& g, const Requantization&
         acc[v] = dpbusd(acc[v], col[1].v[v], w[1][v]);
         acc[v] = dpbusd(acc[v], col[2].v[v], w[2][v]);
       }
-      const __m512i bytes = narrow64(requantize16(acc[0], q[0], o.output_offset), requantize16(acc[1], q[1], o.output_offset),
-                                     requantize16(acc[2], q[2], o.output_offset), requantize16(acc[3], q[3], o.output_offset), o);
+      const __m512i bytes =
+          narrow64(requantize16(acc[0], q[0], o.output_offset), requantize16(acc[1], q[1], o.output_offset),
+                   requantize16(acc[2], q[2], o.output_offset), requantize16(acc[3], q[3], o.output_offset), o);
       _mm512_mask_storeu_epi8(out, mask, bytes);
     }
   }
@@ -443,8 +454,8 @@ MNAD_AVX512 void depthwise3x3_chunk(const ConvGeometry& g, const Requantization&
 
 }  // namespace
 
-MNAD_AVX512 void depthwise_avx512(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x, const void* packed,
-                                  std::int8_t* y) {
+MNAD_AVX512 void depthwise_avx512(const ConvGeometry& g, const Requantization& rq, const std::int8_t* x,
+                                  const void* packed, std::int8_t* y) {
   const int c = g.in_c, taps = g.filter_h * g.filter_w;
   if (g.filter_h == 3 && g.filter_w == 3) {
     constexpr std::size_t kChunkBytes = 3 * 4 * 64 + 4 * 64;
@@ -452,7 +463,8 @@ MNAD_AVX512 void depthwise_avx512(const ConvGeometry& g, const Requantization& r
       const std::int8_t* xb = x + static_cast<std::size_t>(b) * g.in_h * g.in_w * c;
       std::int8_t* yb = y + static_cast<std::size_t>(b) * g.out_h * g.out_w * c;
       for (int c0 = 0; c0 < c; c0 += 64)
-        depthwise3x3_chunk(g, rq, xb, static_cast<const std::uint8_t*>(packed) + static_cast<std::size_t>(c0 / 64) * kChunkBytes,
+        depthwise3x3_chunk(g, rq, xb,
+                           static_cast<const std::uint8_t*>(packed) + static_cast<std::size_t>(c0 / 64) * kChunkBytes,
                            c0, yb);
     }
     return;
@@ -465,10 +477,13 @@ MNAD_AVX512 void depthwise_avx512(const ConvGeometry& g, const Requantization& r
     const std::int8_t* xb = x + static_cast<std::size_t>(b) * g.in_h * g.in_w * c;
     std::int8_t* yb = y + static_cast<std::size_t>(b) * g.out_h * g.out_w * c;
     for (int c0 = 0; c0 < c; c0 += kDwChunk) {
-      const auto* chunk = static_cast<const std::uint8_t*>(packed) + static_cast<std::size_t>(c0 / kDwChunk) * chunk_bytes;
+      const auto* chunk =
+          static_cast<const std::uint8_t*>(packed) + static_cast<std::size_t>(c0 / kDwChunk) * chunk_bytes;
       const Rq16 rq_lo = chunk_rq16(rq, c, c0, 0), rq_hi = chunk_rq16(rq, c, c0, 1);
-      if (g.filter_h == 3 && g.filter_w == 3) depthwise_chunk<9>(g, xb, chunk, c0, rq_lo, rq_hi, o, zero_points, yb);
-      else depthwise_chunk<0>(g, xb, chunk, c0, rq_lo, rq_hi, o, zero_points, yb);
+      if (g.filter_h == 3 && g.filter_w == 3)
+        depthwise_chunk<9>(g, xb, chunk, c0, rq_lo, rq_hi, o, zero_points, yb);
+      else
+        depthwise_chunk<0>(g, xb, chunk, c0, rq_lo, rq_hi, o, zero_points, yb);
     }
   }
 }
@@ -493,14 +508,18 @@ MNAD_AVX512 void average_pool_avx512(const PoolGeometry& g, const std::int8_t* x
           const __mmask16 mask = c - c0 >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (c - c0)) - 1);
           __m512i sum = _mm512_setzero_si512();
           for (int fy = fy_begin; fy < fy_end; ++fy) {
-            const std::int8_t* row = x + ((static_cast<std::size_t>(b) * g.in_h + in_y0 + fy) * g.in_w + in_x0) * c + c0;
+            const std::int8_t* row =
+                x + ((static_cast<std::size_t>(b) * g.in_h + in_y0 + fy) * g.in_w + in_x0) * c + c0;
             for (int fx = fx_begin; fx < fx_end; ++fx)
-              sum = _mm512_add_epi32(sum, _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, row + static_cast<std::size_t>(fx) * c)));
+              sum = _mm512_add_epi32(
+                  sum, _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, row + static_cast<std::size_t>(fx) * c)));
           }
           const __mmask16 positive = _mm512_cmpgt_epi32_mask(sum, _mm512_setzero_si512());
           const __m512i num = _mm512_mask_add_epi32(_mm512_sub_epi32(sum, half), positive, sum, half);
-          const __m256i lo = _mm512_cvttpd_epi32(_mm512_div_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(num)), divisor));
-          const __m256i hi = _mm512_cvttpd_epi32(_mm512_div_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(num, 1)), divisor));
+          const __m256i lo =
+              _mm512_cvttpd_epi32(_mm512_div_pd(_mm512_cvtepi32_pd(_mm512_castsi512_si256(num)), divisor));
+          const __m256i hi =
+              _mm512_cvttpd_epi32(_mm512_div_pd(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(num, 1)), divisor));
           __m512i avg = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
           avg = _mm512_min_epi32(_mm512_max_epi32(avg, act_min), act_max);
           _mm_mask_storeu_epi8(out + c0, mask, _mm512_cvtepi32_epi8(avg));

@@ -33,13 +33,18 @@ template <opt::Level L>
 opt::GemmArgs gemm_args(const ConvCall& c) {
   const ConvGeometry& g = *c.g;
   opt::GemmArgs a;
-  a.m = gemm_rows(g); a.k = gemm_depth(g); a.n = g.out_c;
+  a.m = gemm_rows(g);
+  a.k = gemm_depth(g);
+  a.n = g.out_c;
   a.x = c.x;
   a.packed = static_cast<const std::int8_t*>(c.packed);
   a.corr = reinterpret_cast<const std::int32_t*>(a.packed + align_up(opt::gemm_packed_bytes(L, a.k, a.n)));
-  a.multipliers = c.rq->multipliers; a.shifts = c.rq->shifts;
-  a.input_offset = c.rq->input_offset; a.output_offset = c.rq->output_offset;
-  a.act_min = c.rq->act_min; a.act_max = c.rq->act_max;
+  a.multipliers = c.rq->multipliers;
+  a.shifts = c.rq->shifts;
+  a.input_offset = c.rq->input_offset;
+  a.output_offset = c.rq->output_offset;
+  a.act_min = c.rq->act_min;
+  a.act_max = c.rq->act_max;
   a.y = c.y;
   a.scratch = c.scratch;
   return a;
@@ -47,8 +52,10 @@ opt::GemmArgs gemm_args(const ConvCall& c) {
 
 template <opt::Level L>
 void run_gemm(const opt::GemmArgs& a) {
-  if (L == opt::Level::kAvx512Vnni) opt::gemm_avx512vnni(a);
-  else opt::gemm_avx2(a);
+  if (L == opt::Level::kAvx512Vnni)
+    opt::gemm_avx512vnni(a);
+  else
+    opt::gemm_avx2(a);
 }
 
 // 1x1, stride 1, no padding: the input pixels are the GEMM's rows as they lie.
@@ -57,9 +64,13 @@ bool accepts_pointwise(const ConvGeometry& g) {
          g.out_w == g.in_w;
 }
 template <opt::Level L>
-std::size_t pointwise_scratch(const ConvGeometry& g) { return opt::gemm_scratch_bytes(L, gemm_rows(g), gemm_depth(g)); }
+std::size_t pointwise_scratch(const ConvGeometry& g) {
+  return opt::gemm_scratch_bytes(L, gemm_rows(g), gemm_depth(g));
+}
 template <opt::Level L>
-void run_pointwise(const ConvCall& c) { run_gemm<L>(gemm_args<L>(c)); }
+void run_pointwise(const ConvCall& c) {
+  run_gemm<L>(gemm_args<L>(c));
+}
 
 // Other convolutions: rows gathered by im2col into the scratch, after the GEMM's own scratch.
 bool accepts_im2col(const ConvGeometry& g) {
@@ -97,8 +108,10 @@ void pack_depthwise(const ConvGeometry& g, const std::int8_t* w, const std::int3
 }
 template <opt::Level L>
 void run_depthwise(const ConvCall& c) {
-  if (L == opt::Level::kAvx512Vnni) opt::depthwise_avx512(*c.g, *c.rq, c.x, c.packed, c.y);
-  else opt::depthwise_avx2(*c.g, *c.rq, c.x, c.packed, c.y);
+  if (L == opt::Level::kAvx512Vnni)
+    opt::depthwise_avx512(*c.g, *c.rq, c.x, c.packed, c.y);
+  else
+    opt::depthwise_avx2(*c.g, *c.rq, c.x, c.packed, c.y);
 }
 
 bool accepts_pool(const PoolGeometry& g) {
@@ -114,8 +127,8 @@ struct Rows {
        gemm_packed_bytes<L>, pack_gemm<L>, im2col_scratch<L>},
   };
   static constexpr ConvKernel depthwise[] = {
-      {L == opt::Level::kAvx2 ? "dwconv_s8_avx2_16c" : "dwconv_s8_avx512vnni_64c", accepts_depthwise,
-       run_depthwise<L>, depthwise_packed_bytes<L>, pack_depthwise<L>, nullptr},
+      {L == opt::Level::kAvx2 ? "dwconv_s8_avx2_16c" : "dwconv_s8_avx512vnni_64c", accepts_depthwise, run_depthwise<L>,
+       depthwise_packed_bytes<L>, pack_depthwise<L>, nullptr},
   };
 };
 
@@ -123,8 +136,8 @@ struct Rows {
 using Avx2 = Rows<opt::Level::kAvx2>;
 const ConvKernel kAvx2Conv[] = {
     Avx2::conv[0],
-    {"conv3x3_in1_s8_avx2", opt::conv3x3_in1_avx2_accepts, opt::conv3x3_in1_avx2_run, opt::conv3x3_in1_avx2_packed_bytes,
-     opt::conv3x3_in1_avx2_pack, nullptr},
+    {"conv3x3_in1_s8_avx2", opt::conv3x3_in1_avx2_accepts, opt::conv3x3_in1_avx2_run,
+     opt::conv3x3_in1_avx2_packed_bytes, opt::conv3x3_in1_avx2_pack, nullptr},
     Avx2::conv[1],
 };
 const ConvKernel kAvx2Depthwise[] = {
@@ -135,8 +148,8 @@ const ConvKernel kAvx2Depthwise[] = {
 
 // AVX-VNNI: its own GEMM (vpdpbusd on ymm), the AVX2 3x3 and depthwise kernels.
 const ConvKernel kAvxVnniConv[] = {
-    {"conv1x1_s8_avxvnni_6x16", opt::avxvnni::accepts_pointwise, opt::avxvnni::run_pointwise, opt::avxvnni::packed_bytes,
-     opt::avxvnni::pack, opt::avxvnni::pointwise_scratch},
+    {"conv1x1_s8_avxvnni_6x16", opt::avxvnni::accepts_pointwise, opt::avxvnni::run_pointwise,
+     opt::avxvnni::packed_bytes, opt::avxvnni::pack, opt::avxvnni::pointwise_scratch},
     kAvx2Conv[1],
     {"conv_s8_avxvnni_im2col", opt::avxvnni::accepts_im2col, opt::avxvnni::run_im2col, opt::avxvnni::packed_bytes,
      opt::avxvnni::pack, opt::avxvnni::im2col_scratch},
@@ -151,13 +164,19 @@ const PoolKernel kAvx512Pool[] = {{"avgpool_s8_avx512", accepts_pool, opt::avera
 }  // namespace
 
 extern const KernelLevel kAvx2Level = {
-    KernelSet::kAvx2, avx2_supported, 16, kAlignment,
-    kAvx2Conv, 3, kAvx2Depthwise, 2, nullptr, 0};
+    KernelSet::kAvx2, avx2_supported, 16, kAlignment, kAvx2Conv, 3, kAvx2Depthwise, 2, nullptr, 0};
 extern const KernelLevel kAvxVnniLevel = {
     KernelSet::kAvxVnni, opt::avxvnni_supported, 16, kAlignment, kAvxVnniConv, 3, kAvx2Depthwise, 2, nullptr, 0};
-extern const KernelLevel kAvx512VnniLevel = {
-    KernelSet::kAvx512Vnni, avx512_supported, 16, kAlignment,
-    Rows<opt::Level::kAvx512Vnni>::conv, 2, Rows<opt::Level::kAvx512Vnni>::depthwise, 1, kAvx512Pool, 1};
+extern const KernelLevel kAvx512VnniLevel = {KernelSet::kAvx512Vnni,
+                                             avx512_supported,
+                                             16,
+                                             kAlignment,
+                                             Rows<opt::Level::kAvx512Vnni>::conv,
+                                             2,
+                                             Rows<opt::Level::kAvx512Vnni>::depthwise,
+                                             1,
+                                             kAvx512Pool,
+                                             1};
 
 }  // namespace micronet_ad::kernels
 #endif  // __x86_64__

@@ -12,7 +12,8 @@ void add(const AddParams& p, std::size_t n, const std::int8_t* input1, const std
     const std::int32_t b = (p.input2_offset + input2[i]) * (1 << p.left_shift);
     const std::int32_t sa = quant::multiply_by_quantized_multiplier(a, p.input1_multiplier, p.input1_shift);
     const std::int32_t sb = quant::multiply_by_quantized_multiplier(b, p.input2_multiplier, p.input2_shift);
-    std::int32_t v = quant::multiply_by_quantized_multiplier(sa + sb, p.output_multiplier, p.output_shift) + p.output_offset;
+    std::int32_t v =
+        quant::multiply_by_quantized_multiplier(sa + sb, p.output_multiplier, p.output_shift) + p.output_offset;
     v = v < p.act_min ? p.act_min : (v > p.act_max ? p.act_max : v);
     output[i] = static_cast<std::int8_t>(v);
   }

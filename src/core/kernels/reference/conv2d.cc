@@ -22,7 +22,10 @@ inline void dot4(const std::int8_t* x, const std::int8_t* w, int w_stride, int n
     a2 += xi * w2[i];
     a3 += xi * w3[i];
   }
-  acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3;
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
 }
 
 inline std::int32_t dot1(const std::int8_t* x, const std::int8_t* w, int n, std::int32_t input_offset) {
@@ -36,8 +39,8 @@ inline std::int32_t dot1(const std::int8_t* x, const std::int8_t* w, int n, std:
 // Taps outside the input are skipped: padding contributes (zp − zp)·w = 0. The valid tap ranges
 // depend only on the output position, so they are found once per output pixel, and output
 // channels go four at a time. Any summation order gives the same int32 sums.
-void conv2d(const ConvGeometry& g, const Requantization& rq, const std::int8_t* input,
-            const std::int8_t* filter, const std::int32_t* bias, std::int8_t* output) {
+void conv2d(const ConvGeometry& g, const Requantization& rq, const std::int8_t* input, const std::int8_t* filter,
+            const std::int32_t* bias, std::int8_t* output) {
   const int in_c = g.in_c, out_c = g.out_c;
   const int filter_stride = g.filter_h * g.filter_w * in_c;  // one output channel's weights
   const std::int32_t input_offset = rq.input_offset;
@@ -74,7 +77,8 @@ void conv2d(const ConvGeometry& g, const Requantization& rq, const std::int8_t* 
         for (; oc < out_c; ++oc) {
           std::int32_t acc = 0;
           for (int fy = ty.begin; fy < ty.end; ++fy) {
-            for (int fx = tx.begin; fx < tx.end; fx += fx_step) acc += dot1(in_at(fy, fx), w_at(oc, fy, fx), n, input_offset);
+            for (int fx = tx.begin; fx < tx.end; fx += fx_step)
+              acc += dot1(in_at(fy, fx), w_at(oc, fy, fx), n, input_offset);
           }
           out[oc] = quant::requantize(acc, bias != nullptr ? bias[oc] : 0, rq.multipliers[oc], rq.shifts[oc],
                                       rq.output_offset, rq.act_min, rq.act_max);

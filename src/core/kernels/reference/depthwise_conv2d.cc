@@ -22,7 +22,8 @@ void depthwise_conv2d(const ConvGeometry& g, const Requantization& rq, const std
         std::int8_t* out = output + ((b * g.out_h + oy) * g.out_w + ox) * out_c;
         // Input channel ic at the first valid tap of window row fy, and output channel oc's weight there.
         auto in_at = [&](int fy, int ic) {
-          return input + ((b * g.in_h + in_y0 + fy * g.dilation_h) * g.in_w + in_x0 + tx.begin * g.dilation_w) * in_c + ic;
+          return input + ((b * g.in_h + in_y0 + fy * g.dilation_h) * g.in_w + in_x0 + tx.begin * g.dilation_w) * in_c +
+                 ic;
         };
         auto w_at = [&](int fy, int oc) { return filter + (fy * g.filter_w + tx.begin) * out_c + oc; };
         auto store = [&](int oc, std::int32_t acc) {
@@ -43,7 +44,10 @@ void depthwise_conv2d(const ConvGeometry& g, const Requantization& rq, const std
                 a3 += (static_cast<std::int32_t>(x[3]) + input_offset) * w[3];
               }
             }
-            store(ic, a0); store(ic + 1, a1); store(ic + 2, a2); store(ic + 3, a3);
+            store(ic, a0);
+            store(ic + 1, a1);
+            store(ic + 2, a2);
+            store(ic + 3, a3);
           }
         }
         for (; ic < in_c; ++ic) {

@@ -9,8 +9,8 @@
 
 namespace micronet_ad::kernels::reference {
 
-void conv2d(const ConvGeometry& g, const Requantization& rq, const std::int8_t* input,
-            const std::int8_t* filter, const std::int32_t* bias, std::int8_t* output);
+void conv2d(const ConvGeometry& g, const Requantization& rq, const std::int8_t* input, const std::int8_t* filter,
+            const std::int32_t* bias, std::int8_t* output);
 
 void depthwise_conv2d(const ConvGeometry& g, const Requantization& rq, const std::int8_t* input,
                       const std::int8_t* filter, const std::int32_t* bias, std::int8_t* output);

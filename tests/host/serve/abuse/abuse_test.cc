@@ -35,8 +35,8 @@ using abuse::HttpAnswer;
 using nlohmann::json;
 
 constexpr double kMaxBodyMb = 8;
-constexpr double kRequestDeadline = 3;  // --request-timeout, when the server has it
-constexpr double kDrainDeadline = 5;    // --drain-timeout, when the server has it
+constexpr double kRequestDeadline = 3;   // --request-timeout, when the server has it
+constexpr double kDrainDeadline = 5;     // --drain-timeout, when the server has it
 constexpr double kGoodLatencyBound = 3;  // a ~0.02 s request, however many slow clients
 constexpr long kMaxRssGrowthKb = 20 * 1024;
 
@@ -82,7 +82,8 @@ std::string score_problem(const HttpAnswer& a, double want) {
 // {error, kind, status}; else what is wrong.
 std::string error_problem(const HttpAnswer& a) {
   if (!a.complete) return a.failure();
-  if (a.header("Content-Type").rfind("application/json", 0) != 0) return "content type '" + a.header("Content-Type") + "'";
+  if (a.header("Content-Type").rfind("application/json", 0) != 0)
+    return "content type '" + a.header("Content-Type") + "'";
   const json j = json::parse(a.body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return "not JSON: " + a.body.substr(0, 200);
   if (j.value("status", 0) != a.status || j.value("kind", "").empty() || j.value("error", "").empty()) {
@@ -155,17 +156,20 @@ void slowloris_with_good_client(int port, const std::string& audio, double want_
     ++good_requests;
     slowest = std::max(slowest, a.seconds);
     const std::string problem = score_problem(a, want_score);
-    if (!problem.empty()) good.add(problem);
-    else if (a.seconds > kGoodLatencyBound) good.add("answered after " + std::to_string(a.seconds) + " s");
+    if (!problem.empty())
+      good.add(problem);
+    else if (a.seconds > kGoodLatencyBound)
+      good.add("answered after " + std::to_string(a.seconds) + " s");
   }
   attack.join();
-  std::printf("slowloris: %d good requests (slowest %.3f s, %d bad); %d slow clients opened, %d closed by the server "
-              "(latest after %.1f s), %d still open after %.0f s\n",
-              good_requests, slowest, good.count(), slow.opened, slow.closed_by_server, slow.longest_before_close,
-              slow.still_open, plan.seconds);
+  std::printf(
+      "slowloris: %d good requests (slowest %.3f s, %d bad); %d slow clients opened, %d closed by the server "
+      "(latest after %.1f s), %d still open after %.0f s\n",
+      good_requests, slowest, good.count(), slow.opened, slow.closed_by_server, slow.longest_before_close,
+      slow.still_open, plan.seconds);
   EXPECT_EQ(good.count(), 0) << good.count() << " of " << good_requests
-                             << " good requests were not answered 200 with the score within "
-                             << kGoodLatencyBound << " s while slow clients held connections:" << good.examples();
+                             << " good requests were not answered 200 with the score within " << kGoodLatencyBound
+                             << " s while slow clients held connections:" << good.examples();
   EXPECT_EQ(slow.opened, plan.header_clients + plan.body_clients);
   EXPECT_EQ(slow.still_open, 0) << "slow clients still connected after " << plan.seconds << " s: no request deadline";
   EXPECT_LE(slow.longest_before_close, kRequestDeadline + 2.5) << "a slow client was closed long after the deadline";
@@ -178,8 +182,8 @@ void floods(const abuse::ServeProcess& server, long baseline_rss_kb) {
   const std::size_t limit = static_cast<std::size_t>(kMaxBodyMb * 1024 * 1024);
   const std::size_t slack = std::size_t(8) << 20;  // kernel buffers on both ends
   const std::size_t flood_bytes = std::size_t(256) << 20;
-  std::vector<abuse::FloodKind> kinds = {abuse::FloodKind::kChunked, abuse::FloodKind::kChunked, abuse::FloodKind::kChunked,
-                                         abuse::FloodKind::kHugeContentLength};
+  std::vector<abuse::FloodKind> kinds = {abuse::FloodKind::kChunked, abuse::FloodKind::kChunked,
+                                         abuse::FloodKind::kChunked, abuse::FloodKind::kHugeContentLength};
   std::vector<HttpAnswer> answers(kinds.size());
   std::vector<std::thread> threads;
   for (std::size_t i = 0; i < kinds.size(); ++i) {
@@ -246,14 +250,16 @@ void malformed_uploads(int port, const std::vector<abuse::EncodedClip>& clips) {
   for (const auto& [k, n] : statuses) std::printf(" [%s] %d", k.c_str(), n);
   std::printf("\n");
   EXPECT_GE(sent, 2000u) << "too few malformed uploads answered in " << kSeconds << " s";
-  EXPECT_EQ(problems.count(), 0) << problems.count() << " malformed uploads were not answered a 4xx JSON error:"
-                                 << problems.examples();
+  EXPECT_EQ(problems.count(), 0) << problems.count()
+                                 << " malformed uploads were not answered a 4xx JSON error:" << problems.examples();
 }
 
 TEST_F(AbuseTest, SlowlorisFloodsAndMalformedUploadsLeaveMemoryAndDescriptorsAsTheyWere) {
   std::vector<std::string> skipped;
-  const std::vector<abuse::EncodedClip> clips = abuse::encode_every_format(clip_path(), 2.0, test::temp_dir(), &skipped);
-  for (const std::string& s : skipped) std::printf("note: libsndfile cannot write %s here: no malformed %s uploads\n", s.c_str(), s.c_str());
+  const std::vector<abuse::EncodedClip> clips =
+      abuse::encode_every_format(clip_path(), 2.0, test::temp_dir(), &skipped);
+  for (const std::string& s : skipped)
+    std::printf("note: libsndfile cannot write %s here: no malformed %s uploads\n", s.c_str(), s.c_str());
   ASSERT_GE(clips.size(), 3u) << "WAV, FLAC and OGG must be writable";
 
   abuse::ServeProcess server(test::cli_path(), server_args(), test::temp_dir() + "/abuse_serve.err");
@@ -325,11 +331,13 @@ TEST_F(AbuseTest, SigtermUnderLoadAnswersEveryRequestSentWholeAndExitsZeroInTime
   stop = true;
   for (std::thread& t : clients) t.join();
   slow.join();
-  std::printf("SIGTERM after %d answers, with 2 slow clients connected: exit %d after %.2f s; %d answered in all, "
-              "%d sent whole, %d connects refused, %d problems\n",
-              answered_before, exit_code, exit_seconds, answered.load(), sent_whole.load(), refused.load(), problems.count());
+  std::printf(
+      "SIGTERM after %d answers, with 2 slow clients connected: exit %d after %.2f s; %d answered in all, "
+      "%d sent whole, %d connects refused, %d problems\n",
+      answered_before, exit_code, exit_seconds, answered.load(), sent_whole.load(), refused.load(), problems.count());
   EXPECT_EQ(exit_code, 0) << "-1: still running " << kDrainDeadline + 5 << " s after SIGTERM\n" << server.stderr_text();
-  EXPECT_EQ(problems.count(), 0) << "requests sent whole but not answered 200 (the score) or 503:" << problems.examples();
+  EXPECT_EQ(problems.count(), 0) << "requests sent whole but not answered 200 (the score) or 503:"
+                                 << problems.examples();
   EXPECT_GT(answered_before, 0);
 }
 

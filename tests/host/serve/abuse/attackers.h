@@ -22,8 +22,8 @@ namespace micronet_ad::abuse {
 // ---- slowloris ---------------------------------------------------------------------------------
 
 struct SlowClientsPlan {
-  int header_clients = 48;  // trickle the request line and headers, never finishing them
-  int body_clients = 16;    // send whole headers, then trickle the body (half chunked)
+  int header_clients = 48;                        // trickle the request line and headers, never finishing them
+  int body_clients = 16;                          // send whole headers, then trickle the body (half chunked)
   double min_interval = 0.5, max_interval = 1.0;  // seconds between two bytes of one client
   double seconds = 10.0;                          // how long the attack lasts
   bool reconnect = false;                         // reopen a client the server closed (for load)
@@ -32,9 +32,9 @@ struct SlowClientsPlan {
 
 struct SlowClientsReport {
   int opened = 0, connect_failures = 0;
-  int closed_by_server = 0;  // EOF or reset seen by the client
-  int still_open = 0;        // at the end of the attack
-  std::map<int, int> statuses;  // answers the server sent before closing (408, ...)
+  int closed_by_server = 0;           // EOF or reset seen by the client
+  int still_open = 0;                 // at the end of the attack
+  std::map<int, int> statuses;        // answers the server sent before closing (408, ...)
   double longest_before_close = 0.0;  // seconds from connect to the server's close
 };
 
@@ -105,7 +105,8 @@ inline bool trickle(SlowClient* c, std::mt19937* rng, const SlowClientsPlan& pla
   if (n < 0 && errno != EAGAIN && errno != EINTR) return true;
   if (n == 1) ++c->next;
   std::uniform_real_distribution<double> interval(plan.min_interval, plan.max_interval);
-  c->next_send = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval(*rng)));
+  c->next_send =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(interval(*rng)));
   return false;
 }
 
@@ -126,7 +127,8 @@ inline SlowClientsReport slow_clients(int port, const SlowClientsPlan& plan) {
       clients[i].fd = -1;
     }
   }
-  const Clock::time_point end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(plan.seconds));
+  const Clock::time_point end =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(plan.seconds));
   while (Clock::now() < end && !(plan.stop && *plan.stop)) {
     std::vector<pollfd> fds;
     for (const detail::SlowClient& c : clients) fds.push_back({c.fd, POLLIN, 0});  // fd -1 is skipped
@@ -162,14 +164,17 @@ enum class FloodKind { kChunked, kHugeContentLength };
 inline HttpAnswer flood(int port, FloodKind kind, std::size_t total_bytes, double timeout_seconds) {
   HttpAnswer a;
   const Clock::time_point start = Clock::now();
-  const Clock::time_point deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds));
+  const Clock::time_point deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds));
   const int fd = connect_loopback(port, 128 * 1024);
   if (fd < 0) return a;
   a.connected = true;
-  const std::string head = std::string("POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n") +
-                           (kind == FloodKind::kChunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: 107374182400\r\n") +
-                           "Connection: close\r\n\r\n";
-  const std::string piece = kind == FloodKind::kChunked ? "10000\r\n" + std::string(65536, 'R') + "\r\n" : std::string(65536, 'R');
+  const std::string head =
+      std::string("POST /v1/score?machine_id=00 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: audio/wav\r\n") +
+      (kind == FloodKind::kChunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: 107374182400\r\n") +
+      "Connection: close\r\n\r\n";
+  const std::string piece =
+      kind == FloodKind::kChunked ? "10000\r\n" + std::string(65536, 'R') + "\r\n" : std::string(65536, 'R');
   std::string data;
   if (send_all(fd, head.data(), head.size(), deadline, &a)) {
     std::size_t offset = 0;  // within `piece`

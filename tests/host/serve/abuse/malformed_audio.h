@@ -48,7 +48,7 @@ inline std::string encode_clip(const std::string& source, double seconds, int fo
 
 // WAV, FLAC, OGG/Vorbis and, when this libsndfile writes it, MP3; `skipped` names what it could not.
 inline std::vector<EncodedClip> encode_every_format(const std::string& source, double seconds,
-                                                   const std::string& temp_dir, std::vector<std::string>* skipped) {
+                                                    const std::string& temp_dir, std::vector<std::string>* skipped) {
   const struct {
     const char* name;
     int format;
@@ -99,9 +99,12 @@ inline MalformedUpload malformed_variant(const EncodedClip& clip, std::size_t in
   std::mt19937 rng(static_cast<unsigned>(index * 2654435761u) ^ static_cast<unsigned>(clip.format.size()));
   const std::string& b = clip.bytes;
   switch (index % 6) {
-    case 0: return {clip.format + " zero-length", "", true};
-    case 1: return {clip.format + " header only", b.substr(0, header_size(clip)), true};
-    case 2: return {clip.format + " first 100 bytes", b.substr(0, 100), true};
+    case 0:
+      return {clip.format + " zero-length", "", true};
+    case 1:
+      return {clip.format + " header only", b.substr(0, header_size(clip)), true};
+    case 2:
+      return {clip.format + " first 100 bytes", b.substr(0, 100), true};
     case 3: {
       const std::size_t n = std::uniform_int_distribution<std::size_t>(1, b.size() - 1)(rng);
       return {clip.format + " truncated to " + std::to_string(n) + " bytes", b.substr(0, n), false};

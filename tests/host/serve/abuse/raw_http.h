@@ -148,8 +148,8 @@ inline void read_answer(int fd, Clock::time_point deadline, std::string* data, H
 inline HttpAnswer exchange(int port, const std::string& request, double timeout_seconds) {
   HttpAnswer a;
   const Clock::time_point start = Clock::now();
-  const Clock::time_point deadline = start + std::chrono::duration_cast<Clock::duration>(
-                                                 std::chrono::duration<double>(timeout_seconds));
+  const Clock::time_point deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds));
   const int fd = connect_loopback(port);
   if (fd < 0) return a;
   a.connected = true;
