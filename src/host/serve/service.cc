@@ -195,6 +195,11 @@ struct Service::Impl {
   void handle_metrics(const Call& call, HttpResponse& res);
   void handle_model(const Call& call, HttpResponse& res);
   void handle_score(const Call& call, HttpResponse& res);
+  // PUT /v1/machines/NAME in steps; each answers the error itself and returns false / nullptr.
+  bool enrol_settings(const QueryParams& q, bool multipart, HttpResponse& res, EnrolSettings* settings) const;
+  bool uploaded_profile(const std::string& body, HttpResponse& res, std::vector<std::uint8_t>* bytes) const;
+  std::shared_ptr<const ProfileFile> check_and_store(std::vector<std::uint8_t> bytes, const std::string& name,
+                                                     const char* what, HttpResponse& res, bool* created);
   void handle_put_machine(const Call& call, HttpResponse& res);
   void handle_get_machine(const Call& call, HttpResponse& res);
   void handle_list_machines(const Call& call, HttpResponse& res);
@@ -384,9 +389,70 @@ bool Service::Impl::enrol_parts(std::vector<UploadPart>& parts, const std::strin
   return true;
 }
 
+bool Service::Impl::enrol_settings(const QueryParams& q, bool multipart, HttpResponse& res,
+                                   EnrolSettings* settings) const {
+  settings->framing = config.framing;
+  settings->resize = config.resize;
+  if (!multipart && (q.count("rank") || q.count("quantile"))) {
+    answer_error(res, 400, "bad_parameter",
+                 "rank and quantile apply to enrolment from clips (multipart/form-data), "
+                 "not to an uploaded profile file");
+    return false;
+  }
+  if (q.count("rank") && !parse_rank(q.at("rank"), embedding_size(model.model), &settings->rank)) {
+    answer_error(res, 400, "bad_parameter",
+                 "rank " + quoted(q.at("rank")) + ": expected 0 or full (the default), compact, or 1.." +
+                     std::to_string(embedding_size(model.model)) + " (the embedding size)");
+    return false;
+  }
+  if (q.count("quantile") && !parse_quantile(q.at("quantile"), &settings->quantile)) {
+    answer_error(res, 400, "bad_parameter",
+                 "quantile " + quoted(q.at("quantile")) + ": expected a number in 0.5..1 (default " +
+                     nlohmann::json(kDefaultEnrolQuantile).dump() + ")");
+    return false;
+  }
+  return true;
+}
+
+bool Service::Impl::uploaded_profile(const std::string& body, HttpResponse& res,
+                                     std::vector<std::uint8_t>* bytes) const {
+  if (body.empty()) {
+    answer_error(res, 400, "empty_body",
+                 "request body is empty: send a profile file, or multipart/form-data with the machine's normal clips");
+    return false;
+  }
+  if (!starts_with_profile_magic(body)) {
+    answer_error(res, 415, "unsupported_body",
+                 "request body is neither a profile file (starting with MNADPROF) nor multipart/form-data with the "
+                 "machine's normal clips (curl -T profile.mnprof, or curl -X PUT -F clip=@a.wav -F clip=@b.wav ...)");
+    return false;
+  }
+  bytes->assign(body.begin(), body.end());
+  return true;
+}
+
+std::shared_ptr<const ProfileFile> Service::Impl::check_and_store(std::vector<std::uint8_t> bytes,
+                                                                  const std::string& name, const char* what,
+                                                                  HttpResponse& res, bool* created) {
+  std::shared_ptr<const ProfileFile> file;
+  try {
+    file = machines->check(std::move(bytes), name, what);
+  } catch (const ProfileRejected& e) {
+    const bool invalid = e.kind() == ProfileRejected::Kind::kInvalid;
+    answer_error(res, 422, invalid ? "bad_profile" : "profile_mismatch", e.what());
+    return nullptr;
+  }
+  try {
+    *created = machines->store(file);
+  } catch (const std::runtime_error& e) {
+    answer_error(res, 500, "storage", std::string("the profile could not be stored: ") + e.what());
+    return nullptr;
+  }
+  return file;
+}
+
 void Service::Impl::handle_put_machine(const Call& call, HttpResponse& res) {
   const HttpRequest& req = call.req;
-  const std::string& body = req.body;
   std::vector<UploadPart> parts;
   const bool multipart = is_multipart_form_data(req.header("Content-Type"));
   if (multipart && !upload_parts(req, res, &parts)) return;
@@ -403,68 +469,23 @@ void Service::Impl::handle_put_machine(const Call& call, HttpResponse& res) {
     return;
   }
   EnrolSettings settings;
-  settings.framing = config.framing;
-  settings.resize = config.resize;
-  const QueryParams& q = req.query;
-  if (!multipart && (q.count("rank") || q.count("quantile"))) {
-    answer_error(res, 400, "bad_parameter",
-                 "rank and quantile apply to enrolment from clips (multipart/form-data), "
-                 "not to an uploaded profile file");
-    return;
-  }
-  if (q.count("rank") && !parse_rank(q.at("rank"), embedding_size(model.model), &settings.rank)) {
-    answer_error(res, 400, "bad_parameter",
-                 "rank " + quoted(q.at("rank")) + ": expected 0 or full (the default), compact, or 1.." +
-                     std::to_string(embedding_size(model.model)) + " (the embedding size)");
-    return;
-  }
-  if (q.count("quantile") && !parse_quantile(q.at("quantile"), &settings.quantile)) {
-    answer_error(res, 400, "bad_parameter",
-                 "quantile " + quoted(q.at("quantile")) + ": expected a number in 0.5..1 (default " +
-                     nlohmann::json(kDefaultEnrolQuantile).dump() + ")");
-    return;
-  }
-
+  if (!enrol_settings(req.query, multipart, res, &settings)) return;
   std::vector<std::uint8_t> bytes;
-  std::string warning;
-  std::size_t clips = 0;
+  FitResult fit;
   if (multipart) {
-    FitResult fit;
     if (!enrol_parts(parts, name, settings, call.worker, res, &fit)) return;
     bytes = std::move(fit.bytes);
-    warning = std::move(fit.warning);
-    clips = parts.size();
-  } else if (body.empty()) {
-    answer_error(res, 400, "empty_body",
-                 "request body is empty: send a profile file, or multipart/form-data with the machine's normal clips");
-    return;
-  } else if (!starts_with_profile_magic(body)) {
-    answer_error(res, 415, "unsupported_body",
-                 "request body is neither a profile file (starting with MNADPROF) nor multipart/form-data with the "
-                 "machine's normal clips (curl -T profile.mnprof, or curl -X PUT -F clip=@a.wav -F clip=@b.wav ...)");
-    return;
-  } else {
-    bytes.assign(body.begin(), body.end());
-  }
-  std::shared_ptr<const ProfileFile> file;
-  try {
-    file = machines->check(std::move(bytes), name, multipart ? "enrolled profile" : "request body");
-  } catch (const ProfileRejected& e) {
-    const bool invalid = e.kind() == ProfileRejected::Kind::kInvalid;
-    answer_error(res, 422, invalid ? "bad_profile" : "profile_mismatch", e.what());
+  } else if (!uploaded_profile(req.body, res, &bytes)) {
     return;
   }
   bool created = false;
-  try {
-    created = machines->store(file);
-  } catch (const std::runtime_error& e) {
-    answer_error(res, 500, "storage", std::string("the profile could not be stored: ") + e.what());
-    return;
-  }
-  metrics.enrolled(static_cast<std::int64_t>(clips));
+  const auto file =
+      check_and_store(std::move(bytes), name, multipart ? "enrolled profile" : "request body", res, &created);
+  if (!file) return;
+  metrics.enrolled(static_cast<std::int64_t>(multipart ? parts.size() : 0));
   metrics.set_machines(static_cast<std::int64_t>(machines->size()));
   nlohmann::ordered_json j = machine_json(*file);
-  if (!warning.empty()) j["warning"] = warning;
+  if (!fit.warning.empty()) j["warning"] = fit.warning;
   if (created) res.headers.emplace_back("Location", "/v1/machines/" + name);
   answer_json(res, dump(j), created ? 201 : 200);
 }
