@@ -12,9 +12,7 @@
 #   INSN_COUNTS=1 bash scripts/aarch64.sh   # also instructions per inference (TCG plugin), per level
 #   JOBS=1 AARCH64_BUILD_DIR=build-aarch64-mine bash scripts/aarch64.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
-[ -f "$MICRONET_AD_SHARED/SPEC.md" ] || { echo "shared data not found at $MICRONET_AD_SHARED" >&2; exit 1; }
+source "$(dirname "$0")/shared_data.sh"  # cd to the top, MICRONET_AD_SHARED checked
 dir="${AARCH64_BUILD_DIR:-build-aarch64}"
 JOBS="${JOBS:-2}"
 QEMU_TIMEOUT="${QEMU_TIMEOUT:-600}"

@@ -14,9 +14,7 @@
 #   KERNELS=reference bash scripts/embedded.sh        # the main run on one kernel level (auto, reference, dsp, mve)
 #   EMBEDDED_BUILD_SUFFIX=-mine bash scripts/embedded.sh  # build in build-embedded-m4-mine etc.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
-[ -f "$MICRONET_AD_SHARED/SPEC.md" ] || { echo "shared data not found at $MICRONET_AD_SHARED" >&2; exit 1; }
+source "$(dirname "$0")/shared_data.sh"  # cd to the top, MICRONET_AD_SHARED checked
 QEMU_TIMEOUT="${QEMU_TIMEOUT:-120}"
 MODEL="${MODEL:-ad_small}"
 RANK="${RANK:-16}"

@@ -6,8 +6,7 @@
 # then enrol a machine none of the models was trained on (MIMII fan) from its normal train/ clips
 # and evaluate its test/ clips by distance to that profile.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
+source "$(dirname "$0")/shared_data.sh"  # cd to the top, MICRONET_AD_SHARED checked
 bash scripts/setup-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMICRONET_AD_SHARED="$MICRONET_AD_SHARED" >/dev/null
 cmake --build build -j"$(nproc)" --target micronet-ad

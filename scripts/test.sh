@@ -5,9 +5,7 @@
 # qemu-aarch64. Shared data: $MICRONET_AD_SHARED or
 # ../shared beside the checkout.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export MICRONET_AD_SHARED="${MICRONET_AD_SHARED:-$(cd .. && pwd)/shared}"
-[ -f "$MICRONET_AD_SHARED/SPEC.md" ] || { echo "shared data not found at $MICRONET_AD_SHARED" >&2; exit 1; }
+source "$(dirname "$0")/shared_data.sh"  # cd to the top, MICRONET_AD_SHARED checked
 jobs=$(nproc)
 # Each stage's wall time, so the CI budget (45 min on 2 cores) can be watched stage by stage.
 stage_start=$SECONDS
