@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "host/eval/dcase_layout.h"
 #include "host/io/default_model.h"
+#include "host/io/model_info.h"
 #include "output.h"
 
 namespace micronet_ad::cli {
@@ -141,7 +142,7 @@ int run_calibrate(const CalibrateOptions& options, std::FILE* out) {
   const Scoring scoring = load_scoring(options.scoring, *file, options.mode.framing, options.mode.resize);
   const ScoresById scores = normal_scores(options, *file, scoring);
   host::ThresholdSet set;
-  set.model_sha1 = model_sha1(*file);
+  set.model_sha1 = host::model_sha1(*file);
   set.score_kind = scoring.method();
   set.method = options.method;
   set.quantile = options.quantile;

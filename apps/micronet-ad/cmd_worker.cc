@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "host/io/default_model.h"
+#include "host/io/model_info.h"
 #include "host/stream/stop_signal.h"
 #include "scoring.h"
 
@@ -68,7 +69,7 @@ host::fleet::ScoringSetup worker_scoring(const WorkerOptions& options, const hos
   scoring.thresholds = service_thresholds(options.thresholds, file, "worker");
   if (!options.profile.empty())
     scoring.profiles = std::make_shared<host::ProfileSet>(
-        host::ProfileSet::load(options.profile, model_sha1(file), options.mode.framing, options.mode.resize));
+        host::ProfileSet::load(options.profile, host::model_sha1(file), options.mode.framing, options.mode.resize));
   scoring.framing = options.mode.framing;
   scoring.resize = options.mode.resize;
   scoring.kernels = options.kernels;

@@ -14,7 +14,7 @@
 
 #include "host/eval/dcase_csv.h"
 #include "host/io/default_model.h"
-#include "host/io/sha1.h"
+#include "host/io/model_info.h"
 
 namespace micronet_ad::cli {
 
@@ -161,7 +161,7 @@ void add_scoring_options(CLI::App* cmd, ScoringOptions* options, bool with_thres
 
 Scoring load_scoring(const ScoringOptions& options, const host::ModelFile& file, Framing framing, Resize resize) {
   Scoring scoring;
-  const std::string sha1 = model_sha1(file);
+  const std::string sha1 = host::model_sha1(file);
   if (!options.profile.empty()) {
     scoring.profiles =
         std::make_unique<host::ProfileSet>(host::ProfileSet::load(options.profile, sha1, framing, resize));
@@ -190,8 +190,6 @@ std::string score_kind_label(ScoreMethod kind) {
   return "score: mean -p[id]";
 }
 
-std::string model_sha1(const host::ModelFile& file) { return host::sha1_hex(file.bytes(), file.model.size()); }
-
 std::string machine_key(int output_index) {
   const char* id = machine_id_of_output(output_index);
   return std::string("id_") + (id ? id : "??");
@@ -205,7 +203,7 @@ std::string machine_id_text(int output_index) {
 std::optional<host::ThresholdSet> service_thresholds(const std::string& path, const host::ModelFile& file,
                                                      const char* command) {
   if (path.empty()) return std::nullopt;
-  return host::load_service_thresholds(path, model_sha1(file), command);
+  return host::load_service_thresholds(path, host::model_sha1(file), command);
 }
 
 void score_with_progress(const Model& model, const host::BatchOptions& options,
@@ -260,7 +258,7 @@ host::ReportClip report_clip(const std::string& name, const host::ClipOutcome& o
 std::vector<std::pair<std::string, std::string>> report_facts(const host::ModelFile& file, ScoreMethod kind,
                                                               const host::BatchOptions& options) {
   return {{"model", file.path},
-          {"model SHA-1", model_sha1(file)},
+          {"model SHA-1", host::model_sha1(file)},
           {"score kind", host::to_string(kind) + " (" + score_kind_label(kind) + ")"},
           {"framing", to_string(options.framing)},
           {"resize", to_string(options.resize)}};

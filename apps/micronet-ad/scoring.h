@@ -46,9 +46,6 @@ inline double clip_score(const host::ClipResult& result, ScoreMethod kind) { ret
 // Axis label for the report, e.g. "score: mean -p[id]".
 std::string score_kind_label(ScoreMethod kind);
 
-// SHA-1 of the model file's bytes (what threshold files are tied to).
-std::string model_sha1(const host::ModelFile& file);
-
 // "id_00" for output index 0.
 std::string machine_key(int output_index);
 // "00" for output index 0; "-" for none (−1) or an index the model has no machine for.

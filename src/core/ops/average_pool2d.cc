@@ -9,13 +9,9 @@ namespace {
 
 Status validate(const OpChecker& check, OperatorInfo* info) {
   const int x = info->inputs[0], y = info->output;
-  Status s = check.activation(x, "input", 4);
+  Status s = check.nhwc_input_output(x, y);
   if (!s) return s;
-  s = check.activation(y, "output", 4);
-  if (!s) return s;
-  const int batches = check.dim(x, 0), in_c = check.dim(x, 3);
-  if (check.dim(y, 0) != batches)
-    return check.fail("output batch %d differs from input batch %d", check.dim(y, 0), batches);
+  const int in_c = check.dim(x, 3);
   const fb::Pool2DOptions* o = check.op()->builtin_options_as_Pool2DOptions();
   if (o == nullptr) return check.fail("Pool2DOptions are missing");
   info->stride_h = o->stride_h();

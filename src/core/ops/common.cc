@@ -40,6 +40,15 @@ Status OpChecker::activation(int t, const char* role, int rank) const {
   return per_tensor_quantization(t, role);
 }
 
+Status OpChecker::nhwc_input_output(int x, int y) const {
+  Status s = activation(x, "input", 4);
+  if (!s) return s;
+  s = activation(y, "output", 4);
+  if (!s) return s;
+  if (dim(y, 0) != dim(x, 0)) return fail("output batch %d differs from input batch %d", dim(y, 0), dim(x, 0));
+  return Status::Ok();
+}
+
 Status OpChecker::per_tensor_quantization(int t, const char* role) const {
   const fb::QuantizationParameters* q = tensor(t)->quantization();
   if (q == nullptr || q->scale() == nullptr || q->scale()->size() != 1 || q->zero_point() == nullptr ||

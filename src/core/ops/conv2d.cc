@@ -6,16 +6,23 @@
 namespace micronet_ad::ops {
 namespace {
 
+// Conv2DOptions and DepthwiseConv2DOptions carry the same window fields.
+template <typename Options>
+void read_window_options(const Options& o, OperatorInfo* info, fb::Padding* padding, fb::ActivationFunctionType* act) {
+  *padding = o.padding();
+  *act = o.fused_activation_function();
+  info->stride_h = o.stride_h();
+  info->stride_w = o.stride_w();
+  info->dilation_h = o.dilation_h_factor();
+  info->dilation_w = o.dilation_w_factor();
+}
+
 // The NHWC checks CONV_2D and DEPTHWISE_CONV_2D share before their own.
 Status validate_conv_like(const OpChecker& check, OperatorInfo* info, bool depthwise) {
   const int x = info->inputs[0], y = info->output;
-  Status s = check.activation(x, "input", 4);
+  Status s = check.nhwc_input_output(x, y);
   if (!s) return s;
-  s = check.activation(y, "output", 4);
-  if (!s) return s;
-  const int batches = check.dim(x, 0), in_c = check.dim(x, 3);
-  if (check.dim(y, 0) != batches)
-    return check.fail("output batch %d differs from input batch %d", check.dim(y, 0), batches);
+  const int in_c = check.dim(x, 3);
   const int w = info->inputs[1];
   const fb::Tensor* tw = check.tensor(w);
   if (!tw->shape() || tw->shape()->size() != 4)
@@ -29,12 +36,7 @@ Status validate_conv_like(const OpChecker& check, OperatorInfo* info, bool depth
   if (!depthwise) {
     const fb::Conv2DOptions* o = check.op()->builtin_options_as_Conv2DOptions();
     if (o == nullptr) return check.fail("Conv2DOptions are missing");
-    padding = o->padding();
-    act = o->fused_activation_function();
-    info->stride_h = o->stride_h();
-    info->stride_w = o->stride_w();
-    info->dilation_h = o->dilation_h_factor();
-    info->dilation_w = o->dilation_w_factor();
+    read_window_options(*o, info, &padding, &act);
     out_c = check.dim(w, 0);
     if (check.dim(w, 3) != in_c)
       return check.fail("weights tensor %d has %d input channels, the input has %d", w, check.dim(w, 3), in_c);
@@ -45,12 +47,7 @@ Status validate_conv_like(const OpChecker& check, OperatorInfo* info, bool depth
   } else {
     const fb::DepthwiseConv2DOptions* o = check.op()->builtin_options_as_DepthwiseConv2DOptions();
     if (o == nullptr) return check.fail("DepthwiseConv2DOptions are missing");
-    padding = o->padding();
-    act = o->fused_activation_function();
-    info->stride_h = o->stride_h();
-    info->stride_w = o->stride_w();
-    info->dilation_h = o->dilation_h_factor();
-    info->dilation_w = o->dilation_w_factor();
+    read_window_options(*o, info, &padding, &act);
     if (check.dim(w, 0) != 1)
       return check.fail("weights tensor %d has leading dimension %d, expected 1", w, check.dim(w, 0));
     out_c = check.dim(w, 3);

@@ -40,6 +40,8 @@ class OpChecker {
   // Checks an int8 activation tensor of the given rank (0: any) with one scale and zero point.
   Status activation(int t, const char* role, int rank) const;
   Status per_tensor_quantization(int t, const char* role) const;
+  // The NHWC window ops' input x and output y: rank-4 int8 activations with the same batch.
+  Status nhwc_input_output(int x, int y) const;
   // Checks per-channel (or per-tensor) int8 weights: constant, zero points 0, positive scales.
   Status weights(int t, int channels, int quantized_dim, bool is_const) const;
   // Each channel's requantization multiplier in_scale · w_scale / out_scale must encode with a
