@@ -23,9 +23,10 @@ struct Layer {
   std::vector<std::uint8_t> scratch;
 };
 
-Layer make(int hw, int in_c, int out_c, int k, int stride, bool depthwise) {
+Layer make(int hw, int in_c, int out_c, int k, int stride, bool depthwise, int batches = 1) {
   Layer l;
   ConvGeometry& g = l.g;
+  g.batches = batches;
   g.in_h = g.in_w = hw;
   g.in_c = in_c;
   g.out_c = depthwise ? in_c : out_c;
@@ -35,7 +36,7 @@ Layer make(int hw, int in_c, int out_c, int k, int stride, bool depthwise) {
   g.pad_top = g.pad_left = padding_before(Padding::kSame, hw, g.out_h, k, stride, 1);
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> byte(-128, 127);
-  l.x.resize(static_cast<std::size_t>(hw) * hw * in_c);
+  l.x.resize(static_cast<std::size_t>(batches) * hw * hw * in_c);
   for (auto& v : l.x) v = static_cast<std::int8_t>(byte(rng));
   l.w.resize(depthwise ? static_cast<std::size_t>(k) * k * in_c : static_cast<std::size_t>(out_c) * k * k * in_c);
   for (auto& v : l.w) v = static_cast<std::int8_t>(byte(rng));
@@ -49,25 +50,26 @@ Layer make(int hw, int in_c, int out_c, int k, int stride, bool depthwise) {
   l.rq.act_max = 127;
   l.rq.multipliers = l.mult.data();
   l.rq.shifts = l.shift.data();
-  l.y.resize(static_cast<std::size_t>(g.out_h) * g.out_w * g.out_c);
+  l.y.resize(static_cast<std::size_t>(batches) * g.out_h * g.out_w * g.out_c);
   return l;
 }
 
 std::int64_t macs(const ConvGeometry& g, bool depthwise) {
-  return static_cast<std::int64_t>(g.out_h) * g.out_w * g.out_c * g.filter_h * g.filter_w * (depthwise ? 1 : g.in_c);
+  return static_cast<std::int64_t>(g.batches) * g.out_h * g.out_w * g.out_c * g.filter_h * g.filter_w *
+         (depthwise ? 1 : g.in_c);
 }
 
-// level: 0 reference, 1 avx2, 2 avx512vnni
+// level: 0 reference, 1 avx2, 2 avx512vnni; batch: images per call (a clip's windows as one batch)
 void BM_Conv(benchmark::State& state) {
   const auto level = static_cast<opt::Level>(state.range(0));
   Layer l = make(static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), static_cast<int>(state.range(3)),
-                 static_cast<int>(state.range(4)), 1, false);
+                 static_cast<int>(state.range(4)), 1, false, static_cast<int>(state.range(5)));
   if (!opt::compiled(level) || !opt::cpu_supports(level)) {
     state.SkipWithError("CPU lacks this level");
     return;
   }
   const ConvGeometry& g = l.g;
-  const int m = g.out_h * g.out_w, k = g.filter_h * g.filter_w * g.in_c;
+  const int m = g.batches * g.out_h * g.out_w, k = g.filter_h * g.filter_w * g.in_c;
   opt::GemmArgs a;
   if (level != opt::Level::kReference) {
     l.packed.resize(opt::gemm_packed_bytes(level, k, g.out_c));
@@ -158,12 +160,12 @@ void BM_PeakVpmaddwd(benchmark::State& state) { peak(state, KernelSet::kAvx2, "C
 BENCHMARK(BM_PeakVpdpbusd);
 BENCHMARK(BM_PeakVpmaddwd);
 
-// {level, hw, in_c, out_c, k}: ad_medium's pointwise layers and the first 3x3 conv.
+// {level, hw, in_c, out_c, k, batch}: ad_medium's pointwise layers, one image and a 10 s clip's 13
+// windows as one batch (docs/kernels.md, "Batching a clip's windows"), and the first 3x3 conv.
 BENCHMARK(BM_Conv)
-    ->ArgNames({"level", "hw", "in_c", "out_c", "k"})
-    ->ArgsProduct({{0, 1, 2}, {16}, {276}, {276}, {1}})
-    ->ArgsProduct({{0, 1, 2}, {8}, {276}, {276}, {1}})
-    ->ArgsProduct({{0, 1, 2}, {32}, {1}, {192}, {3}});
+    ->ArgNames({"level", "hw", "in_c", "out_c", "k", "batch"})
+    ->ArgsProduct({{0, 1, 2}, {16, 8, 4}, {276}, {276}, {1}, {1, 13}})
+    ->ArgsProduct({{0, 1, 2}, {32}, {1}, {192}, {3}, {1}});
 // {level, hw, channels, stride}
 BENCHMARK(BM_Depthwise)
     ->ArgNames({"level", "hw", "c", "stride"})
