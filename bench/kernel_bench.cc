@@ -4,11 +4,13 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
 #include "cpu_peak.h"
 #include "kernels/geometry.h"
+#include "kernels/level.h"
 #include "kernels/optimized/optimized.h"
 #include "kernels/reference/reference.h"
 
@@ -59,86 +61,59 @@ std::int64_t macs(const ConvGeometry& g, bool depthwise) {
          (depthwise ? 1 : g.in_c);
 }
 
-// level: 0 reference, 1 avx2, 2 avx512vnni; batch: images per call (a clip's windows as one batch)
-void BM_Conv(benchmark::State& state) {
-  const auto level = static_cast<opt::Level>(state.range(0));
-  Layer l = make(static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), static_cast<int>(state.range(3)),
-                 static_cast<int>(state.range(4)), 1, false, static_cast<int>(state.range(5)));
-  if (!opt::compiled(level) || !opt::cpu_supports(level)) {
+// 64-byte aligned bytes, as the interpreter gives packed weights and scratch (level.h: alignment).
+struct AlignedBytes {
+  explicit AlignedBytes(std::size_t n) : p(static_cast<std::uint8_t*>(std::aligned_alloc(64, (n + 64) / 64 * 64))) {}
+  ~AlignedBytes() { std::free(p); }
+  AlignedBytes(const AlignedBytes&) = delete;
+  AlignedBytes& operator=(const AlignedBytes&) = delete;
+  std::uint8_t* p;
+};
+
+// Times what the interpreter runs for the layer at kernel set `set` (interpreter.h): the first of
+// the level's kernels that accepts the shape, with its packed weights and scratch; the reference
+// set (and a shape no kernel accepts) runs the reference kernel. The label names the kernel.
+void time_layer(benchmark::State& state, Layer& l, bool depthwise) {
+  const auto set = static_cast<KernelSet>(state.range(0));
+  const KernelLevel* level = find_level(set);
+  if (level == nullptr || !level->cpu_supports()) {
     state.SkipWithError("CPU lacks this level");
     return;
   }
   const ConvGeometry& g = l.g;
-  const int m = g.batches * g.out_h * g.out_w, k = g.filter_h * g.filter_w * g.in_c;
-  opt::GemmArgs a;
-  if (level != opt::Level::kReference) {
-    l.packed.resize(opt::gemm_packed_bytes(level, k, g.out_c));
-    l.corr.resize(static_cast<std::size_t>(opt::padded_channels(g.out_c)));
-    opt::pack_gemm(level, l.w.data(), k, g.out_c, l.bias.data(), l.rq.input_offset, l.packed.data(), l.corr.data());
-    l.cols.resize(static_cast<std::size_t>(m) * opt::gemm_lda(level, k));
-    l.scratch.resize(opt::gemm_scratch_bytes(level, m, k) + 1);
-    a.m = m;
-    a.k = k;
-    a.n = g.out_c;
-    a.x = g.filter_h == 1 ? l.x.data() : l.cols.data();
-    a.packed = l.packed.data();
-    a.corr = l.corr.data();
-    a.multipliers = l.mult.data();
-    a.shifts = l.shift.data();
-    a.input_offset = l.rq.input_offset;
-    a.output_offset = l.rq.output_offset;
-    a.y = l.y.data();
-    a.scratch = l.scratch.data();
-  }
+  const ConvKernel* kernel =
+      depthwise ? find_conv(level->depthwise, level->depthwise_count, g) : find_conv(level->conv, level->conv_count, g);
+  AlignedBytes packed(kernel != nullptr && kernel->packed_bytes != nullptr ? kernel->packed_bytes(g) : 0);
+  AlignedBytes scratch(kernel != nullptr && kernel->scratch_bytes != nullptr ? kernel->scratch_bytes(g) : 0);
+  if (kernel != nullptr && kernel->pack != nullptr)
+    kernel->pack(g, l.w.data(), l.bias.data(), l.rq.input_offset, packed.p);
+  const ConvCall call{&g, &l.rq, l.x.data(), l.w.data(), l.bias.data(), packed.p, scratch.p, l.y.data()};
   for (auto _ : state) {
-    if (level == opt::Level::kReference) {
+    if (kernel != nullptr)
+      kernel->run(call);
+    else if (depthwise)
+      reference::depthwise_conv2d(g, l.rq, l.x.data(), l.w.data(), l.bias.data(), l.y.data());
+    else
       reference::conv2d(g, l.rq, l.x.data(), l.w.data(), l.bias.data(), l.y.data());
-    } else {
-#if defined(__x86_64__)
-      if (g.filter_h != 1) {
-        a.lda = opt::gemm_lda(level, k);
-        auto* terms = level == opt::Level::kAvx512Vnni ? reinterpret_cast<std::int32_t*>(l.scratch.data()) : nullptr;
-        opt::im2col(g, l.rq.input_offset, l.x.data(), l.cols.data(), a.lda, terms);
-        a.row_terms = terms;
-      }
-      if (level == opt::Level::kAvx512Vnni)
-        opt::gemm_avx512vnni(a);
-      else
-        opt::gemm_avx2(a);
-#endif
-    }
     benchmark::DoNotOptimize(l.y.data());
   }
+  state.SetLabel(kernel != nullptr ? kernel->name : "reference");
   state.counters["MAC/s"] =
-      benchmark::Counter(static_cast<double>(macs(g, false)), benchmark::Counter::kIsIterationInvariantRate);
+      benchmark::Counter(static_cast<double>(macs(g, depthwise)), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// {set, hw, in_c, out_c, k, batch}; batch: images per call (a clip's windows as one batch).
+void BM_Conv(benchmark::State& state) {
+  Layer l = make(static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), static_cast<int>(state.range(3)),
+                 static_cast<int>(state.range(4)), 1, false, static_cast<int>(state.range(5)));
+  time_layer(state, l, false);
+}
+
+// {set, hw, channels, stride}
 void BM_Depthwise(benchmark::State& state) {
-  const auto level = static_cast<opt::Level>(state.range(0));
   Layer l = make(static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), 0, 3,
                  static_cast<int>(state.range(3)), true);
-  if (!opt::compiled(level) || !opt::cpu_supports(level)) {
-    state.SkipWithError("CPU lacks this level");
-    return;
-  }
-  const ConvGeometry& g = l.g;
-  std::vector<std::uint8_t> packed(opt::depthwise_packed_bytes(level, 3, 3, g.out_c));
-  opt::pack_depthwise(level, l.w.data(), 3, 3, g.out_c, l.bias.data(), l.rq.input_offset, packed.data());
-  for (auto _ : state) {
-    if (level == opt::Level::kReference) {
-      reference::depthwise_conv2d(g, l.rq, l.x.data(), l.w.data(), l.bias.data(), l.y.data());
-    } else {
-#if defined(__x86_64__)
-      if (level == opt::Level::kAvx512Vnni)
-        opt::depthwise_avx512(g, l.rq, l.x.data(), packed.data(), l.y.data());
-      else
-        opt::depthwise_avx2(g, l.rq, l.x.data(), packed.data(), l.y.data());
-#endif
-    }
-    benchmark::DoNotOptimize(l.y.data());
-  }
-  state.counters["MAC/s"] =
-      benchmark::Counter(static_cast<double>(macs(g, true)), benchmark::Counter::kIsIterationInvariantRate);
+  time_layer(state, l, true);
 }
 
 // The ceilings the kernels are measured against: back-to-back multiply-accumulate instructions on
@@ -162,15 +137,18 @@ BENCHMARK(BM_PeakVpmaddwd);
 
 // {level, hw, in_c, out_c, k, batch}: ad_medium's pointwise layers, one image and a 10 s clip's 13
 // windows as one batch (docs/kernels.md, "Batching a clip's windows"), and the first 3x3 conv.
+// The sets by their KernelSet numbers (interpreter.h): reference, avx2, avx512vnni, avxvnni.
+constexpr int kRef = static_cast<int>(KernelSet::kReference), kAvx2 = static_cast<int>(KernelSet::kAvx2),
+              kAvx512 = static_cast<int>(KernelSet::kAvx512Vnni), kVnni = static_cast<int>(KernelSet::kAvxVnni);
 BENCHMARK(BM_Conv)
-    ->ArgNames({"level", "hw", "in_c", "out_c", "k", "batch"})
-    ->ArgsProduct({{0, 1, 2}, {16, 8, 4}, {276}, {276}, {1}, {1, 13}})
-    ->ArgsProduct({{0, 1, 2}, {32}, {1}, {192}, {3}, {1}});
-// {level, hw, channels, stride}
+    ->ArgNames({"set", "hw", "in_c", "out_c", "k", "batch"})
+    ->ArgsProduct({{kRef, kAvx2, kVnni, kAvx512}, {16, 8, 4}, {276}, {276}, {1}, {1, 13}})
+    ->ArgsProduct({{kRef, kAvx2, kVnni, kAvx512}, {32}, {1}, {192}, {3}, {1}});
+// {set, hw, channels, stride}: ad_small's and ad_medium's depthwise layers
 BENCHMARK(BM_Depthwise)
-    ->ArgNames({"level", "hw", "c", "stride"})
-    ->ArgsProduct({{0, 1, 2}, {16}, {276}, {1}})
-    ->ArgsProduct({{0, 1, 2}, {32}, {192}, {2}});
+    ->ArgNames({"set", "hw", "c", "stride"})
+    ->ArgsProduct({{kRef, kAvx2, kVnni, kAvx512}, {16}, {164, 276}, {1}})
+    ->ArgsProduct({{kRef, kAvx2, kVnni, kAvx512}, {32}, {72, 192}, {2}});
 
 }  // namespace
 }  // namespace micronet_ad::kernels

@@ -1,8 +1,9 @@
 // AVX2 kernels for the models' two 3x3 shapes, which do 9 multiply-adds per output and so are
 // bound by the requantization and the addressing, not the arithmetic (docs/kernels.md):
 //   dwconv3x3_s8_avx2_16c    depthwise 3x3, depth multiplier 1, any stride and padding, ≥ 16
-//                            channels: 16 channels of one output pixel per step, the 9 tap
-//                            pointers computed from 3 row pointers, a channel count that is not a
+//                            channels: 16 channels of one output pixel per step, the 9 taps read
+//                            from 3 row pointers that walk the row (the edge pixels gather their
+//                            taps with the padding first), a channel count that is not a
 //                            multiple of 16 ending with an overlapping chunk (packed at init);
 //   conv3x3_in1_s8_avx2      the first convolution (3x3 over one input channel, any stride and
 //                            padding): a block of output pixels gathers its taps once as int16
@@ -11,6 +12,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -30,15 +32,21 @@ constexpr std::size_t kDwChunkVectors = 2 * (kDwPairs + 1);  // lo/hi pairs, the
 
 std::size_t dw3x3_main_bytes(int channels) { return depthwise_packed_bytes(Level::kAvx2, 3, 3, channels); }
 
-// 16 channels of one output pixel; p[t] is tap t's input (or the zero points of a padded tap).
-MNAD_AVX2 __attribute__((always_inline)) inline __m128i dw3x3_pixel(const std::int8_t* const* p, const __m256i* w,
-                                                                    const Rq8& rq_lo, const Rq8& rq_hi,
-                                                                    const ActRange& range) {
+// Tap t of a pixel whose filter rows start at r[0..2], widened to int16.
+MNAD_AVX2 __attribute__((always_inline)) inline __m256i dw3x3_tap(const std::int8_t* const* r, const int* col, int t) {
+  const std::int8_t* p = r[t / 3] + static_cast<std::ptrdiff_t>(t % 3) * col[t / 3];
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// 16 channels of one output pixel whose filter rows start at r[0..2] with column strides col[0..2]
+// (0 for a padded row, which reads the zero points).
+MNAD_AVX2 __attribute__((always_inline)) inline __m128i dw3x3_pixel(const std::int8_t* const* r, const int* col,
+                                                                    const __m256i* w, const Rq8& rq_lo,
+                                                                    const Rq8& rq_hi, const ActRange& range) {
   __m256i lo = _mm256_loadu_si256(w + 2 * kDwPairs), hi = _mm256_loadu_si256(w + 2 * kDwPairs + 1);
   for (int t = 0; t < 9; t += 2) {
-    const __m256i a = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[t])));
-    const __m256i b = t + 1 < 9 ? _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p[t + 1])))
-                                : _mm256_setzero_si256();
+    const __m256i a = dw3x3_tap(r, col, t);
+    const __m256i b = t + 1 < 9 ? dw3x3_tap(r, col, t + 1) : _mm256_setzero_si256();
     lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), _mm256_loadu_si256(w + t)));
     hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), _mm256_loadu_si256(w + t + 1)));
   }
@@ -48,27 +56,51 @@ MNAD_AVX2 __attribute__((always_inline)) inline __m128i dw3x3_pixel(const std::i
   return clamp_bytes(_mm_packs_epi16(_mm256_castsi256_si128(v16), _mm256_extracti128_si256(v16, 1)), range);
 }
 
+// A pixel at the left or right edge: its padded columns read the zero points.
+MNAD_AVX2 __attribute__((noinline)) __m128i dw3x3_edge_pixel(const ConvGeometry& g, const std::int8_t* const* rows,
+                                                             const int* col, const std::int8_t* zero_points, int ix0,
+                                                             const __m256i* w, const Rq8& rq_lo, const Rq8& rq_hi,
+                                                             const ActRange& range) {
+  alignas(32) std::int8_t taps[9][kDwChunk];
+  for (int fy = 0; fy < 3; ++fy)
+    for (int fx = 0; fx < 3; ++fx) {
+      const int ix = ix0 + fx;
+      const std::int8_t* p =
+          ix >= 0 && ix < g.in_w ? rows[fy] + static_cast<std::ptrdiff_t>(ix) * col[fy] : zero_points;
+      std::memcpy(taps[3 * fy + fx], p, kDwChunk);
+    }
+  const std::int8_t* r[3] = {taps[0], taps[3], taps[6]};
+  const int tap_col[3] = {kDwChunk, kDwChunk, kDwChunk};
+  return dw3x3_pixel(r, tap_col, w, rq_lo, rq_hi, range);
+}
+
 // One row of output pixels for the chunk at c0. rows[fy] is filter row fy's input row at channel
 // c0 with column stride col[fy] (c), or the zero points with stride 0 when the row is padding.
+// The pixels between the edges walk three row pointers, with no test per tap.
 MNAD_AVX2 void dw3x3_row(const ConvGeometry& g, const std::int8_t* const* rows, const int* col,
                          const std::int8_t* zero_points, const __m256i* w, const Rq8& rq_lo, const Rq8& rq_hi,
                          const ActRange& range, std::int8_t* y) {
   const std::size_t c = static_cast<std::size_t>(g.in_c);
-  const std::int8_t* p[9];
-  for (int ox = 0; ox < g.out_w; ++ox) {
-    const int ix0 = ox * g.stride_w - g.pad_left;
-    if (ix0 >= 0 && ix0 + 2 < g.in_w) {
-      for (int fy = 0; fy < 3; ++fy)
-        for (int fx = 0; fx < 3; ++fx) p[3 * fy + fx] = rows[fy] + static_cast<std::ptrdiff_t>(ix0 + fx) * col[fy];
-    } else {
-      for (int fy = 0; fy < 3; ++fy)
-        for (int fx = 0; fx < 3; ++fx) {
-          const int ix = ix0 + fx;
-          p[3 * fy + fx] = ix >= 0 && ix < g.in_w ? rows[fy] + static_cast<std::ptrdiff_t>(ix) * col[fy] : zero_points;
-        }
-    }
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + ox * c), dw3x3_pixel(p, w, rq_lo, rq_hi, range));
+  // Interior pixels read no padding: ox·stride − pad_left ≥ 0 and ox·stride − pad_left + 2 < in_w.
+  const int first = (g.pad_left + g.stride_w - 1) / g.stride_w;
+  const int past_last = g.in_w - 3 + g.pad_left < 0 ? 0 : (g.in_w - 3 + g.pad_left) / g.stride_w + 1;
+  const int begin = std::min(first, g.out_w), end = std::max(begin, std::min(past_last, g.out_w));
+  for (int ox = 0; ox < begin; ++ox)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + ox * c),
+                     dw3x3_edge_pixel(g, rows, col, zero_points, ox * g.stride_w - g.pad_left, w, rq_lo, rq_hi, range));
+  const std::int8_t* r[3];
+  std::ptrdiff_t step[3];
+  for (int fy = 0; fy < 3; ++fy) {
+    r[fy] = rows[fy] + static_cast<std::ptrdiff_t>(begin * g.stride_w - g.pad_left) * col[fy];
+    step[fy] = static_cast<std::ptrdiff_t>(g.stride_w) * col[fy];
   }
+  for (int ox = begin; ox < end; ++ox) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + ox * c), dw3x3_pixel(r, col, w, rq_lo, rq_hi, range));
+    for (int fy = 0; fy < 3; ++fy) r[fy] += step[fy];
+  }
+  for (int ox = end; ox < g.out_w; ++ox)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + ox * c),
+                     dw3x3_edge_pixel(g, rows, col, zero_points, ox * g.stride_w - g.pad_left, w, rq_lo, rq_hi, range));
 }
 
 // --- First convolution: 3x3 over one input channel ----------------------------------------------
