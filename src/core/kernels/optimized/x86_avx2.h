@@ -35,6 +35,7 @@ struct Rq8 {
   bool any_left;         // some lane shifts left
   bool saturate;         // some multiplier is INT32_MIN: a = b = INT32_MIN can overflow the high mul
   bool fast;             // the logical shift is exact (see above)
+  bool negatives_clamp;  // every negative product ends at act_min (see clamp_negatives); off by default
 };
 
 MNAD_AVX2 static inline Rq8 make_rq8(const std::int32_t* multipliers, const std::int32_t* shifts,
@@ -47,6 +48,7 @@ MNAD_AVX2 static inline Rq8 make_rq8(const std::int32_t* multipliers, const std:
   q.left = _mm256_max_epi32(shift, zero);
   q.any_left = !_mm256_testz_si256(q.left, q.left);
   q.saturate = _mm256_movemask_epi8(_mm256_cmpeq_epi32(m, _mm256_set1_epi32(INT32_MIN))) != 0;
+  q.negatives_clamp = false;
   q.fast = _mm256_movemask_epi8(
                _mm256_or_si256(_mm256_cmpgt_epi32(zero, m), _mm256_cmpgt_epi32(e, _mm256_set1_epi32(31)))) == 0;
   q.mul_e = m;
@@ -76,6 +78,30 @@ MNAD_AVX2 static inline Rq8 make_rq8(const std::int32_t* multipliers, const std:
   return q;
 }
 
+// The largest |accumulator| (after the bias) of a layer with `taps` products per output: |x +
+// input_offset| ≤ 128 + |input_offset| and |w| ≤ 128, plus the largest |bias| of channels [0, n).
+static inline std::int64_t accumulator_bound(const std::int32_t* bias, int n, int taps, std::int32_t input_offset) {
+  std::int64_t largest_bias = 0;
+  for (int i = 0; bias != nullptr && i < n; ++i) {
+    const std::int64_t b = bias[i] < 0 ? -static_cast<std::int64_t>(bias[i]) : bias[i];
+    largest_bias = b > largest_bias ? b : largest_bias;
+  }
+  const std::int64_t off = input_offset < 0 ? -static_cast<std::int64_t>(input_offset) : input_offset;
+  return largest_bias + static_cast<std::int64_t>(taps) * (128 + off) * 128;
+}
+
+// Turns on the shortcut for negative products where it gives the same bytes. A negative product p
+// gives a requantized value r ≤ 0, and the fast path without its correction for p < −2^30 gives
+// ⌊(p + add) / 2^s⌋ ≤ 0 too (p + add < 2^30 + 2^(30+e) ≤ 2^s). When act_min ≥ output_offset both
+// end at act_min after adding the offset, as long as neither sum wraps; |acc| < 2^30 (so |r| ≤
+// 2^30 + 1) and |output_offset| < 2^30 rule that out. A ReLU or ReLU6 layer has act_min equal to
+// the output zero point, so every real model's 3x3 layers qualify (docs/kernels.md).
+static inline void clamp_negatives(Rq8* q, const Requantization& rq, std::int64_t acc_bound) {
+  const std::int64_t limit = std::int64_t{1} << 30;
+  q->negatives_clamp = q->fast && !q->any_left && rq.act_min >= rq.output_offset && acc_bound < limit &&
+                       rq.output_offset < limit && rq.output_offset > -limit;
+}
+
 // The fast path: (p + add − [p < −2^30]·neg) >>> sh, logical.
 MNAD_AVX2 static inline __m256i round_shift64_fast(__m256i p, __m256i add, __m256i neg, __m256i sh) {
   const __m256i negative = _mm256_cmpgt_epi64(_mm256_set1_epi64x(-(std::int64_t{1} << 30)), p);
@@ -99,7 +125,10 @@ MNAD_AVX2 static inline __m256i requantize8(__m256i acc, const Rq8& q) {
   const __m256i p_even = _mm256_mul_epi32(acc, q.mul_e);
   const __m256i p_odd = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), q.mul_o);
   __m256i even, odd;
-  if (q.fast) {
+  if (q.negatives_clamp) {  // (p + add) >>> sh: see clamp_negatives
+    even = _mm256_srlv_epi64(_mm256_add_epi64(p_even, q.add_e), q.sh_e);
+    odd = _mm256_srlv_epi64(_mm256_add_epi64(p_odd, q.add_o), q.sh_o);
+  } else if (q.fast) {
     even = round_shift64_fast(p_even, q.add_e, q.neg_e, q.sh_e);
     odd = round_shift64_fast(p_odd, q.add_o, q.neg_o, q.sh_o);
   } else {

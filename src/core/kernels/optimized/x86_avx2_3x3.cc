@@ -122,20 +122,42 @@ void gather_taps(const ConvGeometry& g, const std::int8_t* x, std::int32_t input
   std::memcpy(pairs, t, sizeof t);
 }
 
-// `count` output pixels (their taps in pairs[]) x the 8 channels from n of vector v.
-MNAD_AVX2 void conv3x3_in1_block(const std::int32_t* pairs, int count, const __m256i* v, const Rq8& rq,
+constexpr int kConvGroups = 4;  // groups of 8 channels a pixel's broadcast taps serve
+
+// 32 int32 lanes (4 groups of 8 channels) to 32 bytes in channel order, saturating, then clamped.
+MNAD_AVX2 inline __m256i narrow32(const __m256i* r, const ActRange& range) {
+  // Per 128-bit lane the packs interleave the groups' quads: r0 r1 r2 r3 (first 4), then the same
+  // for the last 4 channels; the dword permutation puts each group's two quads together.
+  const __m256i bytes = _mm256_packs_epi16(_mm256_packs_epi32(r[0], r[1]), _mm256_packs_epi32(r[2], r[3]));
+  const __m256i ordered = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  return _mm256_min_epi8(_mm256_max_epi8(ordered, _mm256_broadcastsi128_si256(range.min)),
+                         _mm256_broadcastsi128_si256(range.max));
+}
+
+// `count` output pixels (their taps in pairs[]) x G groups of 8 channels from n, the groups' packed
+// vectors from v: each pixel broadcasts its 5 tap pairs once for all G groups.
+template <int G>
+MNAD_AVX2 void conv3x3_in1_block(const std::int32_t* pairs, int count, const __m256i* v, const Rq8* rq,
                                  const ActRange& range, int out_c, int n, std::int8_t* y) {
-  const __m256i w0 = _mm256_loadu_si256(v), w1 = _mm256_loadu_si256(v + 1), w2 = _mm256_loadu_si256(v + 2);
-  const __m256i w3 = _mm256_loadu_si256(v + 3), w4 = _mm256_loadu_si256(v + 4), bias = _mm256_loadu_si256(v + 5);
-  const int store = out_c - n < 8 ? out_c - n : 8;
+  const bool whole = G == kConvGroups && n + 8 * kConvGroups <= out_c;
   for (int i = 0; i < count; ++i) {
     const std::int32_t* t = pairs + kConvPairs * i;
-    __m256i acc = _mm256_add_epi32(bias, _mm256_madd_epi16(_mm256_set1_epi32(t[0]), w0));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_set1_epi32(t[1]), w1));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_set1_epi32(t[2]), w2));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_set1_epi32(t[3]), w3));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_set1_epi32(t[4]), w4));
-    store_bytes(y + static_cast<std::size_t>(i) * out_c + n, narrow8(requantize8(acc, rq), range), store);
+    __m256i taps[kConvPairs];
+    for (int p = 0; p < kConvPairs; ++p) taps[p] = _mm256_set1_epi32(t[p]);
+    __m256i r[kConvGroups];
+    for (int k = 0; k < G; ++k) {
+      const __m256i* w = v + k * (kConvPairs + 1);
+      __m256i acc = _mm256_loadu_si256(w + kConvPairs);  // the bias
+      for (int p = 0; p < kConvPairs; ++p)
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(taps[p], _mm256_loadu_si256(w + p)));
+      r[k] = requantize8(acc, rq[k]);
+    }
+    std::int8_t* out = y + static_cast<std::size_t>(i) * out_c + n;
+    if (whole) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), narrow32(r, range));
+    } else {
+      for (int k = 0; k < G; ++k) store_bytes(out + 8 * k, narrow8(r[k], range), std::min(8, out_c - n - 8 * k));
+    }
   }
 }
 
@@ -177,6 +199,7 @@ MNAD_AVX2 void dw3x3_avx2_run(const ConvCall& call) {
   alignas(16) std::int8_t zero_points[kDwChunk];  // what a padded tap reads
   std::memset(zero_points, static_cast<std::int8_t>(-rq.input_offset), sizeof zero_points);
   const std::size_t row_bytes = static_cast<std::size_t>(g.in_w) * c;
+  const std::int64_t acc_bound = accumulator_bound(call.bias, c, 9, rq.input_offset);
   const auto* packed = static_cast<const __m256i*>(call.packed);
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* xb = call.x + static_cast<std::size_t>(b) * g.in_h * row_bytes;
@@ -185,7 +208,9 @@ MNAD_AVX2 void dw3x3_avx2_run(const ConvCall& call) {
       const int c0 = k < full ? k * kDwChunk : c - kDwChunk;  // the last chunk may overlap the one before
       // The overlapping chunk was packed after the level's chunks, which end with a partial one.
       const __m256i* w = packed + static_cast<std::size_t>(k < full ? k : chunks) * kDwChunkVectors;
-      const Rq8 rq_lo = dw_chunk_rq8(rq, c, c0, 0), rq_hi = dw_chunk_rq8(rq, c, c0, 1);
+      Rq8 rq_lo = dw_chunk_rq8(rq, c, c0, 0), rq_hi = dw_chunk_rq8(rq, c, c0, 1);
+      clamp_negatives(&rq_lo, rq, acc_bound);
+      clamp_negatives(&rq_hi, rq, acc_bound);
       for (int oy = 0; oy < g.out_h; ++oy) {
         const std::int8_t* rows[3];
         int col[3];
@@ -243,6 +268,7 @@ MNAD_AVX2 void conv3x3_in1_avx2_run(const ConvCall& call) {
   const auto* packed = static_cast<const __m256i*>(call.packed);
   const int pixels = g.out_h * g.out_w;
   alignas(32) std::int32_t pairs[kConvBlock * kConvPairs];
+  const std::int64_t acc_bound = accumulator_bound(call.bias, g.out_c, 9, rq.input_offset);
   for (int b = 0; b < g.batches; ++b) {
     const std::int8_t* xb = call.x + static_cast<std::size_t>(b) * g.in_h * g.in_w;
     std::int8_t* yb = call.y + static_cast<std::size_t>(b) * pixels * g.out_c;
@@ -250,10 +276,29 @@ MNAD_AVX2 void conv3x3_in1_avx2_run(const ConvCall& call) {
       const int count = pixels - p0 < kConvBlock ? pixels - p0 : kConvBlock;
       for (int i = 0; i < count; ++i)
         gather_taps(g, xb, rq.input_offset, (p0 + i) / g.out_w, (p0 + i) % g.out_w, pairs + kConvPairs * i);
-      for (int n = 0; n < g.out_c; n += 8) {
-        const Rq8 q = make_rq8(rq.multipliers + n, rq.shifts + n, rq.output_offset);
-        conv3x3_in1_block(pairs, count, packed + static_cast<std::size_t>(n / 8) * (kConvPairs + 1), q, range, g.out_c,
-                          n, yb + static_cast<std::size_t>(p0) * g.out_c);
+      for (int n = 0; n < g.out_c; n += 8 * kConvGroups) {
+        const int groups = std::min(kConvGroups, (g.out_c - n + 7) / 8);
+        Rq8 q[kConvGroups];
+        for (int k = 0; k < groups; ++k) {
+          q[k] = make_rq8(rq.multipliers + n + 8 * k, rq.shifts + n + 8 * k, rq.output_offset);
+          clamp_negatives(&q[k], rq, acc_bound);
+        }
+        const __m256i* v = packed + static_cast<std::size_t>(n / 8) * (kConvPairs + 1);
+        std::int8_t* y = yb + static_cast<std::size_t>(p0) * g.out_c;
+        switch (groups) {
+          case 4:
+            conv3x3_in1_block<4>(pairs, count, v, q, range, g.out_c, n, y);
+            break;
+          case 3:
+            conv3x3_in1_block<3>(pairs, count, v, q, range, g.out_c, n, y);
+            break;
+          case 2:
+            conv3x3_in1_block<2>(pairs, count, v, q, range, g.out_c, n, y);
+            break;
+          default:
+            conv3x3_in1_block<1>(pairs, count, v, q, range, g.out_c, n, y);
+            break;
+        }
       }
     }
   }
