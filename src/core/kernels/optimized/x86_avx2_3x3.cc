@@ -32,21 +32,30 @@ constexpr std::size_t kDwChunkVectors = 2 * (kDwPairs + 1);  // lo/hi pairs, the
 
 std::size_t dw3x3_main_bytes(int channels) { return depthwise_packed_bytes(Level::kAvx2, 3, 3, channels); }
 
-// Tap t of a pixel whose filter rows start at r[0..2], widened to int16.
-MNAD_AVX2 __attribute__((always_inline)) inline __m256i dw3x3_tap(const std::int8_t* const* r, const int* col, int t) {
-  const std::int8_t* p = r[t / 3] + static_cast<std::ptrdiff_t>(t % 3) * col[t / 3];
-  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
+// Where a pixel's 9 taps are: between the edges, 3 filter rows r[fy] with column strides col[fy]
+// (0 for a padded row, which reads the zero points); at an edge, one pointer per tap.
+struct RowTaps {
+  const std::int8_t* const* r;
+  const int* col;
+  const std::int8_t* operator()(int t) const { return r[t / 3] + static_cast<std::ptrdiff_t>(t % 3) * col[t / 3]; }
+};
+struct TapPointers {
+  const std::int8_t* const* p;
+  const std::int8_t* operator()(int t) const { return p[t]; }
+};
 
-// 16 channels of one output pixel whose filter rows start at r[0..2] with column strides col[0..2]
-// (0 for a padded row, which reads the zero points).
-MNAD_AVX2 __attribute__((always_inline)) inline __m128i dw3x3_pixel(const std::int8_t* const* r, const int* col,
-                                                                    const __m256i* w, const Rq8& rq_lo,
-                                                                    const Rq8& rq_hi, const ActRange& range) {
+// 16 channels of one output pixel.
+template <typename Taps>
+MNAD_AVX2 __attribute__((always_inline)) inline __m128i dw3x3_pixel(const Taps& taps, const __m256i* w,
+                                                                    const Rq8& rq_lo, const Rq8& rq_hi,
+                                                                    const ActRange& range) {
+  const auto load = [&](int t) MNAD_AVX2 {
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(taps(t))));
+  };
   __m256i lo = _mm256_loadu_si256(w + 2 * kDwPairs), hi = _mm256_loadu_si256(w + 2 * kDwPairs + 1);
   for (int t = 0; t < 9; t += 2) {
-    const __m256i a = dw3x3_tap(r, col, t);
-    const __m256i b = t + 1 < 9 ? dw3x3_tap(r, col, t + 1) : _mm256_setzero_si256();
+    const __m256i a = load(t);
+    const __m256i b = t + 1 < 9 ? load(t + 1) : _mm256_setzero_si256();
     lo = _mm256_add_epi32(lo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), _mm256_loadu_si256(w + t)));
     hi = _mm256_add_epi32(hi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), _mm256_loadu_si256(w + t + 1)));
   }
@@ -57,21 +66,16 @@ MNAD_AVX2 __attribute__((always_inline)) inline __m128i dw3x3_pixel(const std::i
 }
 
 // A pixel at the left or right edge: its padded columns read the zero points.
-MNAD_AVX2 __attribute__((noinline)) __m128i dw3x3_edge_pixel(const ConvGeometry& g, const std::int8_t* const* rows,
-                                                             const int* col, const std::int8_t* zero_points, int ix0,
-                                                             const __m256i* w, const Rq8& rq_lo, const Rq8& rq_hi,
-                                                             const ActRange& range) {
-  alignas(32) std::int8_t taps[9][kDwChunk];
+MNAD_AVX2 inline __m128i dw3x3_edge_pixel(const ConvGeometry& g, const std::int8_t* const* rows, const int* col,
+                                          const std::int8_t* zero_points, int ix0, const __m256i* w, const Rq8& rq_lo,
+                                          const Rq8& rq_hi, const ActRange& range) {
+  const std::int8_t* p[9];
   for (int fy = 0; fy < 3; ++fy)
     for (int fx = 0; fx < 3; ++fx) {
       const int ix = ix0 + fx;
-      const std::int8_t* p =
-          ix >= 0 && ix < g.in_w ? rows[fy] + static_cast<std::ptrdiff_t>(ix) * col[fy] : zero_points;
-      std::memcpy(taps[3 * fy + fx], p, kDwChunk);
+      p[3 * fy + fx] = ix >= 0 && ix < g.in_w ? rows[fy] + static_cast<std::ptrdiff_t>(ix) * col[fy] : zero_points;
     }
-  const std::int8_t* r[3] = {taps[0], taps[3], taps[6]};
-  const int tap_col[3] = {kDwChunk, kDwChunk, kDwChunk};
-  return dw3x3_pixel(r, tap_col, w, rq_lo, rq_hi, range);
+  return dw3x3_pixel(TapPointers{p}, w, rq_lo, rq_hi, range);
 }
 
 // One row of output pixels for the chunk at c0. rows[fy] is filter row fy's input row at channel
@@ -95,7 +99,7 @@ MNAD_AVX2 void dw3x3_row(const ConvGeometry& g, const std::int8_t* const* rows, 
     step[fy] = static_cast<std::ptrdiff_t>(g.stride_w) * col[fy];
   }
   for (int ox = begin; ox < end; ++ox) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + ox * c), dw3x3_pixel(r, col, w, rq_lo, rq_hi, range));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + ox * c), dw3x3_pixel(RowTaps{r, col}, w, rq_lo, rq_hi, range));
     for (int fy = 0; fy < 3; ++fy) r[fy] += step[fy];
   }
   for (int ox = end; ox < g.out_w; ++ox)
