@@ -3,7 +3,9 @@
 # minute: ROUNDS interleaved rounds per model, each one `micronet-ad bench` run and one peer run
 # of ITERATIONS inferences on one thread; prints the medians and the median of the per-round
 # ratios (peer µs / ours µs), with the CPU and the kernels that ran. The peer also checks its
-# outputs against the TFLite Micro goldens and says how many bytes differ.
+# outputs against the TFLite Micro goldens and says how many bytes differ. On a machine whose speed
+# flips between runs (shared VMs), the per-round ratios spread; the ratio of the two fastest
+# rounds (both engines at the machine's best) is printed too.
 #   bash bench/vs_tflite.sh [BUILD_DIR]      ROUNDS=7 ITERATIONS=1000 MODELS="small medium large"
 #   KERNELS=avx2 bash bench/vs_tflite.sh     # a level other than the best this CPU runs
 set -euo pipefail
@@ -34,6 +36,7 @@ for line in sys.stdin:
     differ = re.search(r"([0-9]+/[0-9]+) output bytes differ", b).group(1)
     ours.append(float(us)); peer.append(t); ratio.append(t / float(us))
 print(f"ad_{m:6s} micronet-ad ({kernels}) {statistics.median(ours):8.1f} us   tflite+xnnpack {statistics.median(peer):8.1f} us"
-      f" ({differ} bytes differ)   ratio {statistics.median(ratio):.2f}x (rounds {min(ratio):.2f}..{max(ratio):.2f})")
+      f" ({differ} bytes differ)   ratio {statistics.median(ratio):.2f}x (rounds {min(ratio):.2f}..{max(ratio):.2f});"
+      f" fastest rounds {min(ours):.1f} / {min(peer):.1f} us = {min(peer) / min(ours):.2f}x")
 ' "$m"
 done
